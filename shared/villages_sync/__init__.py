@@ -1,0 +1,1 @@
+"""Villages Events Sync: the code the producer, consumer and sweep functions share."""

@@ -1,0 +1,119 @@
+"""Data that crosses a boundary: stored items, queue messages, run records.
+
+Pure types only: no I/O, no AWS shapes beyond the attribute names they store.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import NotRequired, TypedDict
+
+MESSAGE_VERSION = 1
+TITLE_MAX_CHARS = 200
+DESCRIPTION_MAX_CHARS = 2000
+TTL_DAYS_AFTER_EVENT = 90
+
+
+class EventItem(TypedDict):
+    """One event as stored in the events table (the seed's schema plus what the skill wants).
+
+    The consumer adds ``run_id`` (the run marker) when it writes the item.
+    """
+
+    event_id: str  # upstream id as a decimal string
+    title: str
+    description: str
+    event_date: str  # YYYY-MM-DD, local (America/New_York)
+    start_time: str  # HH:MM, 24-hour, local
+    end_time: NotRequired[str]  # HH:MM, local; absent when unknown
+    location: str  # the venue's title ("" when unknown)
+    category: str
+    url: NotRequired[str]  # absent when empty
+    last_updated: int  # epoch seconds: when the run that produced it started
+    ttl: int  # epoch seconds, 90 days after event_date
+    # Additions for the skill:
+    start_iso: str  # ISO 8601 with UTC offset, e.g. 2025-11-14T17:00:00-05:00
+    end_iso: NotRequired[str]
+    end_date: NotRequired[str]  # YYYY-MM-DD local, when the event ends on a later date
+    all_day: bool
+    cancelled: bool
+    featured: bool
+    subcategories: list[str]
+    venue_category: NotRequired[str]
+    address: NotRequired[str]  # "Main Street, The Villages, FL 32162" (parts that are present)
+    content_hash: str  # hash of the fields above (not last_updated/ttl): tells updated from unchanged
+
+
+class RejectReason(enum.StrEnum):
+    """Why an upstream event was not stored. Counted per run and logged with the event's id."""
+
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_ID = "missing_id"
+    MISSING_TITLE = "missing_title"
+    MISSING_START = "missing_start"
+    BAD_START = "bad_start"
+    BAD_END = "bad_end"
+    OUTSIDE_WINDOW = "outside_window"
+
+
+@dataclass(frozen=True, slots=True)
+class DateWindow:
+    """The local dates a run covers, both ends inclusive."""
+
+    first: date
+    last: date
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.first <= day <= self.last
+
+    def days(self) -> list[date]:
+        from datetime import timedelta
+
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class EventMessage:
+    """The body of one SQS message on the events queue (versioned JSON)."""
+
+    run_id: str
+    sequence: int  # 0-based position of this message within its run
+    events: list[EventItem]
+    version: int = MESSAGE_VERSION
+
+
+class RunStatus(enum.StrEnum):
+    SCRAPING = "scraping"  # producer started
+    ENQUEUED = "enqueued"  # producer sent every message; message_count is final
+    COMPLETED = "completed"  # every message of the run was consumed
+    FAILED = "failed"  # producer failed: never swept
+
+
+class SweepOutcome(enum.StrEnum):
+    SWEPT = "swept"
+    REFUSED = "refused"
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """One run of the pipeline, as kept in the runs table (partition key ``run_id``)."""
+
+    run_id: str
+    started_at: int  # epoch seconds
+    window: DateWindow
+    status: RunStatus
+    message_count: int = 0
+    event_count: int = 0
+    fetched_count: int = 0
+    rejects: dict[str, int] = field(default_factory=dict)
+    drift: bool = False
+    drift_reason: str = ""
+    error: str = ""
+    done_sequences: set[int] = field(default_factory=set)
+    completed_at: int | None = None
+    finished_at: int | None = None  # producer finished (enqueued or failed)
+    sweep_outcome: SweepOutcome | None = None
+    sweep_reason: str = ""
+    deleted_count: int = 0

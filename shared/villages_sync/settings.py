@@ -1,0 +1,170 @@
+"""One typed settings object per function, parsed once at the handler edge.
+
+Every error names the environment variable that is wrong, so a bad deploy says what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+T = TypeVar("T")
+
+DEFAULT_CALENDAR_BASE_URL = ""  # empty: the real site's three hosts (see calendar_api.urls)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name} is required but not set")
+    return value
+
+
+def _parsed(
+    env: Mapping[str, str], name: str, default: T, parse: Callable[[str], T], what: str
+) -> T:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse(raw)
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        raise SettingsError(f"{name}={raw!r} is not {what}") from error
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(raw)
+        return value
+
+    return parse
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not low <= value <= high:
+            raise ValueError(raw)
+        return value
+
+    return parse
+
+
+def _log_level(raw: str) -> str:
+    if raw.upper() not in LOG_LEVELS:
+        raise ValueError(raw)
+    return raw.upper()
+
+
+def _base_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError(raw)
+    return raw.rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarSettings:
+    base_url: str = DEFAULT_CALENDAR_BASE_URL  # "" means the real site
+    page_size: int = 100
+    max_concurrency: int = 8
+    max_attempts: int = 4
+    timeout_seconds: float = 30.0  # per request
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 20.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> CalendarSettings:
+        return cls(
+            base_url=_parsed(env, "CALENDAR_BASE_URL", "", _base_url, "an http(s) URL"),
+            page_size=_parsed(env, "PAGE_SIZE", 100, _int_in(1, 1000), "a whole number 1-1000"),
+            max_concurrency=_parsed(
+                env, "MAX_CONCURRENCY", 8, _int_in(1, 64), "a whole number 1-64"
+            ),
+            max_attempts=_parsed(env, "MAX_ATTEMPTS", 4, _int_in(3, 10), "a whole number 3-10"),
+            timeout_seconds=_parsed(
+                env, "TIMEOUT_SECONDS", 30.0, _float_in(0.1, 900), "a number of seconds 0.1-900"
+            ),
+            backoff_base_seconds=_parsed(
+                env, "BACKOFF_BASE_SECONDS", 0.5, _float_in(0, 60), "a number of seconds 0-60"
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerSettings:
+    runs_table_name: str
+    events_queue_url: str
+    sweep_queue_url: str
+    calendar: CalendarSettings
+    days_ahead: int = 90
+    timezone: ZoneInfo = ZoneInfo("America/New_York")
+    max_message_bytes: int = 256 * 1024
+    max_events_per_message: int = 100
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ProducerSettings:
+        return cls(
+            runs_table_name=_required(env, "RUNS_TABLE_NAME"),
+            events_queue_url=_required(env, "EVENTS_QUEUE_URL"),
+            sweep_queue_url=_required(env, "SWEEP_QUEUE_URL"),
+            calendar=CalendarSettings.from_env(env),
+            days_ahead=_parsed(env, "DAYS_AHEAD", 90, _int_in(0, 366), "a whole number 0-366"),
+            timezone=_parsed(
+                env, "TIMEZONE", ZoneInfo("America/New_York"), ZoneInfo, "an IANA time zone"
+            ),
+            max_message_bytes=_parsed(
+                env,
+                "MAX_MESSAGE_BYTES",
+                256 * 1024,
+                _int_in(8 * 1024, 256 * 1024),
+                "a size in bytes 8192-262144",
+            ),
+            max_events_per_message=_parsed(
+                env, "MESSAGE_MAX_EVENTS", 100, _int_in(1, 1000), "a whole number 1-1000"
+            ),
+            log_level=_parsed(env, "LOG_LEVEL", "INFO", _log_level, "a log level"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerSettings:
+    table_name: str
+    runs_table_name: str
+    sweep_queue_url: str
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ConsumerSettings:
+        return cls(
+            table_name=_required(env, "TABLE_NAME"),
+            runs_table_name=_required(env, "RUNS_TABLE_NAME"),
+            sweep_queue_url=_required(env, "SWEEP_QUEUE_URL"),
+            log_level=_parsed(env, "LOG_LEVEL", "INFO", _log_level, "a log level"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SweepSettings:
+    table_name: str
+    runs_table_name: str
+    min_ratio: float = 0.5
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SweepSettings:
+        return cls(
+            table_name=_required(env, "TABLE_NAME"),
+            runs_table_name=_required(env, "RUNS_TABLE_NAME"),
+            min_ratio=_parsed(env, "SWEEP_MIN_RATIO", 0.5, _float_in(0, 1), "a ratio 0-1"),
+            log_level=_parsed(env, "LOG_LEVEL", "INFO", _log_level, "a log level"),
+        )
