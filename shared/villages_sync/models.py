@@ -43,7 +43,9 @@ class EventItem(TypedDict):
     subcategories: list[str]
     venue_category: NotRequired[str]
     address: NotRequired[str]  # "Main Street, The Villages, FL 32162" (parts that are present)
-    content_hash: str  # hash of the fields above (not last_updated/ttl): tells updated from unchanged
+    content_hash: (
+        str  # hash of the fields above (not last_updated/ttl): tells updated from unchanged
+    )
 
 
 class RejectReason(enum.StrEnum):

@@ -6,13 +6,14 @@ Every error names the environment variable that is wrong, so a bad deploy says w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 T = TypeVar("T")
 
 DEFAULT_CALENDAR_BASE_URL = ""  # empty: the real site's three hosts (see calendar_api.urls)
+DEFAULT_TIMEZONE = "America/New_York"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -106,7 +107,7 @@ class ProducerSettings:
     sweep_queue_url: str
     calendar: CalendarSettings
     days_ahead: int = 90
-    timezone: ZoneInfo = ZoneInfo("America/New_York")
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     max_message_bytes: int = 256 * 1024
     max_events_per_message: int = 100
     log_level: str = "INFO"
@@ -120,7 +121,7 @@ class ProducerSettings:
             calendar=CalendarSettings.from_env(env),
             days_ahead=_parsed(env, "DAYS_AHEAD", 90, _int_in(0, 366), "a whole number 0-366"),
             timezone=_parsed(
-                env, "TIMEZONE", ZoneInfo("America/New_York"), ZoneInfo, "an IANA time zone"
+                env, "TIMEZONE", ZoneInfo(DEFAULT_TIMEZONE), ZoneInfo, "an IANA time zone"
             ),
             max_message_bytes=_parsed(
                 env,

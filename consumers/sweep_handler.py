@@ -1,0 +1,61 @@
+"""SweepFunction: one request per completed run, from the sweep queue."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from villages_sync.aws.clients import aws_clients
+from villages_sync.aws.events_table import EventsTable
+from villages_sync.aws.runs_table import RunsTable
+from villages_sync.settings import SweepSettings
+from villages_sync.sweep import sweep_run
+from villages_sync.sweep_trigger import decode_sweep_request
+
+logger = Logger(service="villages-sync-sweep")
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]:
+    run_id = decode_sweep_request(record.body)
+    logger.set_correlation_id(run_id)
+    clients = aws_clients()
+    summary = sweep_run(
+        run_id,
+        events=EventsTable(clients.dynamodb, settings.table_name),
+        runs=RunsTable(clients.dynamodb, settings.runs_table_name),
+        min_ratio=settings.min_ratio,
+    )
+    if summary.already_done:
+        logger.info("sweep already recorded for this run", extra={"sweep": summary.as_dict()})
+    elif summary.outcome == "refused":
+        logger.warning("sweep refused: nothing deleted", extra={"sweep": summary.as_dict()})
+        metrics.add_metric(name="SweepRefused", unit=MetricUnit.Count, value=1)
+    else:
+        logger.info("sweep done", extra={"sweep": summary.as_dict()})
+        metrics.add_metric(name="EventsDeleted", unit=MetricUnit.Count, value=summary.deleted)
+    return summary.as_dict()
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = SweepSettings.from_env(os.environ)
+    logger.setLevel(settings.log_level)
+    return process_partial_response(
+        event=event,
+        record_handler=partial(record_handler, settings=settings),
+        processor=processor,
+        context=context,
+    )

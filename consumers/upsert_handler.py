@@ -1,0 +1,105 @@
+"""ConsumerFunction: upsert the events of each SQS message, reporting partial batch failures."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from villages_sync.aws.clients import aws_clients
+from villages_sync.aws.events_table import EventsTable
+from villages_sync.aws.runs_table import RunsTable
+from villages_sync.consume import consume_message
+from villages_sync.settings import ConsumerSettings
+
+logger = Logger(service="villages-sync-consumer")
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+_OUTCOME_METRICS = {
+    "added": "EventsAdded",
+    "updated": "EventsUpdated",
+    "unchanged": "EventsUnchanged",
+    "superseded": "EventsSuperseded",
+}
+
+
+@dataclass(slots=True)
+class _Invocation:
+    events: EventsTable
+    runs: RunsTable
+    sqs: Any
+    sweep_queue_url: str
+    latest_completed_run_id: str | None
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
+    """Raise to fail this record alone; it returns to the queue and, in the end, the DLQ."""
+    try:
+        outcome = consume_message(
+            record.body,
+            events=invocation.events,
+            runs=invocation.runs,
+            sqs=invocation.sqs,
+            sweep_queue_url=invocation.sweep_queue_url,
+            latest_completed_run_id=invocation.latest_completed_run_id,
+        )
+    except Exception as error:
+        logger.warning(
+            "message failed",
+            extra={
+                "message_id": record.message_id,
+                "receive_count": record.attributes.approximate_receive_count,
+                "error": f"{type(error).__name__}: {error}",
+            },
+        )
+        invocation.counts["MessagesFailed"] += 1
+        raise
+    invocation.counts.update({_OUTCOME_METRICS[k]: v for k, v in outcome.counts.items()})
+    if outcome.dropped:
+        invocation.counts["MessagesDropped"] += 1
+        logger.info(
+            "message from a superseded run dropped",
+            extra={"run_id": outcome.run_id, "sequence": outcome.sequence},
+        )
+    if outcome.completed_run:
+        invocation.counts["RunCompleted"] += 1
+        logger.info("run completed: sweep requested", extra={"run_id": outcome.run_id})
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = ConsumerSettings.from_env(os.environ)
+    logger.setLevel(settings.log_level)
+    clients = aws_clients()
+    runs = RunsTable(clients.dynamodb, settings.runs_table_name)
+    invocation = _Invocation(
+        events=EventsTable(clients.dynamodb, settings.table_name),
+        runs=runs,
+        sqs=clients.sqs,
+        sweep_queue_url=settings.sweep_queue_url,
+        latest_completed_run_id=runs.latest_completed_run_id(),
+    )
+    try:
+        return process_partial_response(
+            event=event,
+            record_handler=partial(record_handler, invocation=invocation),
+            processor=processor,
+            context=context,
+        )
+    finally:
+        for name, value in sorted(invocation.counts.items()):
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

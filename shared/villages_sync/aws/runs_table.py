@@ -1,0 +1,266 @@
+"""The runs table: one record per run, plus a pointer to the latest completed run.
+
+Records are indexed by ``runs-by-start`` (``record_type`` + ``run_id``) so the last runs and
+"the completed run before this one" are one Query each. The pointer item has no
+``record_type``, so it stays out of that index.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from villages_sync.aws.items import from_attributes, to_attributes
+from villages_sync.models import DateWindow, RunRecord, RunStatus, SweepOutcome
+
+RUNS_INDEX = "runs-by-start"
+RECORD_TYPE = "run"
+LATEST_COMPLETED_KEY = "latest-completed"
+RECORD_RETENTION_SECONDS = 400 * 24 * 3600  # a year of history for `status`, then TTL
+
+
+class RunNotFoundError(LookupError):
+    pass
+
+
+class RunStateError(RuntimeError):
+    """A transition that the run's current state does not allow."""
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class RunsTable:
+    """All access to the runs table. Takes a boto3 DynamoDB client."""
+
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self.table_name = table_name
+
+    # -- producer -------------------------------------------------------------------------
+    def start_run(self, run: RunRecord) -> None:
+        item = {
+            "run_id": run.run_id,
+            "record_type": RECORD_TYPE,
+            "started_at": run.started_at,
+            "window_first": run.window.first.isoformat(),
+            "window_last": run.window.last.isoformat(),
+            "status": str(run.status),
+            "expires_at": run.started_at + RECORD_RETENTION_SECONDS,
+        }
+        self._dynamodb.put_item(
+            TableName=self.table_name,
+            Item=to_attributes(item),
+            ConditionExpression="attribute_not_exists(run_id)",
+        )
+
+    def finish_enqueued(
+        self,
+        run_id: str,
+        *,
+        message_count: int,
+        event_count: int,
+        fetched_count: int,
+        rejects: Mapping[str, int],
+        drift: bool,
+        drift_reason: str,
+    ) -> RunRecord:
+        """Every message is on the queue: the message count is final from here on."""
+        values = {
+            ":enqueued": str(RunStatus.ENQUEUED),
+            ":scraping": str(RunStatus.SCRAPING),
+            ":messages": message_count,
+            ":events": event_count,
+            ":fetched": fetched_count,
+            ":rejects": dict(rejects),
+            ":drift": drift,
+            ":reason": drift_reason,
+            ":now": int(time.time()),
+        }
+        return self._transition(
+            run_id,
+            "SET #status = :enqueued, message_count = :messages, event_count = :events, "
+            "fetched_count = :fetched, rejects = :rejects, drift = :drift, "
+            "drift_reason = :reason, finished_at = :now",
+            "#status = :scraping",
+            values,
+        )
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        """Record a failed run; it will never complete, so it is never swept."""
+        values = {
+            ":failed": str(RunStatus.FAILED),
+            ":error": error[:1000],
+            ":now": int(time.time()),
+        }
+        self._dynamodb.update_item(
+            TableName=self.table_name,
+            Key={"run_id": {"S": run_id}},
+            UpdateExpression="SET #status = :failed, #error = :error, finished_at = :now",
+            ExpressionAttributeNames={"#status": "status", "#error": "error"},
+            ExpressionAttributeValues=to_attributes(values),
+        )
+
+    # -- consumer -------------------------------------------------------------------------
+    def mark_message_done(self, run_id: str, sequence: int) -> RunRecord:
+        """Add ``sequence`` to the run's done set: a set, so a redelivery counts once."""
+        try:
+            response = self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"run_id": {"S": run_id}},
+                UpdateExpression="ADD done_sequences :seq",
+                ConditionExpression="attribute_exists(run_id)",
+                ExpressionAttributeValues={":seq": {"NS": [str(sequence)]}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise RunNotFoundError(f"run {run_id} has no record in {self.table_name}") from None
+            raise
+        return _run_from_item(from_attributes(response["Attributes"]))
+
+    def complete_run(self, run_id: str) -> bool:
+        """ENQUEUED → COMPLETED, at most once: True only for the caller that made the change."""
+        values = {
+            ":completed": str(RunStatus.COMPLETED),
+            ":enqueued": str(RunStatus.ENQUEUED),
+            ":now": int(time.time()),
+        }
+        try:
+            self._transition(
+                run_id,
+                "SET #status = :completed, completed_at = :now",
+                "#status = :enqueued",
+                values,
+            )
+        except RunStateError:
+            return False
+        self._advance_latest_completed(run_id)
+        return True
+
+    # -- sweep ----------------------------------------------------------------------------
+    def record_sweep(
+        self, run_id: str, outcome: SweepOutcome, reason: str, deleted_count: int
+    ) -> None:
+        values = {":outcome": str(outcome), ":reason": reason, ":deleted": deleted_count}
+        self._dynamodb.update_item(
+            TableName=self.table_name,
+            Key={"run_id": {"S": run_id}},
+            UpdateExpression="SET sweep_outcome = :outcome, sweep_reason = :reason, "
+            "deleted_count = :deleted",
+            ExpressionAttributeValues=to_attributes(values),
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+    def get(self, run_id: str) -> RunRecord:
+        response = self._dynamodb.get_item(
+            TableName=self.table_name, Key={"run_id": {"S": run_id}}, ConsistentRead=True
+        )
+        if "Item" not in response:
+            raise RunNotFoundError(f"run {run_id} has no record in {self.table_name}")
+        return _run_from_item(from_attributes(response["Item"]))
+
+    def latest_completed_run_id(self) -> str | None:
+        response = self._dynamodb.get_item(
+            TableName=self.table_name,
+            Key={"run_id": {"S": LATEST_COMPLETED_KEY}},
+            ConsistentRead=True,
+        )
+        return response.get("Item", {}).get("latest_run_id", {}).get("S")
+
+    def recent_runs(self, limit: int = 10) -> list[RunRecord]:
+        """The newest runs first."""
+        response = self._dynamodb.query(
+            TableName=self.table_name,
+            IndexName=RUNS_INDEX,
+            KeyConditionExpression="record_type = :type",
+            ExpressionAttributeValues={":type": {"S": RECORD_TYPE}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_run_from_item(from_attributes(raw)) for raw in response.get("Items", [])]
+
+    def previous_completed_run(self, run_id: str) -> RunRecord | None:
+        """The newest completed run that started before ``run_id``."""
+        paginator = self._dynamodb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            IndexName=RUNS_INDEX,
+            KeyConditionExpression="record_type = :type AND run_id < :run",
+            FilterExpression="#status = :completed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_attributes(
+                {":type": RECORD_TYPE, ":run": run_id, ":completed": str(RunStatus.COMPLETED)}
+            ),
+            ScanIndexForward=False,
+        )
+        for page in pages:
+            for raw in page.get("Items", []):
+                # The index may lag the table (eventual consistency): read the record itself.
+                return self.get(raw["run_id"]["S"])
+        return None
+
+    # -- internals ------------------------------------------------------------------------
+    def _transition(
+        self, run_id: str, update: str, condition: str, values: Mapping[str, Any]
+    ) -> RunRecord:
+        try:
+            response = self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"run_id": {"S": run_id}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(values),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise RunStateError(f"run {run_id}: {condition} does not hold") from None
+            raise
+        return _run_from_item(from_attributes(response["Attributes"]))
+
+    def _advance_latest_completed(self, run_id: str) -> None:
+        try:
+            self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"run_id": {"S": LATEST_COMPLETED_KEY}},
+                UpdateExpression="SET latest_run_id = :run",
+                ConditionExpression="attribute_not_exists(latest_run_id) OR latest_run_id < :run",
+                ExpressionAttributeValues={":run": {"S": run_id}},
+            )
+        except ClientError as error:
+            # A conditional failure means a newer run is already the latest: nothing to do.
+            if not _conditional_failed(error):
+                raise
+
+
+def _run_from_item(item: Mapping[str, Any]) -> RunRecord:
+    outcome = item.get("sweep_outcome")
+    return RunRecord(
+        run_id=item["run_id"],
+        started_at=int(item.get("started_at", 0)),
+        window=DateWindow(
+            first=date.fromisoformat(item["window_first"]),
+            last=date.fromisoformat(item["window_last"]),
+        ),
+        status=RunStatus(item["status"]),
+        message_count=int(item.get("message_count", 0)),
+        event_count=int(item.get("event_count", 0)),
+        fetched_count=int(item.get("fetched_count", 0)),
+        rejects={k: int(v) for k, v in item.get("rejects", {}).items()},
+        drift=bool(item.get("drift", False)),
+        drift_reason=item.get("drift_reason", ""),
+        error=item.get("error", ""),
+        done_sequences={int(s) for s in item.get("done_sequences", set())},
+        completed_at=item.get("completed_at"),
+        finished_at=item.get("finished_at"),
+        sweep_outcome=SweepOutcome(outcome) if outcome else None,
+        sweep_reason=item.get("sweep_reason", ""),
+        deleted_count=int(item.get("deleted_count", 0)),
+    )

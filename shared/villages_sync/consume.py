@@ -1,0 +1,52 @@
+"""One events-queue message: decode, upsert every event under its run marker, mark it done."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from villages_sync.aws.events_table import EventsTable, UpsertOutcome
+from villages_sync.aws.runs_table import RunsTable
+from villages_sync.messages import decode_message
+from villages_sync.sweep_trigger import complete_run_if_done
+
+
+@dataclass(slots=True)
+class MessageOutcome:
+    run_id: str
+    sequence: int
+    counts: Counter[str] = field(default_factory=Counter)
+    dropped: bool = False  # the run is older than the latest completed run
+    completed_run: bool = False
+
+
+def consume_message(
+    body: str,
+    *,
+    events: EventsTable,
+    runs: RunsTable,
+    sqs: Any,
+    sweep_queue_url: str,
+    latest_completed_run_id: str | None,
+) -> MessageOutcome:
+    """Apply one message. Raises (so the record fails alone) on a bad body or an AWS error.
+
+    A message from a run older than the latest completed run is dropped: replaying it from the
+    DLQ must not bring back an event that the newer run's sweep deleted.
+    """
+    message = decode_message(body)
+    outcome = MessageOutcome(run_id=message.run_id, sequence=message.sequence)
+    if latest_completed_run_id and message.run_id < latest_completed_run_id:
+        outcome.dropped = True
+        return outcome
+    results = events.upsert_many(message.events, message.run_id)
+    outcome.counts.update(str(result) for result in results)
+    run = runs.mark_message_done(message.run_id, message.sequence)
+    outcome.completed_run = complete_run_if_done(
+        run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url
+    )
+    return outcome
+
+
+__all__ = ["MessageOutcome", "UpsertOutcome", "consume_message"]
