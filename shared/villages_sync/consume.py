@@ -42,7 +42,7 @@ def consume_message(
         return outcome
     results = events.upsert_many(message.events, message.run_id)
     outcome.counts.update(str(result) for result in results)
-    run = runs.mark_message_done(message.run_id, message.sequence)
+    run = runs.mark_message_done(message.run_id, message.sequence, outcome.counts)
     outcome.completed_run = complete_run_if_done(
         run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url
     )

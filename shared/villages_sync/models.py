@@ -114,6 +114,7 @@ class RunRecord:
     drift_reason: str = ""
     error: str = ""
     done_sequences: set[int] = field(default_factory=set)
+    upserts: dict[str, int] = field(default_factory=dict)  # added/updated/unchanged/superseded
     completed_at: int | None = None
     finished_at: int | None = None  # producer finished (enqueued or failed)
     sweep_outcome: SweepOutcome | None = None

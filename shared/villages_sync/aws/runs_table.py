@@ -20,6 +20,7 @@ from villages_sync.models import DateWindow, RunRecord, RunStatus, SweepOutcome
 RUNS_INDEX = "runs-by-start"
 RECORD_TYPE = "run"
 LATEST_COMPLETED_KEY = "latest-completed"
+UPSERT_OUTCOMES = ("added", "updated", "unchanged", "superseded")
 RECORD_RETENTION_SECONDS = 400 * 24 * 3600  # a year of history for `status`, then TTL
 
 
@@ -107,20 +108,30 @@ class RunsTable:
         )
 
     # -- consumer -------------------------------------------------------------------------
-    def mark_message_done(self, run_id: str, sequence: int) -> RunRecord:
-        """Add ``sequence`` to the run's done set: a set, so a redelivery counts once."""
+    def mark_message_done(
+        self, run_id: str, sequence: int, upserts: Mapping[str, int] | None = None
+    ) -> RunRecord:
+        """Add ``sequence`` to the run's done set, and its upsert counts the first time only.
+
+        The done set is a set, so a redelivery counts once; the counts are added in the same
+        conditional update, so a redelivered message does not add them twice.
+        """
+        counts = {f"{name}_count": n for name, n in (upserts or {}).items() if n}
+        update = "ADD done_sequences :seq" + "".join(f", {k} :{k}" for k in counts)
+        values = {":seq": {"NS": [str(sequence)]}, ":n": {"N": str(sequence)}}
+        values.update({f":{k}": {"N": str(n)} for k, n in counts.items()})
         try:
             response = self._dynamodb.update_item(
                 TableName=self.table_name,
                 Key={"run_id": {"S": run_id}},
-                UpdateExpression="ADD done_sequences :seq",
-                ConditionExpression="attribute_exists(run_id)",
-                ExpressionAttributeValues={":seq": {"NS": [str(sequence)]}},
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(run_id) AND NOT contains(done_sequences, :n)",
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
             if _conditional_failed(error):
-                raise RunNotFoundError(f"run {run_id} has no record in {self.table_name}") from None
+                return self.get(run_id)  # already done (a redelivery), or RunNotFoundError
             raise
         return _run_from_item(from_attributes(response["Attributes"]))
 
@@ -258,6 +269,9 @@ def _run_from_item(item: Mapping[str, Any]) -> RunRecord:
         drift_reason=item.get("drift_reason", ""),
         error=item.get("error", ""),
         done_sequences={int(s) for s in item.get("done_sequences", set())},
+        upserts={
+            name: int(item[f"{name}_count"]) for name in UPSERT_OUTCOMES if f"{name}_count" in item
+        },
         completed_at=item.get("completed_at"),
         finished_at=item.get("finished_at"),
         sweep_outcome=SweepOutcome(outcome) if outcome else None,

@@ -1,0 +1,100 @@
+"""Where a command's resources are: the local emulator, another endpoint, or a deployed stack.
+
+``--endpoint-url`` wins over ``AWS_ENDPOINT_URL``; with neither (and no ``--stack``) the
+commands share one local emulator, started on demand.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from villages_sync.aws.clients import AwsClients, aws_clients
+from villages_sync.local.emulator import default_state_dir, ensure_shared_emulator
+from villages_sync.local.pipeline import DEFAULT_REGION, LocalDeployment, deploy_locally
+
+# Stack output key -> queue name shown by `status` (DLQs end in "DLQ").
+QUEUE_OUTPUTS = {
+    "EventsQueueUrl": "EventsQueue",
+    "EventsDLQUrl": "EventsDLQ",
+    "SweepQueueUrl": "SweepQueue",
+    "SweepDLQUrl": "SweepDLQ",
+}
+DLQ_SOURCES = {"EventsDLQ": "EventsQueue", "SweepDLQ": "SweepQueue"}
+
+
+class TargetError(RuntimeError):
+    pass
+
+
+@dataclass(slots=True)
+class Target:
+    description: str
+    clients: AwsClients
+    events_table: str
+    runs_table: str
+    queue_urls: dict[str, str] = field(default_factory=dict)
+    deployment: LocalDeployment | None = None
+
+    @property
+    def dlq_names(self) -> set[str]:
+        return {name for name in self.queue_urls if name.endswith("DLQ")}
+
+
+def local_endpoint(endpoint_url: str | None) -> str:
+    """The endpoint to use for local work: the flag, the environment, or the shared emulator."""
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        return endpoint
+    _fake_credentials_for_emulator()
+    return ensure_shared_emulator(default_state_dir())
+
+
+def resolve_target(
+    *, endpoint_url: str | None, stack: str | None, environment: str, region: str | None
+) -> Target:
+    if stack:
+        return _stack_target(stack, endpoint_url, region)
+    endpoint = local_endpoint(endpoint_url)
+    deployment = deploy_locally(endpoint, environment=environment, region=region or DEFAULT_REGION)
+    resources = deployment.resources
+    return Target(
+        description=f"{endpoint} (environment {environment})",
+        clients=deployment.clients,
+        events_table=resources.tables["EventsTable"],
+        runs_table=resources.tables["RunsTable"],
+        queue_urls=dict(resources.queue_urls),
+        deployment=deployment,
+    )
+
+
+def _stack_target(stack: str, endpoint_url: str | None, region: str | None) -> Target:
+    cloudformation = boto3.client("cloudformation", endpoint_url=endpoint_url, region_name=region)
+    try:
+        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    except Exception as error:
+        raise TargetError(f"stack {stack!r}: {error}") from error
+    outputs: dict[str, Any] = {
+        o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])
+    }
+    missing = [key for key in ("EventsTableName", "RunsTableName") if key not in outputs]
+    if missing:
+        raise TargetError(f"stack {stack!r} has no output {', '.join(missing)}")
+    return Target(
+        description=f"stack {stack}",
+        clients=aws_clients(endpoint_url, region),
+        events_table=outputs["EventsTableName"],
+        runs_table=outputs["RunsTableName"],
+        queue_urls={name: outputs[key] for key, name in QUEUE_OUTPUTS.items() if key in outputs},
+    )
+
+
+def _fake_credentials_for_emulator() -> None:
+    """The emulator accepts any credentials; boto3 still wants some to sign requests."""
+    if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)

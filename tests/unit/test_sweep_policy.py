@@ -1,0 +1,86 @@
+"""The sweep's safety rules, decided on run records alone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from villages_sync.models import DateWindow, RunRecord, RunStatus
+from villages_sync.sweep_policy import SweepRefusal, decide_sweep
+
+WINDOW = DateWindow(date(2026, 11, 24), date(2027, 2, 22))
+PREVIOUS = RunRecord(
+    run_id="20261123T100000.000000Z-aaaaaa",
+    started_at=0,
+    window=WINDOW,
+    status=RunStatus.COMPLETED,
+    event_count=1000,
+)
+RUN = replace(PREVIOUS, run_id="20261124T100000.000000Z-bbbbbb", event_count=990)
+NEWER = "20261124T110000.000000Z-cccccc"
+
+
+@pytest.mark.parametrize(
+    ("run", "latest", "previous", "expected"),
+    [
+        (RUN, RUN.run_id, PREVIOUS, None),
+        (RUN, RUN.run_id, None, None),
+        (replace(RUN, event_count=500), RUN.run_id, PREVIOUS, None),
+        (replace(RUN, status=RunStatus.FAILED), RUN.run_id, PREVIOUS, SweepRefusal.NOT_COMPLETED),
+        (
+            replace(RUN, status=RunStatus.ENQUEUED),
+            PREVIOUS.run_id,
+            PREVIOUS,
+            SweepRefusal.NOT_COMPLETED,
+        ),
+        (
+            replace(RUN, drift=True, drift_reason="count moved"),
+            RUN.run_id,
+            PREVIOUS,
+            SweepRefusal.DRIFT,
+        ),
+        (replace(RUN, event_count=0), RUN.run_id, PREVIOUS, SweepRefusal.EMPTY),
+        (RUN, NEWER, PREVIOUS, SweepRefusal.SUPERSEDED),
+        (replace(RUN, event_count=499), RUN.run_id, PREVIOUS, SweepRefusal.TOO_FEW_EVENTS),
+        (replace(RUN, event_count=100), RUN.run_id, PREVIOUS, SweepRefusal.TOO_FEW_EVENTS),
+    ],
+    ids=[
+        "clean-run",
+        "first-run-ever",
+        "exactly-half",
+        "failed",
+        "not-finished",
+        "drift",
+        "empty",
+        "newer-run-completed",
+        "just-under-half",
+        "a-tenth",
+    ],
+)
+def test_decide_sweep_table(run, latest, previous, expected):
+    # Given a run, the latest completed run id and the previous completed run
+    # When the policy decides
+    decision = decide_sweep(
+        run, latest_completed_run_id=latest, previous_completed=previous, min_ratio=0.5
+    )
+
+    # Then it allows only clean, complete, current runs and names the refusal otherwise
+    assert decision.allowed is (expected is None)
+    assert decision.refusal == expected
+    if expected:
+        assert decision.reason.startswith(str(expected))
+
+
+def test_decide_sweep_too_few_events_reason_names_the_figures():
+    # Given a run with a tenth of the previous run's events
+    run = replace(RUN, event_count=100)
+
+    # When the policy decides
+    decision = decide_sweep(
+        run, latest_completed_run_id=run.run_id, previous_completed=PREVIOUS, min_ratio=0.5
+    )
+
+    # Then the reason carries both counts and the ratio
+    assert "100 events against 1000" in decision.reason
+    assert "0.10 < 0.50" in decision.reason
