@@ -71,3 +71,42 @@ def dynamodb(moto_endpoint: str):
 @pytest.fixture
 def sqs(moto_endpoint: str):
     return boto3.client("sqs", endpoint_url=moto_endpoint, region_name=REGION)
+
+
+@pytest.fixture
+def deployment(moto_endpoint: str):
+    """The template's tables and queues, created in the (freshly reset) moto server."""
+    from villages_sync.local.pipeline import deploy_locally
+
+    return deploy_locally(moto_endpoint, environment="test", region=REGION)
+
+
+@pytest.fixture
+def make_item():
+    """Builds a valid stored event (EventItem) with overridable fields."""
+    from villages_sync.normalise import content_hash_of
+
+    def build(event_id: str = "1001", **fields):
+        item = {
+            "event_id": event_id,
+            "title": f"Concert {event_id}",
+            "description": "A band on the square.",
+            "event_date": "2026-11-24",
+            "start_time": "17:00",
+            "end_time": "21:00",
+            "location": "Spanish Springs Town Square",
+            "category": "entertainment",
+            "last_updated": 1795000000,
+            "ttl": 1802800000,
+            "start_iso": "2026-11-24T17:00:00-05:00",
+            "all_day": False,
+            "cancelled": False,
+            "featured": False,
+            "subcategories": ["classic-rock"],
+        }
+        item.update(fields)
+        item.pop("content_hash", None)
+        item["content_hash"] = content_hash_of(item)
+        return item
+
+    return build

@@ -1,0 +1,189 @@
+"""Whole runs through the real handlers: stand-in calendar on 127.0.0.1, moto over HTTP.
+
+Each test drives ``LocalPipeline`` (the local runtime that `villages-sync sync` uses) and then
+asserts on what is in the events table, the run record and the queues.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from villages_sync.local.pipeline import LocalPipeline, SyncOptions
+from villages_sync.normalise import normalise_events, window_for
+from villages_sync.settings import DEFAULT_TIMEZONE
+from villages_sync.standin.dataset import generate_events, mutate_events
+from villages_sync.standin.server import Faults, RunningCalendar
+
+TZ = ZoneInfo(DEFAULT_TIMEZONE)
+FAST_RETRIES = {"BACKOFF_BASE_SECONDS": "0.01", "TIMEOUT_SECONDS": "5"}
+
+
+def _today():
+    return datetime.now(TZ).date()
+
+
+def _expected_ids(raw_events) -> set[str]:
+    """The valid events of the window, by the normaliser (unit-tested on its own)."""
+    now = datetime.now(TZ)
+    result = normalise_events(raw_events, tz=TZ, window=window_for(now, TZ, 90), last_updated=0)
+    return {item["event_id"] for item in result.items}
+
+
+def _stored_ids(deployment) -> set[str]:
+    client = deployment.clients.dynamodb
+    table = deployment.resources.tables["EventsTable"]
+    ids: set[str] = set()
+    for page in client.get_paginator("scan").paginate(
+        TableName=table, ProjectionExpression="event_id"
+    ):
+        ids.update(item["event_id"]["S"] for item in page["Items"])
+    return ids
+
+
+def _sync(deployment, base_url: str, **extra_env: str):
+    options = SyncOptions(
+        calendar_base_url=base_url,
+        function_log=io.StringIO(),
+        extra_env={**FAST_RETRIES, **extra_env},
+    )
+    return LocalPipeline(deployment, options).run_sync()
+
+
+def _queue_count(deployment, logical_id: str) -> int:
+    attributes = deployment.clients.sqs.get_queue_attributes(
+        QueueUrl=deployment.resources.queue_urls[logical_id],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(v) for v in attributes.values())
+
+
+@pytest.fixture
+def day_one():
+    return generate_events(600, seed=11, today=_today())
+
+
+def test_sync_clean_calendar_stores_exactly_the_valid_events(deployment, day_one):
+    # Given a well-behaved calendar
+    with RunningCalendar(day_one) as calendar:
+        # When one run syncs it
+        report = _sync(deployment, calendar.base_url)
+
+    # Then the run completed and swept, and the table holds exactly the valid events
+    assert report.succeeded, report.producer_error
+    assert str(report.run.sweep_outcome) == "swept"
+    assert _stored_ids(deployment) == _expected_ids(day_one)
+    assert report.run.upserts["added"] == len(_expected_ids(day_one))
+    assert _queue_count(deployment, "EventsQueue") == 0
+
+
+def test_sync_next_day_adds_updates_and_deletes(deployment, day_one):
+    # Given a table synced from day one, and a calendar changed overnight
+    day_two = mutate_events(day_one, seed=12, added=30, removed=25, changed=40)
+    with RunningCalendar(day_one) as calendar:
+        _sync(deployment, calendar.base_url)
+        calendar.set_events(day_two)
+
+        # When the next run syncs
+        report = _sync(deployment, calendar.base_url)
+
+    # Then removed events are gone, new ones are in, and the counts show all three kinds
+    assert report.succeeded, report.producer_error
+    assert _stored_ids(deployment) == _expected_ids(day_two)
+    removed = _expected_ids(day_one) - _expected_ids(day_two)
+    assert removed and report.run.deleted_count == len(removed)
+    assert report.run.upserts["added"] >= 1
+    assert report.run.upserts["updated"] >= 1
+
+
+def test_sync_misbehaving_calendar_still_stores_every_valid_event(deployment, day_one):
+    # Given a calendar that caps pages, fails with 5xx, rate-limits and rotates its token
+    faults = Faults(
+        page_cap=37,
+        fail_first_n=2,
+        rate_limit_first_n=2,
+        retry_after_seconds=0.05,
+        rotate_token_after_requests=4,
+    )
+    with RunningCalendar(day_one, faults=faults) as calendar:
+        # When a run syncs it
+        report = _sync(deployment, calendar.base_url)
+
+    # Then nothing was lost and the run completed
+    assert report.succeeded, report.producer_error
+    assert _stored_ids(deployment) == _expected_ids(day_one)
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [Faults(down=True), Faults(wrong_shape=True), Faults(truncated_json=True), Faults(empty=True)],
+    ids=["down", "changed-shape", "truncated-json", "empty"],
+)
+def test_sync_broken_calendar_fails_and_deletes_nothing(deployment, day_one, faults):
+    # Given a table synced from a good calendar
+    with RunningCalendar(day_one) as calendar:
+        _sync(deployment, calendar.base_url)
+    before = _stored_ids(deployment)
+
+    # When the calendar is broken for the next run
+    with RunningCalendar(day_one, faults=faults) as calendar:
+        report = _sync(deployment, calendar.base_url, MAX_ATTEMPTS="3")
+
+    # Then the run failed loudly, was recorded as failed, and the table is untouched
+    assert not report.succeeded
+    assert report.producer_error
+    assert str(report.run.status) == "failed"
+    assert report.run.error
+    assert _stored_ids(deployment) == before
+
+
+def test_sync_tenth_of_the_calendar_refuses_to_sweep(deployment, day_one):
+    # Given a table synced from the full calendar
+    with RunningCalendar(day_one) as calendar:
+        _sync(deployment, calendar.base_url)
+        before = _stored_ids(deployment)
+
+        # When the calendar suddenly serves a tenth of its events
+        calendar.set_events(day_one[: len(day_one) // 10])
+        report = _sync(deployment, calendar.base_url)
+
+    # Then the run completed but its sweep refused, and every earlier event is still there
+    assert str(report.run.status) == "completed"
+    assert str(report.run.sweep_outcome) == "refused"
+    assert "too_few_events" in report.run.sweep_reason
+    assert _stored_ids(deployment) == before
+
+
+def test_sync_events_added_and_removed_mid_scrape_flags_drift_deletes_nothing(deployment, day_one):
+    # Given a synced table and a calendar that changes while it is being scraped
+    with RunningCalendar(day_one) as calendar:
+        _sync(deployment, calendar.base_url)
+        before = _stored_ids(deployment)
+        calendar.faults.mutate_after_requests = 3
+
+        # When a run scrapes it
+        report = _sync(deployment, calendar.base_url, PAGE_SIZE="50")
+
+    # Then the run is flagged, its sweep refused, and nothing was deleted
+    assert report.run.drift
+    assert str(report.run.sweep_outcome) == "refused"
+    assert before <= _stored_ids(deployment)
+
+
+def test_sync_poison_messages_on_queue_finish_promptly_in_dlq(deployment, day_one):
+    # Given junk already waiting on the events queue
+    sqs = deployment.clients.sqs
+    for body in ("not json", '{"v": 99}', '{"v": 1, "run_id": 5}'):
+        sqs.send_message(QueueUrl=deployment.resources.queue_urls["EventsQueue"], MessageBody=body)
+
+    # When a run syncs a good calendar
+    with RunningCalendar(day_one) as calendar:
+        report = _sync(deployment, calendar.base_url)
+
+    # Then the run completed with every valid event, and the junk sits in the DLQ
+    assert report.succeeded
+    assert _stored_ids(deployment) == _expected_ids(day_one)
+    assert _queue_count(deployment, "EventsQueue") == 0
+    assert _queue_count(deployment, "EventsDLQ") == 3

@@ -1,0 +1,79 @@
+"""The runs table adapter against moto: the done set, completion and the latest pointer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from villages_sync.aws.runs_table import RunNotFoundError
+from villages_sync.models import DateWindow, RunRecord, RunStatus
+
+WINDOW = DateWindow(date(2026, 11, 24), date(2027, 2, 22))
+
+
+def _start(runs, run_id: str, *, messages: int = 3, events: int = 300) -> None:
+    runs.start_run(RunRecord(run_id, 1795000000, WINDOW, RunStatus.SCRAPING))
+    runs.finish_enqueued(
+        run_id,
+        message_count=messages,
+        event_count=events,
+        fetched_count=events,
+        rejects={},
+        drift=False,
+        drift_reason="",
+    )
+
+
+def test_mark_message_done_redelivery_counts_once(deployment):
+    # Given an enqueued run of three messages
+    runs = deployment.runs
+    run_id = "20261124T100000.000000Z-aaaaaa"
+    _start(runs, run_id)
+
+    # When message 0 is marked done three times (redeliveries) and message 1 once
+    for _ in range(3):
+        runs.mark_message_done(run_id, 0, {"added": 100})
+    record = runs.mark_message_done(run_id, 1, {"added": 90, "updated": 10})
+
+    # Then the done set and the counts reflect each message once
+    assert record.done_sequences == {0, 1}
+    assert record.upserts == {"added": 190, "updated": 10}
+
+
+def test_complete_run_two_callers_only_one_wins(deployment):
+    # Given an enqueued run
+    runs = deployment.runs
+    run_id = "20261124T100000.000000Z-aaaaaa"
+    _start(runs, run_id)
+
+    # When two callers try to complete it
+    results = [runs.complete_run(run_id), runs.complete_run(run_id)]
+
+    # Then exactly one succeeds and the run is the latest completed
+    assert results == [True, False]
+    assert runs.get(run_id).status is RunStatus.COMPLETED
+    assert runs.latest_completed_run_id() == run_id
+
+
+def test_latest_completed_older_run_completing_later_does_not_move_pointer(deployment):
+    # Given a newer run completed first
+    runs = deployment.runs
+    older, newer = "20261124T100000.000000Z-aaaaaa", "20261124T110000.000000Z-bbbbbb"
+    _start(runs, older)
+    _start(runs, newer)
+    runs.complete_run(newer)
+
+    # When the older run completes afterwards
+    runs.complete_run(older)
+
+    # Then the pointer still names the newer run, and "previous completed" sees the order
+    assert runs.latest_completed_run_id() == newer
+    assert runs.previous_completed_run(newer).run_id == older
+    assert [r.run_id for r in runs.recent_runs(5)] == [newer, older]
+
+
+def test_mark_message_done_unknown_run_raises(deployment):
+    # Given no run record
+    # When a message of an unknown run is marked done / Then the error names the run
+    with pytest.raises(RunNotFoundError, match="nosuchrun"):
+        deployment.runs.mark_message_done("nosuchrun", 0, {"added": 1})
