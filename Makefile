@@ -41,7 +41,7 @@ bench: install
 	$(BIN)/python -m benchmarks
 
 package: install
-	$(BIN)/python -m villages_sync.packaging
+	$(BIN)/python tools/package.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .aws-sam

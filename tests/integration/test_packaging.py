@@ -1,0 +1,58 @@
+"""`make package`: artifacts built for Lambda's arm64, within the size budget, complete.
+
+Builds from PyPI wheels for manylinux2014_aarch64 (the one network use of the test suite: the
+package registry, as `make install` does).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> dict[str, dict]:
+    out = tmp_path_factory.mktemp("lambda")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    reports = json.loads(result.stdout)
+    print("\n".join(f"{r['name']}: {r['unzipped_bytes']} bytes unzipped" for r in reports))
+    return {report["name"]: {**report, "dir": out / report["name"]} for report in reports}
+
+
+def test_package_every_compiled_extension_is_aarch64(artifacts):
+    # Given the built artifacts / Then each compiled extension targets AArch64, and there are some
+    layer = artifacts["SharedLayer"]
+    assert layer["extensions"], "aiohttp's C extensions were expected in the layer"
+    assert all(".cpython-312-aarch64-linux-gnu.so" in name for name in layer["extensions"])
+    assert [r["wrong_architecture"] for r in artifacts.values()] == [[], [], [], []]
+
+
+def test_package_total_unzipped_size_under_10_mb(artifacts):
+    # Given the built artifacts / Then together they stay under the seed's 10 MB budget
+    assert sum(r["unzipped_bytes"] for r in artifacts.values()) < 10 * 1024 * 1024
+
+
+def test_package_layer_and_functions_hold_what_the_handlers_import(artifacts):
+    # Given the built artifacts
+    layer = artifacts["SharedLayer"]["dir"] / "python"
+
+    # Then the layer has the shared package and the dependencies, but not boto3 (the runtime's)
+    for module in ("villages_sync/produce.py", "aiohttp", "bs4", "aws_lambda_powertools", "tzdata"):
+        assert (layer / module).exists(), module
+    assert not (layer / "boto3").exists()
+    assert (artifacts["ProducerFunction"]["dir"] / "scrape_handler.py").exists()
+    assert (artifacts["ConsumerFunction"]["dir"] / "upsert_handler.py").exists()
+    assert (artifacts["SweepFunction"]["dir"] / "sweep_handler.py").exists()
