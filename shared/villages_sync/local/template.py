@@ -63,7 +63,6 @@ _QUEUE_ATTRIBUTES = (
     "FifoThroughputLimit",
 )
 
-_PSEUDO_PARAMETERS = ("AWS::StackName", "AWS::Region", "AWS::AccountId", "AWS::Partition")
 _SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -554,7 +553,9 @@ def read_event_source_mappings(resolver: TemplateResolver) -> list[EventSourceMa
                 EventSourceMappingSpec(
                     function_logical_id=logical_id,
                     queue_logical_id=queue_id,
-                    batch_size=int(resolver.resolve(props.get("BatchSize", 10))),
+                    batch_size=int(
+                        resolver.resolve(props.get("BatchSize", _DEFAULT_SQS_BATCH_SIZE))
+                    ),
                     maximum_batching_window_seconds=int(
                         resolver.resolve(props.get("MaximumBatchingWindowInSeconds", 0))
                     ),
