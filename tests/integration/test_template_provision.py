@@ -338,6 +338,25 @@ def test_provision_twice_is_idempotent(template: dict[str, Any], dynamodb: Any, 
     assert [m["Body"] for m in received["Messages"]] == ["kept"]
 
 
+def test_provision_resets_drifted_queue_settings_to_the_template(
+    template: dict[str, Any], dynamodb: Any, sqs: Any
+) -> None:
+    # Given a provisioned events queue whose visibility timeout was changed by hand
+    first = provision(template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS)
+    url = first.queue_urls["EventsQueue"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "30"})
+
+    # When provisioning again
+    provision(template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS)
+
+    # Then the template's value is back
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+    assert (
+        attributes["Attributes"]["VisibilityTimeout"]
+        == (first.queue_specs["EventsQueue"].attributes["VisibilityTimeout"])
+    )
+
+
 def _equal_resources(a: LocalResources, b: LocalResources) -> bool:
     return (a.tables, a.queue_urls, a.queue_arns, a.functions, a.event_source_mappings) == (
         b.tables,

@@ -475,7 +475,9 @@ def _create_queue(sqs: Any, spec: QueueSpec, arns: Mapping[str, str]) -> tuple[s
             raise
         url = sqs.create_queue(QueueName=spec.queue_name, Attributes=attributes)["QueueUrl"]
     else:
-        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        # FifoQueue can only be given at creation; everything else converges to the template.
+        changeable = {k: v for k, v in attributes.items() if k != "FifoQueue"}
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=changeable)
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
