@@ -1,0 +1,477 @@
+"""``provision`` against the moto server, and the three-way check of template.yaml.
+
+The three ways: aws-sam-translator turns template.yaml into plain CloudFormation offline,
+cfn-lint accepts the result, and moto's CloudFormation creates it; the tables and queues it
+creates must be identical to what ``provision`` creates from the same file for the local runtime.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from cfnlint.api import ManualArgs, lint
+from samtranslator.translator.transform import transform
+from villages_sync.local.template import (
+    LocalResources,
+    TemplateResolver,
+    load_template,
+    provision,
+    read_event_source_mappings,
+    read_queues,
+    read_tables,
+)
+
+PARAMETERS = {"Environment": "it"}
+STACK_NAME = "villages-sync-it"
+
+# Resource types removed before moto's CloudFormation creates the translated template:
+# functions and layers need their code package in S3 (there is none offline), and moto's
+# CloudFormation does not implement alarms, EventBridge Scheduler schedules, event invoke
+# configs or SNS subscriptions. Every resource that refers to a removed one goes as well.
+STRIPPED_TYPES = frozenset(
+    {
+        "AWS::Lambda::Function",
+        "AWS::Lambda::LayerVersion",
+        "AWS::CloudWatch::Alarm",
+        "AWS::Scheduler::Schedule",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::SNS::Subscription",
+    }
+)
+# What that removes, written out so this docstring-level claim is checked: the three functions,
+# the layer, the alarms, the schedule (and its role, which names the producer), the invoke
+# config, the SQS event-source mappings (they name the functions), the dashboard (it names the
+# functions) and the optional e-mail subscription.
+EXPECTED_STRIPPED = {
+    "ProducerFunction",
+    "ConsumerFunction",
+    "SweepFunction",
+    "ProducerFunctionSchedule",
+    "ProducerFunctionScheduleRole",
+    "ProducerFunctionEventInvokeConfig",
+    "ConsumerFunctionEventsQueueMessages",
+    "SweepFunctionSweepQueueMessages",
+    "Dashboard",
+    "AlarmEmailSubscription",
+    "EventsDLQMessagesAlarm",
+    "SweepDLQMessagesAlarm",
+    "EventsQueueAgeAlarm",
+    "ProducerErrorsAlarm",
+    "ProducerThrottlesAlarm",
+    "ConsumerErrorsAlarm",
+    "ConsumerThrottlesAlarm",
+    "SweepErrorsAlarm",
+    "SweepThrottlesAlarm",
+    "SweepRefusedAlarm",
+    "NoCompletedRunAlarm",
+}
+# Warnings the translation itself causes, not the template: SAM resolves the layer's
+# !Sub "villages-sync-${Environment}-shared" to a plain string but keeps the Fn::Sub.
+TRANSLATION_ARTIFACTS = frozenset({"W1020"})
+
+
+class _NoManagedPolicies:
+    """ManagedPolicyLoader stand-in: the template names no managed policies, so IAM is not
+    asked (SAM adds the ones it needs, e.g. AWSLambdaBasicExecutionRole, by ARN)."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.fixture(scope="module")
+def translated(template: dict[str, Any]) -> dict[str, Any]:
+    return translate_offline(template, PARAMETERS)
+
+
+@pytest.fixture
+def cloudformation(moto_endpoint: str, dynamodb: Any) -> Any:
+    return boto3.client(
+        "cloudformation", endpoint_url=moto_endpoint, region_name=dynamodb.meta.region_name
+    )
+
+
+def translate_offline(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    """SAM to plain CloudFormation without AWS: local code paths become S3 locations (as
+    ``sam package`` would upload them), and no managed policy is looked up in IAM."""
+    sam = copy.deepcopy(template)
+    for resource in sam["Resources"].values():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str):
+                properties[key] = f"s3://villages-sync-artifacts/{properties[key].rstrip('/')}"
+    return transform(sam, dict(parameters), _NoManagedPolicies())
+
+
+def _references(node: Any) -> set[str]:
+    """Logical ids (and parameters) a piece of template refers to."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                parts = value.split(".", 1) if isinstance(value, str) else value
+                found.add(str(parts[0]))
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                found.update(
+                    part.split("}", 1)[0].split(".", 1)[0] for part in text.split("${")[1:]
+                )
+            found |= _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _references(item)
+    return found
+
+
+def strip_for_moto(cfn: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The template without STRIPPED_TYPES and whatever depends on them; the removed ids."""
+    body = copy.deepcopy(cfn)
+    resources = body["Resources"]
+    removed = {lid for lid, r in resources.items() if r["Type"] in STRIPPED_TYPES}
+    while True:
+        dependents = {
+            logical_id
+            for logical_id, resource in resources.items()
+            if logical_id not in removed
+            and (
+                _references(resource) & removed
+                or set(_as_list(resource.get("DependsOn", []))) & removed
+            )
+        }
+        if not dependents:
+            break
+        removed |= dependents
+    for logical_id in removed:
+        del resources[logical_id]
+    body["Outputs"] = {
+        key: output
+        for key, output in body.get("Outputs", {}).items()
+        if not _references(output) & removed
+    }
+    return body, removed
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# ---------------------------------------------------------------------- snapshots to compare
+
+
+def _table_snapshot(dynamodb: Any, name: str) -> dict[str, Any]:
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    return {
+        "TableName": table["TableName"],
+        "KeySchema": table["KeySchema"],
+        "AttributeDefinitions": sorted(
+            table["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+        ),
+        "BillingMode": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
+        "GlobalSecondaryIndexes": sorted(
+            (
+                {
+                    "IndexName": index["IndexName"],
+                    "KeySchema": index["KeySchema"],
+                    "Projection": index["Projection"],
+                }
+                for index in table.get("GlobalSecondaryIndexes", [])
+            ),
+            key=lambda i: i["IndexName"],
+        ),
+    }
+
+
+_COMPARED_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy")
+
+
+def _queue_snapshot(sqs: Any, url: str) -> dict[str, Any]:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    snapshot: dict[str, Any] = {"QueueName": attributes["QueueArn"].rsplit(":", 1)[1]}
+    for name in _COMPARED_QUEUE_ATTRIBUTES:
+        if name == "RedrivePolicy" and name in attributes:
+            policy = json.loads(attributes[name])
+            snapshot[name] = {
+                "deadLetterTargetArn": policy["deadLetterTargetArn"],
+                "maxReceiveCount": int(policy["maxReceiveCount"]),
+            }
+        else:
+            snapshot[name] = attributes.get(name)
+    return snapshot
+
+
+def _snapshot(dynamodb: Any, sqs: Any) -> dict[str, Any]:
+    """Every table and queue in the endpoint, as far as both paths can set them."""
+    tables = {
+        name: _table_snapshot(dynamodb, name) for name in dynamodb.list_tables()["TableNames"]
+    }
+    queues = {}
+    for url in sqs.list_queues().get("QueueUrls", []):
+        queue = _queue_snapshot(sqs, url)
+        queues[queue["QueueName"]] = queue
+    return {"tables": tables, "queues": queues}
+
+
+def _account_and_name(queue_url: str) -> list[str]:
+    return queue_url.rstrip("/").rsplit("/", 2)[-2:]
+
+
+def _reset(moto_endpoint: str) -> None:
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
+
+
+# ------------------------------------------------------------------------------------ tests
+
+
+def test_provision_creates_tables_as_the_template_describes(
+    template: dict[str, Any], dynamodb: Any, sqs: Any
+) -> None:
+    # Given the template's tables
+    expected = read_tables(TemplateResolver(template, parameters=PARAMETERS))
+
+    # When provisioning into the moto server
+    resources = provision(template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS)
+
+    # Then each table exists with the template's keys, indexes, billing and TTL
+    assert resources.tables == {
+        "EventsTable": "villages-events-it",
+        "RunsTable": "villages-sync-runs-it",
+    }
+    for logical_id, spec in expected.items():
+        table = dynamodb.describe_table(TableName=resources.tables[logical_id])["Table"]
+        assert table["KeySchema"] == spec.key_schema
+        assert sorted(table["AttributeDefinitions"], key=str) == sorted(
+            spec.attribute_definitions, key=str
+        )
+        assert table["BillingModeSummary"]["BillingMode"] == spec.billing_mode
+        assert [
+            {k: i[k] for k in ("IndexName", "KeySchema", "Projection")}
+            for i in table["GlobalSecondaryIndexes"]
+        ] == spec.global_secondary_indexes
+        ttl = dynamodb.describe_time_to_live(TableName=spec.table_name)["TimeToLiveDescription"]
+        assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": spec.ttl_attribute}
+
+
+def test_provision_creates_queues_with_redrive_to_their_dlqs(
+    template: dict[str, Any], dynamodb: Any, sqs: Any
+) -> None:
+    # Given the template's queues
+    expected = read_queues(TemplateResolver(template, parameters=PARAMETERS))
+
+    # When provisioning
+    resources = provision(template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS)
+
+    # Then every queue has the template's settings, and redrives to its DLQ's real ARN
+    assert set(resources.queue_urls) == set(expected)
+    for logical_id, spec in expected.items():
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=resources.queue_urls[logical_id], AttributeNames=["All"]
+        )["Attributes"]
+        assert attributes["QueueArn"] == resources.queue_arns[logical_id]
+        assert resources.queue_urls[logical_id].endswith("/" + spec.queue_name)
+        for name in ("VisibilityTimeout", "MessageRetentionPeriod"):
+            assert attributes.get(name) == spec.attributes.get(name, attributes.get(name))
+        if spec.dead_letter_queue_logical_id is None:
+            assert "RedrivePolicy" not in attributes
+        else:
+            assert json.loads(attributes["RedrivePolicy"]) == {
+                "deadLetterTargetArn": resources.queue_arns[spec.dead_letter_queue_logical_id],
+                "maxReceiveCount": spec.max_receive_count,
+            }
+    assert (
+        int(
+            sqs.get_queue_attributes(
+                QueueUrl=resources.queue_urls["EventsQueue"], AttributeNames=["VisibilityTimeout"]
+            )["Attributes"]["VisibilityTimeout"]
+        )
+        >= 6 * resources.functions["ConsumerFunction"].timeout_seconds
+    )
+
+
+def test_provision_points_function_environments_at_what_it_created(
+    template: dict[str, Any], dynamodb: Any, sqs: Any
+) -> None:
+    # When provisioning
+    resources = provision(template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS)
+
+    # Then every name and URL in a function's environment is a created table or queue
+    producer = resources.functions["ProducerFunction"].environment
+    consumer = resources.functions["ConsumerFunction"].environment
+    sweep = resources.functions["SweepFunction"].environment
+    assert producer["EVENTS_QUEUE_URL"] == resources.queue_urls["EventsQueue"]
+    assert producer["SWEEP_QUEUE_URL"] == consumer["SWEEP_QUEUE_URL"]
+    assert consumer["SWEEP_QUEUE_URL"] == resources.queue_urls["SweepQueue"]
+    assert producer["RUNS_TABLE_NAME"] == sweep["RUNS_TABLE_NAME"] == resources.tables["RunsTable"]
+    assert consumer["TABLE_NAME"] == sweep["TABLE_NAME"] == resources.tables["EventsTable"]
+    sqs.send_message(QueueUrl=producer["EVENTS_QUEUE_URL"], MessageBody="{}")
+    dynamodb.describe_table(TableName=consumer["TABLE_NAME"])
+    assert {m.queue_logical_id for m in resources.event_source_mappings} <= set(
+        resources.queue_urls
+    )
+
+
+def test_provision_twice_is_idempotent(template: dict[str, Any], dynamodb: Any, sqs: Any) -> None:
+    # Given a provisioned endpoint with a message waiting and an item stored
+    first = provision(template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS)
+    sqs.send_message(QueueUrl=first.queue_urls["EventsQueue"], MessageBody="kept")
+    dynamodb.put_item(TableName=first.tables["EventsTable"], Item={"event_id": {"S": "1"}})
+    before = _snapshot(dynamodb, sqs)
+
+    # When provisioning again
+    second = provision(template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS)
+
+    # Then nothing is recreated or lost and the same names come back
+    assert _equal_resources(first, second)
+    assert _snapshot(dynamodb, sqs) == before
+    assert dynamodb.scan(TableName=first.tables["EventsTable"])["Count"] == 1
+    received = sqs.receive_message(QueueUrl=first.queue_urls["EventsQueue"])
+    assert [m["Body"] for m in received["Messages"]] == ["kept"]
+
+
+def test_provision_resets_drifted_queue_settings_to_the_template(
+    template: dict[str, Any], dynamodb: Any, sqs: Any
+) -> None:
+    # Given a provisioned events queue whose visibility timeout was changed by hand
+    first = provision(template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS)
+    url = first.queue_urls["EventsQueue"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "30"})
+
+    # When provisioning again
+    provision(template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS)
+
+    # Then the template's value is back
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+    assert (
+        attributes["Attributes"]["VisibilityTimeout"]
+        == (first.queue_specs["EventsQueue"].attributes["VisibilityTimeout"])
+    )
+
+
+def _equal_resources(a: LocalResources, b: LocalResources) -> bool:
+    return (a.tables, a.queue_urls, a.queue_arns, a.functions, a.event_source_mappings) == (
+        b.tables,
+        b.queue_urls,
+        b.queue_arns,
+        b.functions,
+        b.event_source_mappings,
+    )
+
+
+def test_template_translates_offline_and_the_translation_lints_clean(
+    translated: dict[str, Any],
+) -> None:
+    # Given the SAM template translated offline into plain CloudFormation
+    assert "Transform" not in translated
+    assert {r["Type"] for r in translated["Resources"].values()} >= {
+        "AWS::Lambda::Function",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::IAM::Role",
+        "AWS::Scheduler::Schedule",
+    }
+
+    # When cfn-lint checks the translation
+    matches = lint(json.dumps(translated), config=ManualArgs(regions=["us-east-1"]))
+
+    # Then it finds nothing but the translator's own artefacts
+    problems = [m for m in matches if m.rule.id not in TRANSLATION_ARTIFACTS]
+    assert problems == [], "\n".join(str(m) for m in problems)
+
+
+def test_template_translation_event_source_mappings_match_the_local_reader(
+    template: dict[str, Any], translated: dict[str, Any]
+) -> None:
+    """The local poller's settings (read from the SAM events) equal the ESMs SAM generates."""
+    generated = {
+        r["Properties"]["FunctionName"]["Ref"]: r["Properties"]
+        for r in translated["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    }
+    resolver = TemplateResolver(template, parameters=PARAMETERS)
+
+    for mapping in read_event_source_mappings(resolver):
+        esm = generated[mapping.function_logical_id]
+        assert esm["EventSourceArn"] == {"Fn::GetAtt": [mapping.queue_logical_id, "Arn"]}
+        assert esm["BatchSize"] == mapping.batch_size
+        assert esm.get("MaximumBatchingWindowInSeconds", 0) == (
+            mapping.maximum_batching_window_seconds
+        )
+        assert ("ReportBatchItemFailures" in esm.get("FunctionResponseTypes", [])) == (
+            mapping.report_batch_item_failures
+        )
+        assert esm.get("ScalingConfig", {}).get("MaximumConcurrency") == (
+            mapping.maximum_concurrency
+        )
+
+
+def test_cloudformation_and_provision_create_identical_tables_and_queues(
+    template: dict[str, Any],
+    translated: dict[str, Any],
+    cloudformation: Any,
+    dynamodb: Any,
+    sqs: Any,
+    moto_endpoint: str,
+) -> None:
+    """Moto's CloudFormation creates the translated template without functions and layers
+    (their code would have to be in S3), without alarms, the schedule, the invoke config and the
+    e-mail subscription (moto's CloudFormation does not implement them), and without what refers
+    to those: the SQS event-source mappings, the schedule's role and the dashboard. Tables,
+    queues, roles, log groups, the KMS key and the alarm topic are created.
+
+    Moto's CloudFormation ignores TimeToLiveSpecification, so TTL is compared with the
+    translated template's property instead of with moto's state."""
+    # Given the translated template, stripped of what moto cannot create
+    body, removed = strip_for_moto(translated)
+    assert removed == EXPECTED_STRIPPED | {
+        lid for lid, r in translated["Resources"].items() if r["Type"] in STRIPPED_TYPES
+    }
+
+    # When CloudFormation creates it ...
+    cloudformation.create_stack(
+        StackName=STACK_NAME,
+        TemplateBody=json.dumps(body),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    stack = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    by_cloudformation = _snapshot(dynamodb, sqs)
+
+    # ... and, in an emptied endpoint, provision creates it from the same file
+    _reset(moto_endpoint)
+    resources = provision(
+        template, dynamodb=dynamodb, sqs=sqs, parameters=PARAMETERS, stack_name=STACK_NAME
+    )
+    by_provision = _snapshot(dynamodb, sqs)
+
+    # Then tables (keys, attributes, indexes, billing) and queues (names, visibility,
+    # retention, redrive) are identical, and the stack's outputs name what provision returns
+    assert set(by_cloudformation["tables"]) == {"villages-events-it", "villages-sync-runs-it"}
+    assert len(by_cloudformation["queues"]) == 4
+    assert by_provision == by_cloudformation
+    assert outputs["EventsTableName"] == resources.tables["EventsTable"]
+    assert outputs["RunsTableName"] == resources.tables["RunsTable"]
+    for key, logical_id in {
+        "EventsQueueUrl": "EventsQueue",
+        "EventsDLQUrl": "EventsDLQ",
+        "SweepQueueUrl": "SweepQueue",
+        "SweepDLQUrl": "SweepDLQ",
+    }.items():
+        # moto's CloudFormation writes AWS's host where the API answers with its own endpoint.
+        assert _account_and_name(outputs[key]) == _account_and_name(
+            resources.queue_urls[logical_id]
+        )
+    for logical_id, table_name in resources.tables.items():
+        ttl = translated["Resources"][logical_id]["Properties"]["TimeToLiveSpecification"]
+        described = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+        assert {"AttributeName": described["AttributeName"], "Enabled": True} == ttl
