@@ -68,6 +68,9 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
         invocation.counts["MessagesFailed"] += 1
         raise
     invocation.counts.update({_OUTCOME_METRICS[k]: v for k, v in outcome.counts.items()})
+    invocation.counts["EventsUpserted"] += sum(
+        v for k, v in outcome.counts.items() if k != "superseded"
+    )
     if outcome.dropped:
         invocation.counts["MessagesDropped"] += 1
         logger.info(

@@ -56,5 +56,8 @@ def _emit_metrics(summary: ProducerSummary) -> None:
     metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=summary.messages)
     metrics.add_metric(name="ScrapeSeconds", unit=MetricUnit.Seconds, value=summary.scrape_seconds)
     metrics.add_metric(name="RunDrift", unit=MetricUnit.Count, value=int(summary.drift))
+    metrics.add_metric(
+        name="RunDurationSeconds", unit=MetricUnit.Seconds, value=summary.duration_seconds
+    )
     if summary.completed:
         metrics.add_metric(name="RunCompleted", unit=MetricUnit.Count, value=1)
