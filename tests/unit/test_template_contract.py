@@ -9,6 +9,7 @@ producer or the consumer delete events.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -180,7 +181,11 @@ def test_template_functions_run_python_312_or_later_on_arm64(template: dict[str,
         assert {"Ref": "SharedLayer"} in props["Layers"]
     layer_metadata = _resource(template, "SharedLayer")["Metadata"]
     assert layer_metadata["BuildArchitecture"] == "arm64"
-    assert layer_metadata["BuildMethod"] in layer["CompatibleRuntimes"]
+    # BuildMethod makefile: shared/Makefile must build wheels for that same Python
+    assert layer_metadata["BuildMethod"] == "makefile"
+    makefile = (Path(__file__).resolve().parents[2] / "shared" / "Makefile").read_text()
+    built_for = re.search(r"^LAMBDA_PYTHON \?= (\S+)$", makefile, re.M)[1]
+    assert f"python{built_for}" in layer["CompatibleRuntimes"]
 
 
 @pytest.mark.parametrize("function_id", sorted(SETTINGS_OF_FUNCTION))
