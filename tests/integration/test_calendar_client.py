@@ -483,3 +483,20 @@ def test_running_calendar_serves_synchronous_callers() -> None:
     assert isinstance(base_url, str) and base_url.base_url == str(base_url)
     assert len(result.events) == 120 and empty.events == []
     assert [r.status for r in base_url.requests if r.path == EVENTS_PATH] == [200, 200, 200]
+
+
+async def test_scrape_calendar_absurd_count_raises_instead_of_hammering(
+    start_calendar: StartCalendar,
+) -> None:
+    # Given pages of 1 row and a count of 2,500 (2,500 pages), and a page limit below that
+    calendar = await start_calendar(faults=Faults(page_cap=1))
+
+    # When
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("villages_sync.calendar_api.client.MAX_PAGES", 1000)
+        with pytest.raises(CalendarError) as raised:
+            await scrape_calendar(fast_settings(calendar.base_url))
+
+    # Then
+    assert "more than 1000 pages" in raised.value.problem
+    assert len(calendar.requests_to(EVENTS_PATH)) == 1

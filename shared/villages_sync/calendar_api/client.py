@@ -36,6 +36,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 AUTH_STATUSES = frozenset({401, 403})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 MAX_REDIRECTS = 3
+# A count needing more pages than this is a broken answer, not a calendar: refuse to hammer.
+MAX_PAGES = 5000
 SNIPPET_CHARS = 60
 
 # Both spellings seen in the wild; group "token" is the credential after "Basic ".
@@ -159,6 +161,11 @@ class _Scrape:
         first = await self.fetch_page(0, self.settings.page_size)
         count = first.count
         page_length = len(first.events)
+        if page_length and count / page_length > MAX_PAGES:
+            raise CalendarError(
+                self.urls.events_url,
+                f"count {count} at {page_length} rows a page needs more than {MAX_PAGES} pages",
+            )
         if page_length:
             spans = [
                 (start, min(start + page_length, count))
