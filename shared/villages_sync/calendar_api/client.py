@@ -1,0 +1,454 @@
+"""Async scraper of The Villages calendar API (see docs/architecture.md, "calendar").
+
+The site owes us nothing: requests are bounded, backed off and honour ``Retry-After``; any
+surprise in the response is a loud ``CalendarError``, never a silent half-empty result.
+The API credential never appears in a log record or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from villages_sync.calendar_api.urls import CalendarUrls
+from villages_sync.settings import CalendarSettings
+
+logger = logging.getLogger(__name__)
+
+API_ACCEPT = "application/json, text/plain, */*"
+PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+AUTH_STATUSES = frozenset({401, 403})
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+MAX_REDIRECTS = 3
+# A count needing more pages than this is a broken answer, not a calendar: refuse to hammer.
+MAX_PAGES = 5000
+SNIPPET_CHARS = 60
+
+# Both spellings seen in the wild; group "token" is the credential after "Basic ".
+_TOKEN_PATTERNS = (
+    re.compile(
+        r"""dp_AUTH_TOKEN\s*[:=]\s*(?P<q>["'`])\s*Basic\s+(?P<token>[A-Za-z0-9+/=._~-]+)\s*(?P=q)"""
+    ),
+    re.compile(
+        r"""(?P<k>["']?)Authorization(?P=k)\s*:\s*(?P<q>["'`])\s*Basic\s+"""
+        r"""(?P<token>[A-Za-z0-9+/=._~-]+)\s*(?P=q)"""
+    ),
+)
+
+
+class CalendarError(RuntimeError):
+    """The calendar could not be scraped completely; names the URL and the problem."""
+
+    def __init__(self, url: str, problem: str) -> None:
+        self.url = url
+        self.problem = problem
+        super().__init__(f"{url}: {problem}")
+
+
+@dataclass(slots=True)
+class ScrapeResult:
+    """What one scrape fetched. An empty ``events`` with ``reported_count == 0`` is returned as
+    is: whether an empty calendar is plausible is the caller's decision, not the scraper's."""
+
+    events: list[dict]  # raw API objects in API order, de-duplicated by ``id``
+    reported_count: int  # ``count`` of the first page (the one the scrape was planned on)
+    drift: bool = False  # the result may be incomplete: count changed, or rows are missing
+    drift_reason: str = ""
+    request_count: int = 0  # every HTTP request made, retries included
+    retry_count: int = 0
+    page_count: int = 0  # events pages fetched successfully
+
+
+def extract_token(script: str) -> str | None:
+    """The Basic credential embedded in the site's auth script, or None when neither spelling
+    (``dp_AUTH_TOKEN = "Basic …"`` or ``Authorization:"Basic …"``) is present."""
+    for pattern in _TOKEN_PATTERNS:
+        match = pattern.search(script)
+        if match:
+            return match.group("token")
+    return None
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP-date); None if unusable."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
+    """Full-jitter exponential back-off before retry number ``attempt`` (0 for the first)."""
+    return random.uniform(0, min(cap, base * 2**attempt))
+
+
+@dataclass(slots=True)
+class _Response:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class _Page:
+    start_row: int
+    events: list[Any]
+    count: int
+
+
+class _Retry(Exception):
+    """A transient failure of one attempt; ``wait`` overrides the jittered back-off."""
+
+    def __init__(self, problem: str, wait: float | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.wait = wait
+
+
+@dataclass
+class _Scrape:
+    settings: CalendarSettings
+    session: aiohttp.ClientSession
+    on_page: Callable[[int, int], None] | None
+    urls: CalendarUrls = field(init=False)
+    token: str = field(init=False, default="")
+    token_renewed: bool = field(init=False, default=False)
+    request_count: int = field(init=False, default=0)
+    retry_count: int = field(init=False, default=0)
+    rows_received: int = field(init=False, default=0)
+    pages: list[_Page] = field(init=False, default_factory=list)
+    counts_seen: list[int] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.urls = CalendarUrls.for_base(self.settings.base_url)
+        self.timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
+        self.slots = asyncio.Semaphore(self.settings.max_concurrency)
+        self.token_lock = asyncio.Lock()
+
+    # --- the scrape ------------------------------------------------------------------------
+
+    async def run(self) -> ScrapeResult:
+        self.token = await self.fetch_token()
+        await self.open_session()
+        first = await self.fetch_page(0, self.settings.page_size)
+        count = first.count
+        page_length = len(first.events)
+        if page_length and count / page_length > MAX_PAGES:
+            raise CalendarError(
+                self.urls.events_url,
+                f"count {count} at {page_length} rows a page needs more than {MAX_PAGES} pages",
+            )
+        if page_length:
+            spans = [
+                (start, min(start + page_length, count))
+                for start in range(page_length, count, page_length)
+            ]
+            await _all_or_none([self.fetch_span(start, stop) for start, stop in spans])
+        return self.result(count)
+
+    async def fetch_span(self, start: int, stop: int) -> None:
+        """Rows [start, stop): a short page before ``stop`` is followed by a request for the gap."""
+        position = start
+        while position < stop:
+            page = await self.fetch_page(position, min(self.settings.page_size, stop - position))
+            if not page.events:
+                return
+            position += len(page.events)
+
+    def result(self, count: int) -> ScrapeResult:
+        events = _unique_by_id(page.events for page in sorted(self.pages, key=_start_row))
+        reasons = []
+        distinct_counts = list(dict.fromkeys(self.counts_seen))
+        if len(distinct_counts) > 1:
+            changed_to = ", ".join(str(c) for c in distinct_counts[1:])
+            reasons.append(
+                f"count changed from {distinct_counts[0]} to {changed_to} during the scrape"
+            )
+        if len(events) < count:
+            reasons.append(f"fetched {len(events)} unique events but the API reported {count}")
+        drift_reason = "; ".join(reasons)
+        if drift_reason:
+            logger.warning(
+                "calendar scrape may be incomplete",
+                extra={"drift_reason": drift_reason, "reported_count": count},
+            )
+        result = ScrapeResult(
+            events=events,
+            reported_count=count,
+            drift=bool(reasons),
+            drift_reason=drift_reason,
+            request_count=self.request_count,
+            retry_count=self.retry_count,
+            page_count=len(self.pages),
+        )
+        logger.info(
+            "calendar scraped",
+            extra={
+                "event_count": len(events),
+                "reported_count": count,
+                "page_count": result.page_count,
+                "request_count": result.request_count,
+                "retry_count": result.retry_count,
+                "drift": result.drift,
+            },
+        )
+        return result
+
+    # --- the three kinds of request --------------------------------------------------------
+
+    async def fetch_token(self) -> str:
+        url = self.urls.token_url
+        response = await self.get_with_retries(url, None, {"Accept": "*/*"})
+        if response.status != 200:
+            raise CalendarError(url, f"HTTP {response.status} fetching the auth script")
+        token = extract_token(response.body.decode("utf-8", errors="replace"))
+        if token is None:
+            raise CalendarError(
+                url, "no 'dp_AUTH_TOKEN' or 'Authorization: \"Basic ...\"' credential in the script"
+            )
+        return token
+
+    async def open_session(self) -> None:
+        """The calendar page, for its cookies. Whether the API needs them is unknown, so a
+        failure here is logged and the scrape carries on; the API's answer is what counts."""
+        url = self.urls.session_url
+        try:
+            response = await self.get_with_retries(url, None, {"Accept": PAGE_ACCEPT})
+        except CalendarError as error:
+            logger.warning(
+                "calendar page unavailable", extra={"url": url, "problem": error.problem}
+            )
+            return
+        if response.status != 200:
+            logger.warning(
+                "calendar page unavailable", extra={"url": url, "status": response.status}
+            )
+
+    async def fetch_page(self, start_row: int, rows: int) -> _Page:
+        params = {"startRow": str(start_row), "endRow": str(start_row + rows)}
+        url = str(URL(self.urls.events_url).with_query(params))
+        while True:
+            token_used = self.token
+            headers = {
+                "Accept": API_ACCEPT,
+                "Authorization": f"Basic {token_used}",
+                "Origin": self.urls.origin,
+                "Referer": self.urls.referer,
+            }
+            response = await self.get_with_retries(url, params, headers, limit=self.slots)
+            if response.status in AUTH_STATUSES:
+                await self.renew_token(token_used, url, response.status)
+                self.retry_count += 1
+                continue
+            if response.status != 200:
+                raise CalendarError(url, f"HTTP {response.status}")
+            page = self.parse_page(url, start_row, response.body)
+            self.pages.append(page)
+            self.counts_seen.append(page.count)
+            self.rows_received += len(page.events)
+            logger.debug(
+                "calendar page fetched",
+                extra={"start_row": start_row, "rows": len(page.events), "count": page.count},
+            )
+            if self.on_page is not None:
+                self.on_page(self.rows_received, self.counts_seen[0])
+            return page
+
+    async def renew_token(self, token_used: str, url: str, status: int) -> None:
+        """Fetch the token again, once per scrape, shared by every page that saw it rejected."""
+        async with self.token_lock:
+            if self.token != token_used:
+                return  # another page already renewed it: retry with the new one
+            if self.token_renewed:
+                raise CalendarError(url, f"HTTP {status}: the API refused a freshly fetched token")
+            self.token_renewed = True
+            logger.warning("calendar token refused; fetching it again", extra={"status": status})
+            self.token = await self.fetch_token()
+
+    def parse_page(self, url: str, start_row: int, body: bytes) -> _Page:
+        try:
+            data = json.loads(body)
+        except ValueError as error:
+            problem = f"response is not valid JSON ({error}); it starts {self.snippet(body)}"
+            raise CalendarError(url, problem) from None
+        if not isinstance(data, dict):
+            raise CalendarError(url, f"response is a JSON {type(data).__name__}, not an object")
+        events, count = data.get("events"), data.get("count")
+        if not isinstance(events, list):
+            keys = ", ".join(sorted(str(k) for k in data)[:10]) or "none"
+            raise CalendarError(url, f"response has no 'events' list (its keys: {keys})")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise CalendarError(url, f"response has no whole-number 'count' (got {count!r:.40})")
+        return _Page(start_row, events, count)
+
+    def snippet(self, body: bytes) -> str:
+        text = body[:SNIPPET_CHARS].decode("utf-8", errors="replace")
+        return repr(self.redact(text))
+
+    def redact(self, text: str) -> str:
+        return text.replace(self.token, "[token]") if self.token else text
+
+    # --- one request, retried --------------------------------------------------------------
+
+    async def get_with_retries(
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        *,
+        limit: asyncio.Semaphore | None = None,
+    ) -> _Response:
+        """The response of the first attempt that is not transient (5xx, 429, network, timeout).
+        Waits happen outside ``limit`` so a backing-off page does not hold a concurrency slot."""
+        attempt = 0
+        while True:
+            try:
+                if limit is None:
+                    return await self.get_once(url, params, headers)
+                async with limit:
+                    return await self.get_once(url, params, headers)
+            except _Retry as transient:
+                attempt += 1
+                if attempt >= self.settings.max_attempts:
+                    problem = f"gave up after {attempt} attempts: {transient.problem}"
+                    raise CalendarError(url, problem) from None
+                cap = self.settings.backoff_max_seconds
+                if transient.wait is not None:
+                    delay = min(transient.wait, cap)
+                else:
+                    delay = backoff_seconds(
+                        attempt - 1, base=self.settings.backoff_base_seconds, cap=cap
+                    )
+                self.retry_count += 1
+                logger.warning(
+                    "calendar request failed; retrying",
+                    extra={
+                        "url": url,
+                        "problem": transient.problem,
+                        "attempt": attempt,
+                        "delay_seconds": round(delay, 3),
+                    },
+                )
+                await asyncio.sleep(delay)
+
+    async def get_once(
+        self, url: str, params: Mapping[str, str] | None, headers: Mapping[str, str]
+    ) -> _Response:
+        """One attempt, following same-origin redirects only (credentials never leave the host)."""
+        target = URL(url) if params is None else URL(url).with_query(params)
+        for _ in range(MAX_REDIRECTS + 1):
+            self.request_count += 1
+            try:
+                async with self.session.get(
+                    target,
+                    headers={"User-Agent": USER_AGENT, **headers},
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                ) as response:
+                    body = await response.read()
+                    status, response_headers = response.status, response.headers
+            except TimeoutError:
+                raise _Retry(f"no response within {self.settings.timeout_seconds} s") from None
+            except aiohttp.ClientError as error:
+                detail = self.redact(f"{type(error).__name__}: {error}")
+                raise _Retry(detail) from None
+            if status in REDIRECT_STATUSES:
+                target = self.same_origin_redirect(url, target, response_headers.get("Location"))
+                continue
+            if status in RETRY_AFTER_STATUSES:
+                wait = retry_after_seconds(response_headers.get("Retry-After"))
+                raise _Retry(f"HTTP {status}", wait)
+            if status >= 500:
+                raise _Retry(f"HTTP {status}")
+            return _Response(status, response_headers, body)
+        raise CalendarError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def same_origin_redirect(self, url: str, current: URL, location: str | None) -> URL:
+        if not location:
+            raise CalendarError(url, "redirect without a Location")
+        target = current.join(URL(location))
+        if target.origin() != current.origin():
+            raise CalendarError(
+                url, f"redirected to another host ({target.host}); redirects off-site are refused"
+            )
+        return target
+
+
+async def scrape_calendar(
+    settings: CalendarSettings,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    on_page: Callable[[int, int], None] | None = None,
+) -> ScrapeResult:
+    """Every event the calendar API lists (cancelled ones included, flagged).
+
+    Fetches the token script, the calendar page (cookies), then page 1 of the events; the rest
+    of the pages concurrently (at most ``settings.max_concurrency`` in flight). ``on_page``
+    gets ``(rows_so_far, reported_count)`` after each page. Raises ``CalendarError``.
+    A caller-supplied ``session`` must keep cookies; it is not closed here.
+    """
+    if session is not None:
+        return await _Scrape(settings, session, on_page).run()
+    # unsafe=True only lets the jar keep cookies of IP-address hosts (a stand-in on 127.0.0.1).
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as own_session:
+        return await _Scrape(settings, own_session, on_page).run()
+
+
+async def _all_or_none(coroutines: list[Any]) -> None:
+    """Run concurrently; on the first failure cancel the rest and raise that failure."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _start_row(page: _Page) -> int:
+    return page.start_row
+
+
+def _unique_by_id(pages: Any) -> list[dict]:
+    """First occurrence of each ``id``, in API order. Objects without a usable id pass through
+    so that the normaliser counts and logs them as rejects instead of them vanishing here."""
+    seen: set[object] = set()
+    unique: list[dict] = []
+    for events in pages:
+        for event in events:
+            event_id = event.get("id") if isinstance(event, dict) else None
+            if isinstance(event_id, int | str) and not isinstance(event_id, bool):
+                if event_id in seen:
+                    continue
+                seen.add(event_id)
+            unique.append(event)
+    return unique
