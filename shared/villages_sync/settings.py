@@ -97,6 +97,9 @@ class CalendarSettings:
             backoff_base_seconds=_parsed(
                 env, "BACKOFF_BASE_SECONDS", 0.5, _float_in(0, 60), "a number of seconds 0-60"
             ),
+            backoff_max_seconds=_parsed(
+                env, "BACKOFF_MAX_SECONDS", 20.0, _float_in(0, 300), "a number of seconds 0-300"
+            ),
         )
 
 
