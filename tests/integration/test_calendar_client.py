@@ -72,9 +72,10 @@ async def test_scrape_calendar_thousands_of_events_returns_all_once(
     # Then
     assert [e["id"] for e in result.events] == [e["id"] for e in EVENTS]  # API order, no dupes
     assert (result.reported_count, result.drift, result.drift_reason) == (2500, False, "")
-    assert result.page_count == 25 and result.retry_count == 0
-    assert result.request_count == 27  # token, calendar page, 25 pages
-    assert progress[-1] == (2500, 2500) and len(progress) == 25
+    # pages after the first overlap the one before by a row (the shift check)
+    assert result.page_count == 1 + -(-(2500 - 100) // 99) and result.retry_count == 0
+    assert result.request_count == 2 + result.page_count  # main.js, calendar page, pages
+    assert progress[-1] == (2500, 2500) and len(progress) == result.page_count
     assert calendar.events_requests_without_cookie == 0
     headers = calendar.last_events_headers
     assert headers["Accept"] == "application/json, text/plain, */*"
@@ -108,7 +109,8 @@ async def test_scrape_calendar_server_caps_pages_advances_by_rows_returned(
     # Then
     assert {e["id"] for e in result.events} == ALL_IDS and len(result.events) == 2500
     assert not result.drift
-    assert result.page_count == -(-2500 // 37)
+    # pages after the first overlap the one before by a row (the shift check): 36 new rows each
+    assert result.page_count == 1 + -(-(2500 - 37) // 36)
 
 
 async def test_scrape_calendar_inclusive_end_row_fetches_each_row_once(
@@ -138,9 +140,10 @@ async def test_scrape_calendar_pages_shrink_after_first_fetches_the_gaps(
     # When
     result = await scrape_calendar(fast_settings(calendar.base_url), on_page=shrink_pages)
 
-    # Then: every 100-row span took a 60-row page and a 40-row gap page
+    # Then: every 100-row span (spans overlap by a row) took a 60-row page and a 40-row gap
+    # page, and the last, 10-row span one page
     assert [e["id"] for e in result.events] == [e["id"] for e in EVENTS[:1000]]
-    assert result.page_count == 1 + 9 * 2
+    assert result.page_count == 1 + 9 * 2 + 1
     assert not result.drift
 
 

@@ -108,8 +108,8 @@ def test_sync_misbehaving_calendar_still_stores_every_valid_event(deployment, da
         rotate_token_after_requests=4,
     )
     with RunningCalendar(day_one, faults=faults) as calendar:
-        # When a run syncs it
-        report = _sync(deployment, calendar.base_url)
+        # When a run syncs it, allowing enough attempts for four failures in a row
+        report = _sync(deployment, calendar.base_url, MAX_ATTEMPTS="6")
 
     # Then nothing was lost and the run completed
     assert report.succeeded, report.producer_error
@@ -156,19 +156,46 @@ def test_sync_tenth_of_the_calendar_refuses_to_sweep(deployment, day_one):
     assert _stored_ids(deployment) == before
 
 
-def test_sync_events_added_and_removed_mid_scrape_flags_drift_deletes_nothing(deployment, day_one):
-    # Given a synced table and a calendar that changes while it is being scraped
+def test_sync_events_added_and_removed_mid_scrape_never_deletes_a_live_event(deployment, day_one):
+    # Given a synced table and a calendar that adds 5 and removes 5 events (count unchanged)
+    # while it is being scraped, so offset pages may shift under the scraper
     with RunningCalendar(day_one) as calendar:
         _sync(deployment, calendar.base_url)
         before = _stored_ids(deployment)
-        calendar.faults.mutate_after_requests = 3
+        calendar.faults.mutate_after_requests = len(calendar.calendar.requests_to("/events/")) + 3
+        calendar.faults.mutation = (5, 5)
+
+        # When a run scrapes it, and then a run scrapes the calendar at rest
+        report = _sync(deployment, calendar.base_url, PAGE_SIZE="50")
+        after_changing_run = _stored_ids(deployment)
+        live = _expected_ids(calendar.calendar.events)
+        settled = _sync(deployment, calendar.base_url, PAGE_SIZE="50")
+
+    # Then the changing run deleted no live event (only events really removed, if it swept),
+    # and the next run converges on exactly the calendar's events
+    assert (before & live) <= after_changing_run
+    assert (before - after_changing_run) <= (before - live)
+    assert report.run.drift or str(report.run.sweep_outcome) == "swept"
+    assert settled.succeeded
+    assert _stored_ids(deployment) == live
+
+
+def test_sync_count_changes_mid_scrape_flags_drift_and_deletes_nothing(deployment, day_one):
+    # Given a synced table and a calendar that gains 20 events while it is being scraped
+    with RunningCalendar(day_one) as calendar:
+        _sync(deployment, calendar.base_url)
+        before = _stored_ids(deployment)
+        calendar.faults.mutate_after_requests = len(calendar.calendar.requests_to("/events/")) + 3
+        calendar.faults.mutation = (20, 0)
 
         # When a run scrapes it
         report = _sync(deployment, calendar.base_url, PAGE_SIZE="50")
 
-    # Then the run is flagged, its sweep refused, and nothing was deleted
+    # Then the run is flagged, its sweep refused with that reason, and nothing was deleted
     assert report.run.drift
+    assert "count changed" in report.run.drift_reason
     assert str(report.run.sweep_outcome) == "refused"
+    assert "calendar_changed_during_scrape" in report.run.sweep_reason
     assert before <= _stored_ids(deployment)
 
 

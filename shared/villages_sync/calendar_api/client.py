@@ -143,7 +143,7 @@ class _Scrape:
     token_renewed: bool = field(init=False, default=False)
     request_count: int = field(init=False, default=0)
     retry_count: int = field(init=False, default=0)
-    rows_received: int = field(init=False, default=0)
+    rows_seen: set[int] = field(init=False, default_factory=set)  # offsets read at least once
     pages: list[_Page] = field(init=False, default_factory=list)
     counts_seen: list[int] = field(init=False, default_factory=list)
 
@@ -167,10 +167,16 @@ class _Scrape:
                 f"count {count} at {page_length} rows a page needs more than {MAX_PAGES} pages",
             )
         if page_length:
-            spans = [
-                (start, min(start + page_length, count))
-                for start in range(page_length, count, page_length)
-            ]
+            # Consecutive spans share one row: if rows shift between two fetches (an event
+            # added or removed before that offset), the shared row's two readings differ and
+            # the run is flagged, even when the additions and removals leave `count` unchanged.
+            # A span is needed while it holds a new row (its first row is the shared one).
+            starts = (
+                range(page_length - 1, count - 1, page_length - 1)
+                if page_length > 1
+                else range(1, count)
+            )
+            spans = [(start, min(start + page_length, count)) for start in starts]
             await _all_or_none([self.fetch_span(start, stop) for start, stop in spans])
         return self.result(count)
 
@@ -194,6 +200,12 @@ class _Scrape:
             )
         if len(events) < count:
             reasons.append(f"fetched {len(events)} unique events but the API reported {count}")
+        shifted = _shifted_rows(self.pages)
+        if shifted:
+            reasons.append(
+                f"rows shifted during the scrape ({len(shifted)} page boundaries disagree, "
+                f"first at row {shifted[0]})"
+            )
         drift_reason = "; ".join(reasons)
         if drift_reason:
             logger.warning(
@@ -273,13 +285,13 @@ class _Scrape:
             page = self.parse_page(url, start_row, response.body)
             self.pages.append(page)
             self.counts_seen.append(page.count)
-            self.rows_received += len(page.events)
+            self.rows_seen.update(range(start_row, start_row + len(page.events)))
             logger.debug(
                 "calendar page fetched",
                 extra={"start_row": start_row, "rows": len(page.events), "count": page.count},
             )
             if self.on_page is not None:
-                self.on_page(self.rows_received, self.counts_seen[0])
+                self.on_page(len(self.rows_seen), self.counts_seen[0])
             return page
 
     async def renew_token(self, token_used: str, url: str, status: int) -> None:
@@ -432,6 +444,19 @@ async def _all_or_none(coroutines: list[Any]) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+def _shifted_rows(pages: list[_Page]) -> list[int]:
+    """Offsets read more than once whose readings name different events."""
+    seen: dict[int, object] = {}
+    shifted: set[int] = set()
+    for page in pages:
+        for offset, event in enumerate(page.events, start=page.start_row):
+            event_id = event.get("id") if isinstance(event, dict) else None
+            if offset in seen and seen[offset] != event_id:
+                shifted.add(offset)
+            seen.setdefault(offset, event_id)
+    return sorted(shifted)
 
 
 def _start_row(page: _Page) -> int:

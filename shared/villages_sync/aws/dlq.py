@@ -1,0 +1,104 @@
+"""Moving dead letters back to their source queue, losing nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+MOVE_TASK = "message-move-task"
+RECEIVE_SEND_DELETE = "receive-send-delete"
+_UNSUPPORTED = {
+    "UnsupportedOperation",
+    "InvalidAction",
+    "NotImplemented",
+    "UnknownOperationException",
+}
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    moved: int
+    failed: int
+    dry_run: bool
+    method: str
+    remaining_in_dlq: int
+
+
+def replay_dlq(
+    sqs: Any,
+    *,
+    dlq_url: str,
+    source_url: str,
+    dry_run: bool = False,
+    max_messages: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ReplayReport:
+    """Move messages from ``dlq_url`` to ``source_url``.
+
+    StartMessageMoveTask where the endpoint has it (and no ``max_messages`` is asked: the task
+    cannot stop at a count); otherwise receive, send, then delete only what was sent. A crash
+    between send and delete leaves a duplicate, never a loss: the consumer is idempotent.
+    """
+    waiting = _visible(sqs, dlq_url)
+    if dry_run:
+        count = waiting if max_messages is None else min(waiting, max_messages)
+        return ReplayReport(count, 0, True, RECEIVE_SEND_DELETE, waiting)
+    if max_messages is None and waiting:
+        try:
+            sqs.start_message_move_task(
+                SourceArn=_arn(sqs, dlq_url), DestinationArn=_arn(sqs, source_url)
+            )
+            return ReplayReport(waiting, 0, False, MOVE_TASK, _visible(sqs, dlq_url))
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in _UNSUPPORTED:
+                raise
+    moved = failed = 0
+    limit = max_messages if max_messages is not None else float("inf")
+    while moved < limit:
+        received = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=int(min(10, limit - moved)),
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=60,
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        if not received:
+            break
+        entries = []
+        for index, message in enumerate(received):
+            entry = {"Id": str(index), "MessageBody": message["Body"]}
+            if message.get("MessageAttributes"):
+                entry["MessageAttributes"] = message["MessageAttributes"]
+            entries.append(entry)
+        result = sqs.send_message_batch(QueueUrl=source_url, Entries=entries)
+        sent = {item["Id"] for item in result.get("Successful", [])}
+        failed += len(result.get("Failed", []))
+        done = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(received)
+            if str(i) in sent
+        ]
+        if done:
+            sqs.delete_message_batch(QueueUrl=dlq_url, Entries=done)
+        moved += len(done)
+        if on_progress:
+            on_progress(moved)
+        if result.get("Failed"):
+            break  # leave the rest where it is and report it
+    return ReplayReport(moved, failed, False, RECEIVE_SEND_DELETE, _visible(sqs, dlq_url))
+
+
+def _visible(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def _arn(sqs: Any, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]

@@ -1,0 +1,159 @@
+"""The local AWS emulator: a moto server on 127.0.0.1.
+
+- ``EmbeddedEmulator``: in this process, for the demo and tests; gone when the block ends.
+- The shared emulator: one background process that every ``villages-sync`` command uses, started
+  on demand, so a ``sync`` and a later ``events`` or ``status`` see the same data. Its data
+  lives in that process's memory: it survives between commands, not ``emulator stop`` or a
+  reboot. Its pid and port are kept in ``emulator.json`` in the state directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+
+from moto.server import ThreadedMotoServer
+
+HOST = "127.0.0.1"
+STATE_FILE = "emulator.json"
+
+
+class EmbeddedEmulator:
+    """``with EmbeddedEmulator() as aws: aws.endpoint_url`` (a fresh, empty moto server)."""
+
+    def __init__(self) -> None:
+        self._server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+        self.endpoint_url = ""
+
+    def __enter__(self) -> EmbeddedEmulator:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.stop()
+
+
+@dataclass(frozen=True)
+class EmulatorStatus:
+    pid: int
+    port: int
+    endpoint_url: str
+    started_at: float
+
+
+def default_state_dir() -> Path:
+    configured = os.environ.get("VILLAGES_SYNC_HOME")
+    return Path(configured) if configured else Path.home() / ".local" / "state" / "villages-sync"
+
+
+def shared_emulator_status(state_dir: Path) -> EmulatorStatus | None:
+    """The running shared emulator, or None (a stale state file counts as none)."""
+    try:
+        status = EmulatorStatus(**json.loads((state_dir / STATE_FILE).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if not _pid_alive(status.pid) or not _answers(status.endpoint_url):
+        return None
+    return status
+
+
+def ensure_shared_emulator(state_dir: Path, *, start_timeout: float = 30.0) -> str:
+    """The shared emulator's endpoint URL, starting it in the background if needed."""
+    running = shared_emulator_status(state_dir)
+    if running:
+        return running.endpoint_url
+    state_dir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    log = (state_dir / "emulator.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "villages_sync.local.emulator", "serve", "--port", str(port)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # outlives the command that started it
+    )
+    endpoint = f"http://{HOST}:{port}"
+    deadline = time.monotonic() + start_timeout
+    while not _answers(endpoint):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(
+                f"the local emulator did not start on {endpoint}; see {state_dir / 'emulator.log'}"
+            )
+        time.sleep(0.1)
+    status = EmulatorStatus(process.pid, port, endpoint, time.time())
+    (state_dir / STATE_FILE).write_text(json.dumps(asdict(status)))
+    return endpoint
+
+
+def stop_shared_emulator(state_dir: Path, *, timeout: float = 10.0) -> bool:
+    """Stop the shared emulator; True if one was running. Its data is gone."""
+    state_file = state_dir / STATE_FILE
+    running = shared_emulator_status(state_dir)
+    state_file.unlink(missing_ok=True)
+    if running is None:
+        return False
+    os.kill(running.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _pid_alive(running.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _pid_alive(running.pid):
+        os.kill(running.pid, signal.SIGKILL)
+    return True
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # A zombie (exited, not yet reaped) still answers kill 0: read its state where we can.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(port: int) -> None:
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
+    signal.pause() if hasattr(signal, "pause") else time.sleep(10**9)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Run the shared local AWS emulator.")
+    parser.add_argument("action", choices=("serve",))
+    parser.add_argument("--port", type=int, required=True)
+    _serve(parser.parse_args().port)

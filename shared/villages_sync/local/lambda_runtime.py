@@ -1,0 +1,141 @@
+"""Invoking a handler the way Lambda's Python runtime does, in this process.
+
+Mirrors the documented behaviour: the function's environment plus the runtime's own variables,
+a context object with Lambda's attributes, the event and the result passed through JSON, and an
+exception turned into Lambda's error shape (``errorMessage``, ``errorType``, ``stackTrace``).
+What cannot be mirrored in-process: preempting a handler at its timeout. A handler that ran past
+its timeout is reported as Lambda reports a timeout, after the fact.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+ACCOUNT_ID = "123456789012"
+_ENV_LOCK = threading.RLock()  # the process environment is shared: one invocation at a time
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes and method of Lambda's Python context object."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline_epoch_seconds: float
+    function_version: str = "$LATEST"
+    identity: Any = None
+    client_context: Any = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline_epoch_seconds - time.time()) * 1000))
+
+
+@dataclass(frozen=True)
+class Invocation:
+    payload: Any
+    error: dict[str, Any] | None
+    duration_ms: float
+    request_id: str
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+def make_context(
+    function_name: str, *, timeout_seconds: float, memory_mb: int, region: str
+) -> LambdaContext:
+    request_id = str(uuid.uuid4())
+    return LambdaContext(
+        function_name=function_name,
+        memory_limit_in_mb=memory_mb,
+        invoked_function_arn=f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function_name}",
+        aws_request_id=request_id,
+        log_group_name=f"/aws/lambda/{function_name}",
+        log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
+        deadline_epoch_seconds=time.time() + timeout_seconds,
+    )
+
+
+def invoke(
+    handler_path: str,
+    event: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    function_name: str,
+    timeout_seconds: float,
+    memory_mb: int,
+    region: str = "us-east-1",
+) -> Invocation:
+    """Run ``module.path.function`` with ``event`` as Lambda would; never raises for the handler."""
+    module_name, _, function = handler_path.rpartition(".")
+    context = make_context(
+        function_name, timeout_seconds=timeout_seconds, memory_mb=memory_mb, region=region
+    )
+    runtime_env = {
+        **env,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": context.log_group_name,
+        "AWS_LAMBDA_LOG_STREAM_NAME": context.log_stream_name,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "_HANDLER": handler_path,
+        "LAMBDA_TASK_ROOT": os.getcwd(),
+    }
+    started = time.perf_counter()
+    with _environment(runtime_env):
+        try:
+            handler = getattr(importlib.import_module(module_name), function)
+            result = handler(json.loads(json.dumps(event)), context)
+            payload = json.loads(json.dumps(result)) if result is not None else None
+            error = None
+        except Exception as exc:  # the runtime reports any exception as the invocation's error
+            payload, error = None, _error_shape(exc)
+    duration_ms = (time.perf_counter() - started) * 1000
+    if error is None and duration_ms > timeout_seconds * 1000:
+        payload, error = (
+            None,
+            {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"Task timed out after {timeout_seconds:.2f} seconds",
+            },
+        )
+    return Invocation(payload, error, duration_ms, context.aws_request_id)
+
+
+def _error_shape(exc: BaseException) -> dict[str, Any]:
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": "",
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    with _ENV_LOCK:
+        saved = dict(os.environ)
+        os.environ.update(values)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
