@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import socket
@@ -32,6 +33,7 @@ class EmbeddedEmulator:
     """``with EmbeddedEmulator() as aws: aws.endpoint_url`` (a fresh, empty moto server)."""
 
     def __init__(self) -> None:
+        quiet_access_log()
         self._server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
         self.endpoint_url = ""
 
@@ -56,6 +58,11 @@ class EmulatorStatus:
     port: int
     endpoint_url: str
     started_at: float
+
+
+def quiet_access_log() -> None:
+    """moto's server logs every request through werkzeug: keep only its errors."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
 def default_state_dir() -> Path:
@@ -146,6 +153,7 @@ def _free_port() -> int:
 
 
 def _serve(port: int) -> None:
+    quiet_access_log()
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
