@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "127.0.0.1), syncs twice (the calendar changes in between, so events are added, "
         "updated and deleted) and reads today's events back. Leaves nothing running.",
     )
-    demo.add_argument("--events", type=int, default=3000, help="calendar size (default 3000)")
+    demo.add_argument("--events", type=int, default=2000, help="calendar size (default 2000)")
     demo.add_argument("--seed", type=int, default=2026, help="data set seed (default 2026)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.set_defaults(handler=commands.demo)
