@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 MOVE_TASK = "message-move-task"
@@ -46,15 +48,8 @@ def replay_dlq(
     if dry_run:
         count = waiting if max_messages is None else min(waiting, max_messages)
         return ReplayReport(count, 0, True, RECEIVE_SEND_DELETE, waiting)
-    if max_messages is None and waiting:
-        try:
-            sqs.start_message_move_task(
-                SourceArn=_arn(sqs, dlq_url), DestinationArn=_arn(sqs, source_url)
-            )
-            return ReplayReport(waiting, 0, False, MOVE_TASK, _visible(sqs, dlq_url))
-        except ClientError as error:
-            if error.response["Error"]["Code"] not in _UNSUPPORTED:
-                raise
+    if max_messages is None and waiting and _start_move_task(sqs, dlq_url, source_url):
+        return ReplayReport(waiting, 0, False, MOVE_TASK, _visible(sqs, dlq_url))
     moved = failed = 0
     limit = max_messages if max_messages is not None else float("inf")
     while moved < limit:
@@ -89,6 +84,30 @@ def replay_dlq(
         if result.get("Failed"):
             break  # leave the rest where it is and report it
     return ReplayReport(moved, failed, False, RECEIVE_SEND_DELETE, _visible(sqs, dlq_url))
+
+
+def _start_move_task(sqs: Any, dlq_url: str, source_url: str) -> bool:
+    """Ask SQS to move the messages itself; False where the endpoint cannot (emulators).
+
+    One attempt, no retries: an endpoint without the action (moto answers HTTP 500) should not
+    cost a round of back-off. Falling back is always safe, so any server error falls back too.
+    """
+    single_try = boto3.client(
+        "sqs",
+        endpoint_url=sqs.meta.endpoint_url,
+        region_name=sqs.meta.region_name,
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    try:
+        single_try.start_message_move_task(
+            SourceArn=_arn(sqs, dlq_url), DestinationArn=_arn(sqs, source_url)
+        )
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if error.response["Error"]["Code"] in _UNSUPPORTED or status >= 500:
+            return False
+        raise
+    return True
 
 
 def _visible(sqs: Any, url: str) -> int:
