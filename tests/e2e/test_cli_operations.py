@@ -1,0 +1,129 @@
+"""Operator commands as a user runs them: replay-dlq, status --stack, endpoint precedence."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+CLI = [sys.executable, "-m", "villages_sync.cli.main"]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
+    env["VILLAGES_SYNC_HOME"] = str(tmp_path / "home")
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _depth(deployment, logical_id: str) -> int:
+    attributes = deployment.clients.sqs.get_queue_attributes(
+        QueueUrl=deployment.resources.queue_urls[logical_id],
+        AttributeNames=["ApproximateNumberOfMessages"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def test_cli_replay_dlq_dry_run_then_moves_every_message(deployment, moto_endpoint, cli_env):
+    # Given three dead letters in the events DLQ
+    dlq = deployment.resources.queue_urls["EventsDLQ"]
+    for n in range(3):
+        deployment.clients.sqs.send_message(QueueUrl=dlq, MessageBody=f"dead letter {n}")
+
+    # When the operator looks first, then replays
+    dry = run_cli(
+        "replay-dlq",
+        "--endpoint-url",
+        moto_endpoint,
+        "--env",
+        "test",
+        "--queue",
+        "events",
+        "--dry-run",
+        env=cli_env,
+    )
+    after_dry_run = _depth(deployment, "EventsDLQ")
+    real = run_cli(
+        "replay-dlq",
+        "--endpoint-url",
+        moto_endpoint,
+        "--env",
+        "test",
+        "--queue",
+        "events",
+        "--json",
+        env=cli_env,
+    )
+
+    # Then the dry run moved nothing, and the replay moved all three back to the events queue
+    assert dry.returncode == 0 and "would move 3" in dry.stdout
+    assert after_dry_run == 3
+    assert real.returncode == 0, real.stderr
+    assert json.loads(real.stdout)[0]["moved"] == 3
+    assert _depth(deployment, "EventsDLQ") == 0
+    assert _depth(deployment, "EventsQueue") == 3
+
+
+def test_cli_status_stack_reads_resources_from_stack_outputs(deployment, moto_endpoint, cli_env):
+    # Given a CloudFormation stack whose outputs name the deployed tables and queues
+    resources = deployment.resources
+    outputs = {
+        "EventsTableName": resources.tables["EventsTable"],
+        "RunsTableName": resources.tables["RunsTable"],
+        "EventsQueueUrl": resources.queue_urls["EventsQueue"],
+        "EventsDLQUrl": resources.queue_urls["EventsDLQ"],
+    }
+    body = {
+        "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    cloudformation = boto3.client("cloudformation", endpoint_url=moto_endpoint)
+    cloudformation.create_stack(StackName="villages-sync-prod", TemplateBody=json.dumps(body))
+    deployment.clients.sqs.send_message(QueueUrl=outputs["EventsDLQUrl"], MessageBody="x")
+
+    # When the operator asks for the stack's status
+    result = run_cli(
+        "status",
+        "--stack",
+        "villages-sync-prod",
+        "--endpoint-url",
+        moto_endpoint,
+        "--json",
+        env=cli_env,
+    )
+
+    # Then the queues come from the outputs, with the dead letter counted
+    assert result.returncode == 0, result.stderr
+    queues = {q["name"]: q for q in json.loads(result.stdout)["queues"]}
+    assert set(queues) == {"EventsQueue", "EventsDLQ"}
+    assert queues["EventsDLQ"]["visible"] == 1 and queues["EventsDLQ"]["is_dlq"]
+
+
+def test_cli_status_unknown_stack_exits_1_naming_it(moto_endpoint, cli_env):
+    # Given no such stack / When asked for its status / Then the error names the stack
+    result = run_cli("status", "--stack", "nope", "--endpoint-url", moto_endpoint, env=cli_env)
+    assert result.returncode == 1
+    assert "'nope'" in result.stderr
+
+
+def test_cli_endpoint_url_flag_wins_over_environment(deployment, moto_endpoint, cli_env):
+    # Given AWS_ENDPOINT_URL pointing nowhere, and the flag pointing at the emulator
+    env = {**cli_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+
+    # When status runs with the flag
+    result = run_cli("status", "--endpoint-url", moto_endpoint, "--env", "test", "--json", env=env)
+
+    # Then the flag's endpoint was used
+    assert result.returncode == 0, result.stderr
+    assert moto_endpoint in json.loads(result.stdout)["target"]
