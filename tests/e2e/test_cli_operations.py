@@ -85,7 +85,7 @@ def test_cli_status_stack_reads_resources_from_stack_outputs(deployment, moto_en
         "EventsDLQUrl": resources.queue_urls["EventsDLQ"],
     }
     body = {
-        "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue"}},
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
     }
     cloudformation = boto3.client("cloudformation", endpoint_url=moto_endpoint)
