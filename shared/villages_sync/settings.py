@@ -11,6 +11,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 DEFAULT_CALENDAR_BASE_URL = ""  # empty: the real site's three hosts (see calendar_api.urls)
 DEFAULT_TIMEZONE = "America/New_York"
@@ -40,24 +41,22 @@ def _parsed(
         raise SettingsError(f"{name}={raw!r} is not {what}") from error
 
 
-def _int_in(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw)
-        if not low <= value <= high:
+def _in_range(kind: Callable[[str], N], low: N, high: N) -> Callable[[str], N]:
+    def parse(raw: str) -> N:
+        value = kind(raw)
+        if not low <= value <= high:  # also false for NaN
             raise ValueError(raw)
         return value
 
     return parse
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    return _in_range(int, low, high)
 
 
 def _float_in(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        value = float(raw)
-        if not low <= value <= high:
-            raise ValueError(raw)
-        return value
-
-    return parse
+    return _in_range(float, low, high)
 
 
 def _log_level(raw: str) -> str:
