@@ -475,3 +475,32 @@ def test_cloudformation_and_provision_create_identical_tables_and_queues(
         ttl = translated["Resources"][logical_id]["Properties"]["TimeToLiveSpecification"]
         described = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
         assert {"AttributeName": described["AttributeName"], "Enabled": True} == ttl
+
+
+def test_translated_template_roles_are_least_privilege(template: dict[str, Any]) -> None:
+    """Over what CloudFormation would really get: no managed policy, no wildcard anywhere."""
+    # Given the template as SAM translates it
+    cfn = translate_offline(template, {"Environment": "prod"})
+    roles = {k: r for k, r in cfn["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+
+    # When every statement of every role is read
+    statements = [
+        (role_id, statement)
+        for role_id, role in roles.items()
+        for policy in role["Properties"].get("Policies", [])
+        for statement in _as_list(policy["PolicyDocument"]["Statement"])
+    ]
+
+    # Then no role carries a managed policy (their resources are "*"), and no statement has a
+    # wildcard action or resource: each names the ARNs its function needs
+    assert {k: r["Properties"].get("ManagedPolicyArns", []) for k, r in roles.items()} == {
+        k: [] for k in roles
+    }
+    assert statements
+    for role_id, statement in statements:
+        actions = _as_list(statement["Action"])
+        assert not [a for a in actions if a == "*" or a.endswith(":*")], (role_id, statement)
+        assert "*" not in _as_list(statement["Resource"]), (role_id, statement)
+    functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 3
+    assert all(f["Properties"]["Role"]["Fn::GetAtt"][0] in roles for f in functions)

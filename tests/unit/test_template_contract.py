@@ -64,12 +64,13 @@ def _resource(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
 
 
 def _statements(resolver: TemplateResolver, function_id: str) -> list[dict[str, Any]]:
-    """The function's inline policy statements, every intrinsic resolved."""
-    policies = resolver.properties(function_id).get("Policies", [])
+    """The statements of the function's own role, every intrinsic resolved."""
+    properties = resolver.properties(function_id)
+    assert "Policies" not in properties, f"{function_id}: SAM policies would add a managed role"
+    role_id = properties["Role"]["Fn::GetAtt"][0]
     statements: list[dict[str, Any]] = []
-    for policy in policies:
-        assert isinstance(policy, dict), f"{function_id}: managed/SAM policy {policy!r}"
-        statements.extend(resolver.resolve(policy["Statement"]))
+    for policy in resolver.properties(role_id)["Policies"]:
+        statements.extend(resolver.resolve(policy["PolicyDocument"]["Statement"]))
     return statements
 
 
