@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 import warnings
@@ -29,7 +30,9 @@ def clean_text(value: object, max_chars: int) -> str:
         text = value
     else:
         return ""
-    if "<" in text or "&" in text:
+    if "&" in text and "<" not in text:
+        text = html.unescape(text)  # entities only ("Rock &amp; Roll"): no parser needed
+    if "<" in text:
         text = _strip_markup(text)
     text = "".join(" " if ch.isspace() else ch for ch in text if _printable(ch))
     text = _WHITESPACE.sub(" ", text).strip()
