@@ -53,7 +53,7 @@ def replay_dlq(
             )
             return ReplayReport(waiting, 0, False, MOVE_TASK, _visible(sqs, dlq_url))
         except ClientError as error:
-            if error.response["Error"]["Code"] not in _UNSUPPORTED:
+            if not _move_task_unsupported(error):
                 raise
     moved = failed = 0
     limit = max_messages if max_messages is not None else float("inf")
@@ -89,6 +89,16 @@ def replay_dlq(
         if result.get("Failed"):
             break  # leave the rest where it is and report it
     return ReplayReport(moved, failed, False, RECEIVE_SEND_DELETE, _visible(sqs, dlq_url))
+
+
+def _move_task_unsupported(error: ClientError) -> bool:
+    """The endpoint does not offer StartMessageMoveTask: fall back to receive-send-delete.
+
+    AWS names its errors; an emulator without the action (moto) answers with a bare HTTP
+    status as the code (``"500"``) instead, which is no AWS error code at all.
+    """
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    return code in _UNSUPPORTED or code.isdigit()
 
 
 def _visible(sqs: Any, url: str) -> int:
