@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 MOVE_TASK = "message-move-task"
@@ -89,22 +87,17 @@ def replay_dlq(
 def _start_move_task(sqs: Any, dlq_url: str, source_url: str) -> bool:
     """Ask SQS to move the messages itself; False where the endpoint cannot (emulators).
 
-    One attempt, no retries: an endpoint without the action (moto answers HTTP 500) should not
-    cost a round of back-off. Falling back is always safe, so any server error falls back too.
+    Falling back is always safe, so any server error falls back too (moto answers the action
+    with HTTP 500). Give this a client with few retries: the caller decides how patient to be.
     """
-    single_try = boto3.client(
-        "sqs",
-        endpoint_url=sqs.meta.endpoint_url,
-        region_name=sqs.meta.region_name,
-        config=Config(retries={"total_max_attempts": 1}),
-    )
     try:
-        single_try.start_message_move_task(
+        sqs.start_message_move_task(
             SourceArn=_arn(sqs, dlq_url), DestinationArn=_arn(sqs, source_url)
         )
     except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if error.response["Error"]["Code"] in _UNSUPPORTED or status >= 500:
+        if code in _UNSUPPORTED or code in ("500", "501") or status >= 500:
             return False
         raise
     return True
