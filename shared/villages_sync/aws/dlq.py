@@ -53,7 +53,7 @@ def replay_dlq(
             )
             return ReplayReport(waiting, 0, False, MOVE_TASK, _visible(sqs, dlq_url))
         except ClientError as error:
-            if error.response["Error"]["Code"] not in _UNSUPPORTED:
+            if not _move_task_unavailable(error):
                 raise
     moved = failed = 0
     limit = max_messages if max_messages is not None else float("inf")
@@ -89,6 +89,15 @@ def replay_dlq(
         if result.get("Failed"):
             break  # leave the rest where it is and report it
     return ReplayReport(moved, failed, False, RECEIVE_SEND_DELETE, _visible(sqs, dlq_url))
+
+
+def _move_task_unavailable(error: ClientError) -> bool:
+    """The endpoint cannot run a move task: fall back to receive-send-delete (which loses nothing).
+
+    Emulators without the operation (moto) answer a bare HTTP 500, not an error code.
+    """
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return error.response["Error"]["Code"] in _UNSUPPORTED or status >= 500
 
 
 def _visible(sqs: Any, url: str) -> int:
