@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/cfn-lint template.yaml
 
 test: lint
-	$(BIN)/pytest tests/unit tests/integration tests/e2e
+	$(BIN)/pytest tests/unit tests/integration tests/e2e tests/reliability
 
 test-unit: install
 	$(BIN)/pytest tests/unit

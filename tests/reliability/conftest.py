@@ -1,0 +1,124 @@
+"""Reliability fixtures: a harness over the local pipeline, fault injectors, and the fault report.
+
+Every fault test calls ``fault_report.record(fault, expected, observed, ...)`` after its
+assertions; the rows (with each test's pass/fail outcome) are written to
+``build/reliability.json`` at the end of the session, and ``tools/reliability_report.py`` turns
+that file into ``docs/reliability.md``. Nothing in the report is typed by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability_harness import TZ, Harness
+from villages_sync.aws.clients import _cached_clients
+
+REPORT_PATH = Path(__file__).resolve().parents[2] / "build" / "reliability.json"
+
+
+# --- the fault report ------------------------------------------------------------------------
+
+
+@dataclass
+class FaultReport:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    inputs: Counter[str] = field(default_factory=Counter)
+    soak: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(
+        self,
+        fault: str,
+        expected: str,
+        observed: str,
+        *,
+        events: int = 0,
+        lost: int = 0,
+        wrongly_deleted: int = 0,
+        duplicated: int = 0,
+    ) -> None:
+        """One fault survived (call it after the test's assertions)."""
+        with self._lock:
+            self.rows.append(
+                {
+                    "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+                    "fault": fault,
+                    "expected": expected,
+                    "observed": observed,
+                    "events": events,
+                    "lost": lost,
+                    "wrongly_deleted": wrongly_deleted,
+                    "duplicated": duplicated,
+                }
+            )
+
+    def count_input(self, kind: str, n: int = 1) -> None:
+        """A generated bad input tried (hypothesis examples, poison bodies)."""
+        with self._lock:
+            self.inputs[kind] += n
+
+    def record_soak(self, figures: dict[str, Any]) -> None:
+        with self._lock:
+            self.soak.append(figures)
+
+
+_REPORT = FaultReport()
+_OUTCOMES: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def fault_report() -> FaultReport:
+    return _REPORT
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # The call's outcome, unless set-up or tear-down failed.
+    if report.when == "call" or report.outcome == "failed":
+        _OUTCOMES[report.nodeid] = report.outcome
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _REPORT.rows and not _REPORT.inputs and not _REPORT.soak:
+        return
+    for row in _REPORT.rows:
+        row["outcome"] = _OUTCOMES.get(row["test"], "unknown")
+    previous: dict[str, Any] = {}
+    if REPORT_PATH.exists():
+        with contextlib.suppress(ValueError):
+            previous = json.loads(REPORT_PATH.read_text())
+    document = {
+        "generated_at": datetime.now(TZ).isoformat(timespec="seconds"),
+        "rows": _REPORT.rows,
+        "inputs": dict(_REPORT.inputs),
+        # A `make test` run has no soak figures: keep those of the last `make soak` run.
+        "soak": _REPORT.soak or previous.get("soak", []),
+        "failed_tests": sorted(k for k, v in _OUTCOMES.items() if v == "failed"),
+    }
+    if not _REPORT.rows and previous.get("rows"):
+        # A soak-only run: keep the fault rows of the last full run, add the soak figures.
+        document.update(
+            rows=previous["rows"], inputs=previous.get("inputs", {}),
+            failed_tests=previous.get("failed_tests", []),
+        )  # fmt: skip
+    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_PATH.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def harness(deployment) -> Iterator[Harness]:
+    yield Harness(deployment)
+    # Throttling tests teach the adaptive retry mode to slow down: start every test afresh.
+    _cached_clients.cache_clear()
