@@ -159,9 +159,9 @@ class CallCounter:
     def __init__(self) -> None:
         self.calls = 0
         self.injected = 0
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     def next(self) -> int:
-        with self._lock:
+        with self.lock:
             self.calls += 1
             return self.calls
