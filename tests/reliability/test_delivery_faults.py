@@ -245,3 +245,43 @@ def test_sweep_failing_midway_runs_again_and_deletes_exactly_the_stale(
         **figures,
         wrongly_deleted=len(set(expected) - set(harness.stored_hashes())),
     )
+
+
+def test_consumer_stray_sequence_never_completes_a_run_early(harness, day_one, fault_report):
+    # Given a synced table, and the next run's messages on the queue except the last one,
+    # plus a stray message of that run with a sequence it never sent (a corrupt or forged
+    # message that decodes fine)
+    day_two = mutate_events(day_one, seed=44, added=0, removed=5, changed=0)
+    with RunningCalendar(day_one) as calendar:
+        harness.sync(calendar.base_url)
+        calendar.set_events(day_two)
+        pipeline, invocation = harness.produce(calendar.base_url, MESSAGE_MAX_EVENTS="100")
+    bodies = sorted(harness.take_messages(), key=lambda b: json.loads(b)["seq"])
+    last, earlier = bodies[-1], bodies[:-1]
+    stray = json.dumps({**json.loads(earlier[0]), "seq": 999}, separators=(",", ":"))
+    expected = expected_items(day_two)
+
+    # When everything but the last message is consumed
+    harness.put_messages([*earlier, stray])
+    pipeline.drain_queues()
+    early = harness.deployment.runs.get(invocation.payload["run_id"])
+    during = harness.stored_hashes()
+
+    # Then the run is not complete and its sweep has not deleted the last message's events
+    assert str(early.status) == "enqueued" and early.sweep_outcome is None
+    assert set(expected) <= set(during)
+
+    # And when the last message arrives, the run completes and sweeps exactly
+    harness.put_messages([last])
+    pipeline.drain_queues()
+    figures = _assert_exact(harness, expected)
+    done = harness.deployment.runs.get(invocation.payload["run_id"])
+    assert str(done.sweep_outcome) == "swept"
+    fault_report.record(
+        "a stray message with a sequence the run never sent",
+        "does not complete the run early; nothing deleted before the last message",
+        f"run {early.status} with {len(early.done_sequences)} sequences done of "
+        f"{early.message_count}; completed and swept only after the last",
+        **figures,
+        wrongly_deleted=len(set(expected) - set(during)),
+    )
