@@ -29,6 +29,9 @@ def clean_text(value: object, max_chars: int) -> str:
         text = value
     else:
         return ""
+    # Control, format and lone-surrogate characters go first: JSON can carry a lone surrogate
+    # ("\ud800"), which BeautifulSoup cannot encode; it raised and failed the whole run.
+    text = "".join(ch for ch in text if _printable(ch))
     if "<" in text or "&" in text:
         text = _strip_markup(text)
     text = "".join(" " if ch.isspace() else ch for ch in text if _printable(ch))
