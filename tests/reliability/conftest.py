@@ -11,7 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from reliability_harness import TZ, Harness
 from villages_sync.aws.clients import _cached_clients
 
@@ -100,8 +105,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "generated_at": datetime.now(TZ).isoformat(timespec="seconds"),
         "rows": _REPORT.rows,
         "inputs": dict(_REPORT.inputs),
-        # A `make test` run has no soak figures: keep those of the last `make soak` run.
-        "soak": _REPORT.soak or previous.get("soak", []),
+        # Soak figures by size: a run replaces only the sizes it ran (make test: 3,000;
+        # make soak: 50,000), keeping the others from the last run that had them.
+        "soak": _merged_soak(previous.get("soak", []), _REPORT.soak),
         "failed_tests": sorted(k for k, v in _OUTCOMES.items() if v == "failed"),
     }
     if not _REPORT.rows and previous.get("rows"):
@@ -114,6 +120,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     REPORT_PATH.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
+def _merged_soak(previous: list[dict], current: list[dict]) -> list[dict]:
+    by_size = {figures.get("calendar events"): figures for figures in previous}
+    by_size.update({figures.get("calendar events"): figures for figures in current})
+    return [by_size[size] for size in sorted(by_size, key=lambda s: s or 0)]
+
+
 # --- fixtures -------------------------------------------------------------------------------
 
 
@@ -122,3 +134,35 @@ def harness(deployment) -> Iterator[Harness]:
     yield Harness(deployment)
     # Throttling tests teach the adaptive retry mode to slow down: start every test afresh.
     _cached_clients.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """Overrides the shared in-process server: moto in its own process, on the second core.
+
+    The reliability tests drive thousands of requests; an in-thread server competes with the
+    handlers for the GIL (and would be counted in the handlers' traced memory in the soak).
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(f"{endpoint}/moto-api/", timeout=1)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("moto_server did not start") from None
+            time.sleep(0.1)  # polling a server's start-up, with a deadline
+    try:
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
