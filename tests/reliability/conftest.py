@@ -93,6 +93,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Merge this session's figures into build/reliability.json.
+
+    A session replaces the rows of the tests it ran and keeps the others, so `make test`
+    (no soak) and `make soak` (soak only) together build one report.
+    """
     if not _REPORT.rows and not _REPORT.inputs and not _REPORT.soak:
         return
     for row in _REPORT.rows:
@@ -101,21 +106,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if REPORT_PATH.exists():
         with contextlib.suppress(ValueError):
             previous = json.loads(REPORT_PATH.read_text())
+    ran = set(_OUTCOMES)
+    kept_rows = [r for r in previous.get("rows", []) if r.get("test") not in ran]
+    failed = {t for t in previous.get("failed_tests", []) if t not in ran}
+    failed |= {k for k, v in _OUTCOMES.items() if v == "failed"}
     document = {
         "generated_at": datetime.now(TZ).isoformat(timespec="seconds"),
-        "rows": _REPORT.rows,
-        "inputs": dict(_REPORT.inputs),
+        "rows": kept_rows + _REPORT.rows,
+        "inputs": {**previous.get("inputs", {}), **_REPORT.inputs},
         # Soak figures by size: a run replaces only the sizes it ran (make test: 3,000;
         # make soak: 50,000), keeping the others from the last run that had them.
         "soak": _merged_soak(previous.get("soak", []), _REPORT.soak),
-        "failed_tests": sorted(k for k, v in _OUTCOMES.items() if v == "failed"),
+        "failed_tests": sorted(failed),
     }
-    if not _REPORT.rows and previous.get("rows"):
-        # A soak-only run: keep the fault rows of the last full run, add the soak figures.
-        document.update(
-            rows=previous["rows"], inputs=previous.get("inputs", {}),
-            failed_tests=previous.get("failed_tests", []),
-        )  # fmt: skip
     REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
     REPORT_PATH.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
 

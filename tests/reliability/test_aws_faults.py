@@ -11,7 +11,7 @@ from villages_sync.models import RunStatus
 from villages_sync.standin.dataset import generate_events, mutate_events
 from villages_sync.standin.server import RunningCalendar
 
-SIZE = 400
+SIZE = 150
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _assert_exact(harness: Harness, expected: dict[str, str]) -> dict[str, int]:
 def test_pipeline_dynamodb_throttled_and_failing_retries_and_loses_nothing(
     harness, day_one, fault_report, kind, status
 ):
-    # Given DynamoDB answering 3 PutItem, 3 UpdateItem and 3 Query calls with a throttle (or
+    # Given DynamoDB answering 2 PutItem, 2 UpdateItem and 2 Query calls with a throttle (or
     # a 500), each call once: its retry succeeds, within botocore's 8 attempts
     counter = CallCounter()
     failed_once: set[bytes] = set()
@@ -54,7 +54,7 @@ def test_pipeline_dynamodb_throttled_and_failing_retries_and_loses_nothing(
         operation = operation.rpartition(".")[2]
         body = bytes(request.body or b"")
         with counter.lock:
-            if operation not in codes or per_operation.get(operation, 0) >= 3:
+            if operation not in codes or per_operation.get(operation, 0) >= 2:
                 return None
             if body in failed_once:
                 return None
@@ -66,7 +66,7 @@ def test_pipeline_dynamodb_throttled_and_failing_retries_and_loses_nothing(
 
     operation, code = "PutItem/UpdateItem/Query", "ThrottlingException" if status == 400 else "5xx"
 
-    day_one = day_one[:200]
+    day_one = day_one[:120]
     day_two = mutate_events(day_one, seed=52, added=5, removed=20, changed=10)
     with RunningCalendar(day_one) as calendar:
         harness.sync(calendar.base_url)
@@ -76,7 +76,7 @@ def test_pipeline_dynamodb_throttled_and_failing_retries_and_loses_nothing(
             report = harness.sync(calendar.base_url)
 
     # Then botocore's retries absorbed every error: the run completed, swept, and is exact
-    assert per_operation == {"PutItem": 3, "UpdateItem": 3, "Query": 3}
+    assert per_operation == {"PutItem": 2, "UpdateItem": 2, "Query": 2}
     assert report.succeeded, report.producer_error
     assert str(report.run.sweep_outcome) == "swept"
     figures = _assert_exact(harness, expected_items(day_two))
@@ -139,13 +139,13 @@ def test_producer_dying_after_part_of_a_run_never_completes_and_next_run_superse
     harness, day_one, fault_report
 ):
     # Given a synced table, and a producer process that dies (every AWS call fails, even
-    # the one recording its failure) after its second SendMessageBatch
+    # the one recording its failure) after its first SendMessageBatch
     day_two = mutate_events(day_one, seed=53, added=10, removed=25, changed=20)
     counter = CallCounter()
     state = {"dead": False}
 
     def die_after_two(params, **_):
-        if counter.next() > 2:
+        if counter.next() > 1:
             state["dead"] = True
         if state["dead"]:
             raise RuntimeError("injected: the producer's process died")
@@ -194,11 +194,11 @@ def test_producer_dying_after_part_of_a_run_never_completes_and_next_run_superse
 def test_producer_failing_after_part_of_a_run_is_recorded_failed_and_never_swept(
     harness, day_one, fault_report
 ):
-    # Given a synced table, and SQS refusing every SendMessageBatch after the second
+    # Given a synced table, and SQS refusing every SendMessageBatch after the first
     counter = CallCounter()
 
-    def refuse_after_two(request, **_):
-        if counter.next() > 2:
+    def refuse_after_one(request, **_):
+        if counter.next() > 1:
             counter.injected += 1
             raise ClientError(
                 {"Error": {"Code": "AccessDenied", "Message": "injected"}}, "SendMessageBatch"
@@ -210,7 +210,7 @@ def test_producer_failing_after_part_of_a_run_is_recorded_failed_and_never_swept
         before = harness.stored_hashes()
         calendar.set_events(day_two)
         # When a run fails half-way through enqueuing
-        with hooked(harness.sqs, "before-send.sqs.SendMessageBatch", refuse_after_two):
+        with hooked(harness.sqs, "before-send.sqs.SendMessageBatch", refuse_after_one):
             report = harness.sync(calendar.base_url, MESSAGE_MAX_EVENTS="10")
         pipeline = harness.pipeline(calendar.base_url)
         pipeline.drain_queues()
@@ -235,7 +235,7 @@ def test_sweep_overlapping_runs_older_run_deletes_nothing_the_newer_run_saw(
 ):
     # Given a synced table, then run A (older) and run B (newer) both enqueued over
     # different calendars before either is consumed
-    day_one = day_one[:250]
+    day_one = day_one[:150]
     day_a = mutate_events(day_one, seed=55, added=5, removed=20, changed=10)
     day_b = mutate_events(day_a, seed=56, added=5, removed=20, changed=10)
     with RunningCalendar(day_one) as calendar:

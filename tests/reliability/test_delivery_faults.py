@@ -15,7 +15,7 @@ from villages_sync.aws.dlq import replay_dlq
 from villages_sync.standin.dataset import generate_events, mutate_events
 from villages_sync.standin.server import RunningCalendar
 
-SIZE = 400
+SIZE = 150
 
 
 @pytest.fixture

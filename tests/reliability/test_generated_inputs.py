@@ -26,7 +26,7 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=TZ)
 WINDOW = window_for(NOW, TZ, 90)
 RUN_ID = "20261124T170000.000000Z-abc123"
 EXAMPLES = settings(
-    max_examples=400,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

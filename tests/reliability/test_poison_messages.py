@@ -68,7 +68,7 @@ def test_consumer_poison_messages_each_fail_alone_reach_dlq_and_replay_without_l
     harness, make_item, fault_report
 ):
     # Given a good run's messages and one poison message of every kind on the events queue
-    events = generate_events(200, seed=71, today=today())
+    events = generate_events(100, seed=71, today=today())
     poison = poison_bodies(make_item)
     with RunningCalendar(events) as calendar:
         pipeline, invocation = harness.produce(calendar.base_url, MESSAGE_MAX_EVENTS="20")
