@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-unit test-integration test-e2e lint bench soak package clean
+.PHONY: install demo test test-unit test-integration test-e2e test-reliability reliability-report lint bench soak package clean
 
 install: $(STAMP)
 
@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/cfn-lint template.yaml
 
 test: lint
-	$(BIN)/pytest tests/unit tests/integration tests/e2e
+	$(BIN)/pytest tests/unit tests/integration tests/e2e tests/reliability
 
 test-unit: install
 	$(BIN)/pytest tests/unit
@@ -33,6 +33,14 @@ test-integration: install
 
 test-e2e: install
 	$(BIN)/pytest tests/e2e
+
+test-reliability: install
+	$(BIN)/pytest tests/reliability
+
+# docs/reliability.md from the figures the reliability tests record (build/reliability.json);
+# run `make soak` first to include the soak figures.
+reliability-report: test-reliability
+	$(BIN)/python tools/reliability_report.py
 
 soak: install
 	$(BIN)/pytest -m soak tests

@@ -53,12 +53,14 @@ def sweep_run(
             run_id=run_id, outcome=str(SweepOutcome.REFUSED), reason=decision.reason
         )
     summary = SweepSummary(run_id=run_id, outcome=str(SweepOutcome.SWEPT))
+    deleted_before = run.deleted_count  # by an earlier attempt of this sweep that died mid-way
     for day in run.window.days():
         for event_id in list(events.stale_on(day, run_id)):
             summary.stale_found += 1
             if events.delete_if_stale(event_id, run_id):
                 summary.deleted += 1
+                runs.add_deleted(run_id)
             else:
                 summary.kept += 1
-    runs.record_sweep(run_id, SweepOutcome.SWEPT, "", summary.deleted)
+    runs.record_sweep(run_id, SweepOutcome.SWEPT, "", deleted_before + summary.deleted)
     return summary

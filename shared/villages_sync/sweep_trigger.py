@@ -21,7 +21,13 @@ class SweepRequestError(ValueError):
 
 
 def all_messages_done(run: RunRecord) -> bool:
-    return run.status is RunStatus.ENQUEUED and len(run.done_sequences) >= run.message_count > 0
+    """Every sequence the run sent is done: counting done sequences is not enough, since a
+    stray sequence (corrupt or forged, but well-formed) would complete the run early."""
+    return (
+        run.status is RunStatus.ENQUEUED
+        and run.message_count > 0
+        and set(range(run.message_count)) <= run.done_sequences
+    )
 
 
 def complete_run_if_done(

@@ -30,6 +30,9 @@ def clean_text(value: object, max_chars: int) -> str:
         text = value
     else:
         return ""
+    # Control, format and lone-surrogate characters go first: JSON can carry a lone surrogate
+    # ("\ud800"), which BeautifulSoup cannot encode; it raised and failed the whole run.
+    text = "".join(ch for ch in text if _printable(ch))
     if "&" in text and "<" not in text:
         text = html.unescape(text)  # entities only ("Rock &amp; Roll"): no parser needed
     if "<" in text:

@@ -155,6 +155,16 @@ class RunsTable:
         return True
 
     # -- sweep ----------------------------------------------------------------------------
+    def add_deleted(self, run_id: str, count: int = 1) -> None:
+        """Count deletions as they happen, so a sweep that dies mid-way and runs again still
+        records every event it deleted (the retry cannot see what the first attempt removed)."""
+        self._dynamodb.update_item(
+            TableName=self.table_name,
+            Key={"run_id": {"S": run_id}},
+            UpdateExpression="ADD deleted_count :n",
+            ExpressionAttributeValues={":n": {"N": str(count)}},
+        )
+
     def record_sweep(
         self, run_id: str, outcome: SweepOutcome, reason: str, deleted_count: int
     ) -> None:

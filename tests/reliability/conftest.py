@@ -1,0 +1,171 @@
+"""Reliability fixtures: a harness over the local pipeline, fault injectors, and the fault report.
+
+Every fault test calls ``fault_report.record(fault, expected, observed, ...)`` after its
+assertions; the rows (with each test's pass/fail outcome) are written to
+``build/reliability.json`` at the end of the session, and ``tools/reliability_report.py`` turns
+that file into ``docs/reliability.md``. Nothing in the report is typed by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from reliability_harness import TZ, Harness
+from villages_sync.aws.clients import _cached_clients
+
+REPORT_PATH = Path(__file__).resolve().parents[2] / "build" / "reliability.json"
+
+
+# --- the fault report ------------------------------------------------------------------------
+
+
+@dataclass
+class FaultReport:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    inputs: Counter[str] = field(default_factory=Counter)
+    soak: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(
+        self,
+        fault: str,
+        expected: str,
+        observed: str,
+        *,
+        events: int = 0,
+        lost: int = 0,
+        wrongly_deleted: int = 0,
+        duplicated: int = 0,
+    ) -> None:
+        """One fault survived (call it after the test's assertions)."""
+        with self._lock:
+            self.rows.append(
+                {
+                    "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+                    "fault": fault,
+                    "expected": expected,
+                    "observed": observed,
+                    "events": events,
+                    "lost": lost,
+                    "wrongly_deleted": wrongly_deleted,
+                    "duplicated": duplicated,
+                }
+            )
+
+    def count_input(self, kind: str, n: int = 1) -> None:
+        """A generated bad input tried (hypothesis examples, poison bodies)."""
+        with self._lock:
+            self.inputs[kind] += n
+
+    def record_soak(self, figures: dict[str, Any]) -> None:
+        with self._lock:
+            self.soak.append(figures)
+
+
+_REPORT = FaultReport()
+_OUTCOMES: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def fault_report() -> FaultReport:
+    return _REPORT
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # The call's outcome, unless set-up or tear-down failed.
+    if report.when == "call" or report.outcome == "failed":
+        _OUTCOMES[report.nodeid] = report.outcome
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Merge this session's figures into build/reliability.json.
+
+    A session replaces the rows of the tests it ran and keeps the others, so `make test`
+    (no soak) and `make soak` (soak only) together build one report.
+    """
+    if not _REPORT.rows and not _REPORT.inputs and not _REPORT.soak:
+        return
+    for row in _REPORT.rows:
+        row["outcome"] = _OUTCOMES.get(row["test"], "unknown")
+    previous: dict[str, Any] = {}
+    if REPORT_PATH.exists():
+        with contextlib.suppress(ValueError):
+            previous = json.loads(REPORT_PATH.read_text())
+    ran = set(_OUTCOMES)
+    kept_rows = [r for r in previous.get("rows", []) if r.get("test") not in ran]
+    failed = {t for t in previous.get("failed_tests", []) if t not in ran}
+    failed |= {k for k, v in _OUTCOMES.items() if v == "failed"}
+    document = {
+        "generated_at": datetime.now(TZ).isoformat(timespec="seconds"),
+        "rows": kept_rows + _REPORT.rows,
+        "inputs": {**previous.get("inputs", {}), **_REPORT.inputs},
+        # Soak figures by size: a run replaces only the sizes it ran (make test: 3,000;
+        # make soak: 50,000), keeping the others from the last run that had them.
+        "soak": _merged_soak(previous.get("soak", []), _REPORT.soak),
+        "failed_tests": sorted(failed),
+    }
+    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_PATH.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+def _merged_soak(previous: list[dict], current: list[dict]) -> list[dict]:
+    by_size = {figures.get("calendar events"): figures for figures in previous}
+    by_size.update({figures.get("calendar events"): figures for figures in current})
+    return [by_size[size] for size in sorted(by_size, key=lambda s: s or 0)]
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def harness(deployment) -> Iterator[Harness]:
+    yield Harness(deployment)
+    # Throttling tests teach the adaptive retry mode to slow down: start every test afresh.
+    _cached_clients.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """Overrides the shared in-process server: moto in its own process, on the second core.
+
+    The reliability tests drive thousands of requests; an in-thread server competes with the
+    handlers for the GIL (and would be counted in the handlers' traced memory in the soak).
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(f"{endpoint}/moto-api/", timeout=1)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("moto_server did not start") from None
+            time.sleep(0.1)  # polling a server's start-up, with a deadline
+    try:
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,167 @@
+"""The reliability harness: drives the local pipeline, reads back state, injects AWS faults."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from botocore.awsrequest import AWSResponse
+from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
+from villages_sync.normalise import normalise_events, window_for
+from villages_sync.settings import DEFAULT_TIMEZONE
+
+TZ = ZoneInfo(DEFAULT_TIMEZONE)
+FAST_RETRIES = {
+    "BACKOFF_BASE_SECONDS": "0.01",
+    "BACKOFF_MAX_SECONDS": "0.2",
+    "TIMEOUT_SECONDS": "5",
+}
+
+
+def today():
+    return datetime.now(TZ).date()
+
+
+# --- the harness -----------------------------------------------------------------------------
+
+
+def expected_items(raw_events: list[dict]) -> dict[str, str]:
+    """event_id -> content_hash of the valid events of today's window, by the normaliser."""
+    now = datetime.now(TZ)
+    result = normalise_events(raw_events, tz=TZ, window=window_for(now, TZ, 90), last_updated=0)
+    return {item["event_id"]: item["content_hash"] for item in result.items}
+
+
+class Harness:
+    """Drives the real handlers through the local pipeline and reads back what they left."""
+
+    def __init__(self, deployment: Any) -> None:
+        self.deployment = deployment
+        self.sqs = deployment.clients.sqs
+        self.dynamodb = deployment.clients.dynamodb
+        self.log = io.StringIO()
+
+    def pipeline(self, base_url: str, **extra_env: str) -> LocalPipeline:
+        options = SyncOptions(
+            calendar_base_url=base_url,
+            function_log=self.log,
+            extra_env={**FAST_RETRIES, **extra_env},
+        )
+        return LocalPipeline(self.deployment, options)
+
+    def sync(self, base_url: str, **extra_env: str):
+        return self.pipeline(base_url, **extra_env).run_sync()
+
+    def produce(self, base_url: str, **extra_env: str) -> tuple[LocalPipeline, Any]:
+        """Only the producer: the run's messages wait on the events queue."""
+        pipeline = self.pipeline(base_url, **extra_env)
+        invocation = pipeline.invoke_function(PRODUCER, scheduled_event(self.deployment.region))
+        return pipeline, invocation
+
+    def stored(self) -> dict[str, dict[str, Any]]:
+        """Every item of the events table, by event_id (a scan: sees duplicates if any)."""
+        table = self.deployment.resources.tables["EventsTable"]
+        items: dict[str, dict[str, Any]] = {}
+        self.scanned = 0
+        for page in self.dynamodb.get_paginator("scan").paginate(TableName=table):
+            for raw in page["Items"]:
+                self.scanned += 1
+                items[raw["event_id"]["S"]] = {
+                    "content_hash": raw["content_hash"]["S"],
+                    "run_id": raw["run_id"]["S"],
+                }
+        return items
+
+    def stored_hashes(self) -> dict[str, str]:
+        return {k: v["content_hash"] for k, v in self.stored().items()}
+
+    def queue_url(self, logical_id: str) -> str:
+        return self.deployment.resources.queue_urls[logical_id]
+
+    def queue_count(self, logical_id: str) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url(logical_id),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(v) for v in attributes.values())
+
+    def take_messages(self, logical_id: str = "EventsQueue") -> list[str]:
+        """Remove every message from the queue; their bodies, in receive order."""
+        bodies: list[str] = []
+        url = self.queue_url(logical_id)
+        while True:
+            messages = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not messages:
+                return bodies
+            bodies.extend(m["Body"] for m in messages)
+            self.sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
+
+    def put_messages(self, bodies: list[str], logical_id: str = "EventsQueue") -> None:
+        url = self.queue_url(logical_id)
+        for start in range(0, len(bodies), 10):
+            result = self.sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "MessageBody": body}
+                    for i, body in enumerate(bodies[start : start + 10])
+                ],
+            )
+            assert not result.get("Failed"), result["Failed"]
+
+
+# --- botocore-level fault injection ----------------------------------------------------------
+
+
+def error_response(request: Any, status: int, code: str, message: str) -> AWSResponse:
+    """A raw AWS JSON-protocol error answer, as DynamoDB or SQS would send it."""
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message})
+    headers = {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.0"}
+    return AWSResponse(request.url, status, headers, _RawBody(body.encode()))
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+    def read(self, *_: Any, **__: Any) -> bytes:
+        return self._body
+
+
+@contextlib.contextmanager
+def hooked(client: Any, event: str, handler: Callable[..., Any]) -> Iterator[None]:
+    """Register ``handler`` on the (cached, shared) client's event system for the block."""
+    unique_id = f"reliability-{id(handler)}"
+    client.meta.events.register_first(event, handler, unique_id=unique_id)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, handler, unique_id=unique_id)
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.injected = 0
+        self.lock = threading.Lock()
+
+    def next(self) -> int:
+        with self.lock:
+            self.calls += 1
+            return self.calls
