@@ -201,7 +201,7 @@ def _scheduled() -> dict[str, Any]:
 
 def fault_report_test_name() -> str:
 
-    return os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
 
 
 def test_pipeline_3000_events_with_faults_stores_each_once_and_sweeps_exactly(
