@@ -65,7 +65,16 @@ def render(document: dict[str, Any]) -> str:
     lines += ["", "## Bad inputs tried", "", "| input | examples |", "|---|---|"]
     lines += [f"| {_cell(kind)} | {count} |" for kind, count in sorted(inputs.items())]
     soak = document.get("soak", [])
-    lines += ["", "## Soak (`make soak`)", ""]
+    lines += [
+        "",
+        "## Load (3,000 events in `make test`, 50,000 in `make soak`)",
+        "",
+        "Peak traced memory: tracemalloc around each invocation (every producer and sweep "
+        "invocation, one consumer invocation in ten; moto runs in its own process, the "
+        "stand-in calendar's thread is included). RSS growth: how far an invocation raised the "
+        "process's high-water mark (0 when an earlier one had already reached it).",
+        "",
+    ]
     if not soak:
         lines.append("No soak run recorded yet: run `make soak`, then `make reliability-report`.")
     for figures in soak:
