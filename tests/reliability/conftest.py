@@ -56,7 +56,7 @@ class FaultReport:
         with self._lock:
             self.rows.append(
                 {
-                    "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+                    "test": os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0],
                     "fault": fault,
                     "expected": expected,
                     "observed": observed,

@@ -64,7 +64,8 @@ def test_pipeline_dynamodb_throttled_and_failing_retries_and_loses_nothing(
         code = codes[operation] if kind == "throttling" else "InternalServerError"
         return error_response(request, status, code, "injected by the reliability tests")
 
-    operation, code = "PutItem/UpdateItem/Query", "ThrottlingException" if status == 400 else "5xx"
+    operation = "PutItem/UpdateItem/Query"
+    code = "ThrottlingException" if status == 400 else "InternalServerError"
 
     day_one = day_one[:120]
     day_two = mutate_events(day_one, seed=52, added=5, removed=20, changed=10)

@@ -159,6 +159,9 @@ def run_soak(harness: Harness, size: int, fault_report, *, throttles: int) -> di
     assert harness.queue_count("EventsQueue") == harness.queue_count("EventsDLQ") == 0
     assert throttles.injected == throttle_limit and crashes.injected > 0 and dropped.injected > 0
 
+    lost = len(set(expected_one) - set(stored_one)) + len(set(expected_two) - set(stored_two))
+    wrongly_deleted = len((set(expected_one) & set(expected_two)) - set(stored_two))
+    duplicated = (scanned_one - len(stored_one)) + (harness.scanned - len(stored_two))
     elapsed = time.monotonic() - started
     figures = {
         "test": fault_report_test_name(),
@@ -173,7 +176,7 @@ def run_soak(harness: Harness, size: int, fault_report, *, throttles: int) -> di
             f"{dropped.injected}; PutItem throttled {throttles.injected}; writes crashed "
             f"{crashes.injected}; {len(duplicates)} messages delivered twice"
         ),
-        "events lost / wrongly deleted / duplicated": "0 / 0 / 0",
+        "events lost / wrongly deleted / duplicated": f"{lost} / {wrongly_deleted} / {duplicated}",
         "run 1 seconds": round(first_seconds, 1),
         "total seconds": round(elapsed, 1),
         "events per second (run 1)": round(len(stored_one) / first_seconds, 1),
@@ -189,6 +192,9 @@ def run_soak(harness: Harness, size: int, fault_report, *, throttles: int) -> di
         f"{len(stored_one)} + {len(stored_two)} stored exactly, {second.run.deleted_count} "
         f"deleted = removed, in {elapsed:.0f} s",
         events=len(stored_one) + len(stored_two),
+        lost=lost,
+        wrongly_deleted=wrongly_deleted,
+        duplicated=duplicated,
     )
     return figures
 
@@ -201,7 +207,7 @@ def _scheduled() -> dict[str, Any]:
 
 def fault_report_test_name() -> str:
 
-    return os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
 
 
 def test_pipeline_3000_events_with_faults_stores_each_once_and_sweeps_exactly(
