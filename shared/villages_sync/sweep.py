@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
-from villages_sync.models import SweepOutcome
+from villages_sync.models import RunStatus, SweepOutcome
 from villages_sync.sweep_policy import decide_sweep
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,22 @@ class SweepSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+IN_FLIGHT_GRACE_SECONDS = 2 * 3600  # a run still unfinished after this long is dead
+
+
+def _newer_run_in_flight(runs: RunsTable, run_id: str, *, now: float) -> str | None:
+    """The first newer run that is still scraping or being consumed, if any.
+
+    A run that started long ago and never finished (its producer died, or its messages sit in
+    the DLQ) does not count: it must not block every older sweep for ever.
+    """
+    for newer in runs.newer_runs(run_id):
+        running = newer.status in (RunStatus.SCRAPING, RunStatus.ENQUEUED)
+        if running and now - newer.started_at < IN_FLIGHT_GRACE_SECONDS:
+            return newer.run_id
+    return None
 
 
 def sweep_run(
@@ -46,6 +63,7 @@ def sweep_run(
         latest_completed_run_id=runs.latest_completed_run_id(),
         previous_completed=runs.previous_completed_run(run_id),
         min_ratio=min_ratio,
+        newer_run_in_flight=_newer_run_in_flight(runs, run_id, now=time.time()),
     )
     if not decision.allowed:
         runs.record_sweep(run_id, SweepOutcome.REFUSED, decision.reason, 0)

@@ -17,6 +17,7 @@ class SweepRefusal(enum.StrEnum):
     DRIFT = "calendar_changed_during_scrape"
     EMPTY = "run_saw_no_events"
     SUPERSEDED = "newer_run_completed"
+    NEWER_IN_FLIGHT = "newer_run_in_flight"
     TOO_FEW_EVENTS = "too_few_events_against_previous_run"
 
 
@@ -37,6 +38,7 @@ def decide_sweep(
     latest_completed_run_id: str | None,
     previous_completed: RunRecord | None,
     min_ratio: float,
+    newer_run_in_flight: str | None = None,
 ) -> SweepDecision:
     """Allow deletions only for a clean, complete run that is still the newest complete one."""
     if run.status is not RunStatus.COMPLETED:
@@ -47,6 +49,12 @@ def decide_sweep(
         return _refuse(SweepRefusal.EMPTY, "0 events")
     if latest_completed_run_id and latest_completed_run_id > run.run_id:
         return _refuse(SweepRefusal.SUPERSEDED, f"run {latest_completed_run_id} completed later")
+    if newer_run_in_flight:
+        # It may have seen an event this run missed and not have written it yet: its own
+        # sweep will delete what is really gone.
+        return _refuse(
+            SweepRefusal.NEWER_IN_FLIGHT, f"run {newer_run_in_flight} started later and is running"
+        )
     if previous_completed and previous_completed.event_count > 0:
         ratio = run.event_count / previous_completed.event_count
         if ratio < min_ratio:

@@ -77,3 +77,18 @@ def test_mark_message_done_unknown_run_raises(deployment):
     # When a message of an unknown run is marked done / Then the error names the run
     with pytest.raises(RunNotFoundError, match="nosuchrun"):
         deployment.runs.mark_message_done("nosuchrun", 0, {"added": 1})
+
+
+def test_newer_runs_lists_only_runs_started_later_oldest_first(deployment):
+    # Given three runs
+    runs = deployment.runs
+    ids = [f"20261124T1{h}0000.000000Z-aaaaaa" for h in (0, 1, 2)]
+    for run_id in ids:
+        _start(runs, run_id)
+
+    # When the runs newer than the first are listed
+    newer = runs.newer_runs(ids[0])
+
+    # Then they are the other two, oldest first, with their status
+    assert [r.run_id for r in newer] == ids[1:]
+    assert {r.status for r in newer} == {RunStatus.ENQUEUED}

@@ -84,3 +84,19 @@ def test_decide_sweep_too_few_events_reason_names_the_figures():
     # Then the reason carries both counts and the ratio
     assert "100 events against 1000" in decision.reason
     assert "0.10 < 0.50" in decision.reason
+
+
+def test_decide_sweep_newer_run_in_flight_refuses_naming_it():
+    # Given a clean run, and a newer run still being scraped or consumed
+    # When the policy decides
+    decision = decide_sweep(
+        RUN,
+        latest_completed_run_id=RUN.run_id,
+        previous_completed=PREVIOUS,
+        min_ratio=0.5,
+        newer_run_in_flight=NEWER,
+    )
+
+    # Then it refuses (the newer run may hold events this one missed) and names that run
+    assert decision.refusal == SweepRefusal.NEWER_IN_FLIGHT
+    assert NEWER in decision.reason

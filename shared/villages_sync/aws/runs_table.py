@@ -206,6 +206,17 @@ class RunsTable:
         )
         return [_run_from_item(from_attributes(raw)) for raw in response.get("Items", [])]
 
+    def newer_runs(self, run_id: str) -> list[RunRecord]:
+        """Every run that started after ``run_id``, oldest first."""
+        paginator = self._dynamodb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            IndexName=RUNS_INDEX,
+            KeyConditionExpression="record_type = :type AND run_id > :run",
+            ExpressionAttributeValues=to_attributes({":type": RECORD_TYPE, ":run": run_id}),
+        )
+        return [_run_from_item(from_attributes(raw)) for page in pages for raw in page["Items"]]
+
     def previous_completed_run(self, run_id: str) -> RunRecord | None:
         """The newest completed run that started before ``run_id``."""
         paginator = self._dynamodb.get_paginator("query")
