@@ -58,7 +58,9 @@ def truncate(text: str, max_chars: int) -> str:
 def _strip_markup(text: str) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(text, "html.parser")
+        # The trailing space: html.parser drops a bare "&name" at the very end of its input
+        # ("AT&T" became "ATT"); whitespace is folded away afterwards anyway.
+        soup = BeautifulSoup(text + " ", "html.parser")
     for hidden in soup(["script", "style", "template", "noscript"]):
         hidden.decompose()
     decoded = soup.get_text(" ")

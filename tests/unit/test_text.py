@@ -18,6 +18,12 @@ from villages_sync.text import clean_text, truncate
         ("a\x00b\x07c\u200bd\u202ee", "abcde"),
         ("  many \t\n  spaces\r\n here  ", "many spaces here"),
         ("", ""),
+        ("1 < 2 and 3 > 2", "1 < 2 and 3 > 2"),
+        # A bare ampersand is text, at the end of the input too (html.parser dropped it there)
+        ("Q&A at AT&T", "Q&A at AT&T"),
+        ("R&D", "R&D"),
+        ("Bed & B&B", "Bed & B&B"),
+        ("<b>Dinner at the B&B</b>", "Dinner at the B&B"),
     ],
 )
 def test_clean_text_markup_and_characters_plain_text(raw: str, expected: str) -> None:
