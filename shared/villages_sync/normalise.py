@@ -199,8 +199,17 @@ def _subcategories(value: object) -> list[str]:
 
 
 def _url(value: object) -> str:
-    text = clean_text(value, 2000)
-    return text if text.startswith(("https://", "http://")) and " " not in text else ""
+    """A usable http(s) URL as given, or "". Not cleaned like prose: entity decoding would turn
+    a query such as ``?a=1&copy=2`` into ``?a=1©=2``."""
+    if not isinstance(value, str):
+        return ""
+    url = value.strip()
+    usable = (
+        url.startswith(("https://", "http://"))
+        and len(url) <= 2000
+        and not any(ch.isspace() or ch in '<>"' or not ch.isprintable() for ch in url)
+    )
+    return url if usable else ""
 
 
 def _address(parts: Mapping[str, Any]) -> str:
