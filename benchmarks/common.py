@@ -65,8 +65,17 @@ def _serve_calendar(count: int, seed: int, faults: dict[str, Any], ready: Any, s
         stop.wait(3600)
 
 
+@dataclass
+class CalendarProcess:
+    base_url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.pid)
+
+
 @contextlib.contextmanager
-def calendar_process(count: int, *, seed: int = 5, **faults: Any) -> Iterator[str]:
+def calendar_process(count: int, *, seed: int = 5, **faults: Any) -> Iterator[CalendarProcess]:
     """``with calendar_process(10_000, latency_seconds=0.1) as base_url``: a stand-in calendar
     on 127.0.0.1 in a child process, serving ``count`` generated events."""
     context = multiprocessing.get_context("fork")
@@ -79,7 +88,7 @@ def calendar_process(count: int, *, seed: int = 5, **faults: Any) -> Iterator[st
     try:
         if not receive.poll(120):
             raise RuntimeError("the stand-in calendar did not start within 120 s")
-        yield receive.recv()
+        yield CalendarProcess(receive.recv(), process.pid)
     finally:
         stop.set()
         process.join(10)

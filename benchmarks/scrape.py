@@ -18,7 +18,7 @@ from villages_sync.calendar_api.client import (
 from villages_sync.calendar_api.urls import CalendarUrls
 from villages_sync.settings import CalendarSettings
 
-from benchmarks.common import calendar_process, median
+from benchmarks.common import CalendarProcess, calendar_process, median
 
 PAGE_SIZE = 100  # the client's default
 DEFAULT_CONCURRENCY = CalendarSettings().max_concurrency
@@ -32,6 +32,8 @@ class ScrapeFigures:
     seconds: float  # median wall time
     ideal_seconds: float
     runs: int
+    client_cpu_seconds: float = 0.0  # median, this process
+    server_cpu_seconds: float = 0.0  # median, the stand-in's process
 
     @property
     def vs_ideal(self) -> float:
@@ -51,13 +53,32 @@ def ideal_seconds(pages: int, concurrency: int, latency: float) -> float:
     return latency * (1 + math.ceil((pages - 1) / concurrency))
 
 
-async def _scrape_once(base_url: str, concurrency: int) -> tuple[float, int, int]:
+@dataclass
+class _Sample:
+    seconds: float
+    pages: int
+    events: int
+    client_cpu: float
+    server_cpu: float
+
+
+def _scrape_once(calendar: CalendarProcess, concurrency: int) -> _Sample:
     settings = CalendarSettings(
-        base_url=base_url, page_size=PAGE_SIZE, max_concurrency=concurrency, timeout_seconds=30
+        base_url=calendar.base_url,
+        page_size=PAGE_SIZE,
+        max_concurrency=concurrency,
+        timeout_seconds=30,
     )
+    server_cpu, client_cpu = calendar.cpu_seconds(), time.process_time()
     started = time.perf_counter()
-    result = await scrape_calendar(settings)
-    return time.perf_counter() - started, result.page_count, len(result.events)
+    result = asyncio.run(scrape_calendar(settings))
+    return _Sample(
+        time.perf_counter() - started,
+        result.page_count,
+        len(result.events),
+        time.process_time() - client_cpu,
+        calendar.cpu_seconds() - server_cpu,
+    )
 
 
 async def seed_style_scrape(base_url: str) -> tuple[float, int, int]:
@@ -96,29 +117,32 @@ def measure(
 ) -> tuple[list[ScrapeFigures], BaselineFigures | None]:
     figures: list[ScrapeFigures] = []
     baseline = None
-    with calendar_process(events, latency_seconds=latency, page_cap=PAGE_SIZE) as base_url:
+    with calendar_process(events, latency_seconds=latency, page_cap=PAGE_SIZE) as calendar:
         for concurrency in concurrencies:
-            samples = [asyncio.run(_scrape_once(base_url, concurrency)) for _ in range(runs)]
-            fetched = {n for _, _, n in samples}
+            samples = [_scrape_once(calendar, concurrency) for _ in range(runs)]
+            fetched = {s.events for s in samples}
             if fetched != {events}:
                 raise RuntimeError(f"scrape fetched {fetched} events, expected {events}")
-            pages = samples[0][1]
+            pages = samples[0].pages
             figures.append(
                 ScrapeFigures(
                     events=events,
                     concurrency=concurrency,
                     requests=pages,
-                    seconds=median([s for s, _, _ in samples]),
+                    seconds=median([s.seconds for s in samples]),
                     ideal_seconds=ideal_seconds(pages, concurrency, latency),
                     runs=runs,
+                    client_cpu_seconds=median([s.client_cpu for s in samples]),
+                    server_cpu_seconds=median([s.server_cpu for s in samples]),
                 )
             )
         if baseline_runs:
+            base_url = calendar.base_url
             samples = [asyncio.run(seed_style_scrape(base_url)) for _ in range(baseline_runs)]
             baseline = BaselineFigures(
                 events=events,
                 requests=samples[0][1],
-                seconds=median([s for s, _, _ in samples]),
+                seconds=median([seconds for seconds, _, _ in samples]),
                 runs=baseline_runs,
             )
     return figures, baseline
