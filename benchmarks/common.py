@@ -25,6 +25,13 @@ T = TypeVar("T")
 HOST = "127.0.0.1"
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Everything runs against local emulators: dummy credentials, never real ones.
+for _name, _value in (
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_DEFAULT_REGION", "us-east-1"),
+):
+    os.environ.setdefault(_name, _value)
 
 
 def today() -> date:
