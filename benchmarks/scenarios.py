@@ -434,8 +434,8 @@ def memory(plan: Plan) -> Section:
             ["run", "ok" if not f["error"] else f["error"]],
         ],
         notes=[
-            "The producer alone in a child process (ru_maxrss); the stand-in and moto run "
-            "in their own processes."
+            "The producer alone in a child process (VmHWM, its own peak RSS); the stand-in "
+            "and moto run in their own processes."
         ],
     )
     section.targets.append(
