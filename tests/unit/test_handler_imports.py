@@ -1,0 +1,24 @@
+"""The consumer handlers import only what they use: no HTTP client, no HTML parser."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+SCRAPER_ONLY = ("aiohttp", "bs4")
+
+
+@pytest.mark.parametrize("module", ["consumers.upsert_handler", "consumers.sweep_handler"])
+def test_consumer_handler_import_loads_no_scraper_dependencies(module):
+    # Given a fresh interpreter (nothing imported yet)
+    code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
+
+    # When it imports the handler module
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    # Then neither aiohttp nor BeautifulSoup (nor their submodules) was loaded
+    assert [m for m in loaded if m.split(".")[0] in SCRAPER_ONLY] == []
