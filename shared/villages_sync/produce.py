@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -96,8 +96,9 @@ def produce_run(
                 "calendar changed during the scrape: this run will not delete anything",
                 extra={"drift_reason": scraped.drift_reason},
             )
+        raw_events, scraped.events = scraped.events, []
         normalised = normalise_events(
-            scraped.events,
+            _consume(raw_events),
             tz=settings.timezone,
             window=window,
             last_updated=int(now.timestamp()),
@@ -115,7 +116,7 @@ def produce_run(
                 )
         if not normalised.items:
             raise EmptyCalendarError(
-                f"none of the {len(scraped.events)} events fetched is valid and inside "
+                f"none of the {summary.fetched} events fetched is valid and inside "
                 f"{window.first}..{window.last} (rejects: {summary.rejects})"
             )
         bodies = pack_messages(
@@ -134,7 +135,7 @@ def produce_run(
             run_id,
             message_count=len(bodies),
             event_count=len(normalised.items),
-            fetched_count=len(scraped.events),
+            fetched_count=summary.fetched,
             rejects=summary.rejects,
             drift=scraped.drift,
             drift_reason=scraped.drift_reason,
@@ -151,3 +152,11 @@ def produce_run(
     finally:
         summary.duration_seconds = round(time.monotonic() - started, 3)
     return summary
+
+
+def _consume(items: list[Any]) -> Iterator[Any]:
+    """Yield ``items`` in order, letting go of each one: raw and normalised events are never
+    all in memory at once (peak memory at 50,000 events, docs/benchmarks.md)."""
+    items.reverse()
+    while items:
+        yield items.pop()
