@@ -88,3 +88,18 @@ def test_shared_emulator_status_stale_state_file_none(tmp_path: Path, content: s
     # When the status is read
     # Then there is no running emulator
     assert shared_emulator_status(tmp_path) is None
+
+
+def test_embedded_emulator_second_in_same_process_starts_empty() -> None:
+    # Given a queue created in one embedded emulator
+    from villages_sync.local.emulator import EmbeddedEmulator
+
+    with EmbeddedEmulator() as first:
+        boto3.client("sqs", endpoint_url=first.endpoint_url).create_queue(QueueName="left-over")
+
+    # When another embedded emulator starts in the same process
+    with EmbeddedEmulator() as second:
+        queues = boto3.client("sqs", endpoint_url=second.endpoint_url).list_queues()
+
+    # Then it has none of the first one's data (moto's state is per process)
+    assert queues.get("QueueUrls", []) == []

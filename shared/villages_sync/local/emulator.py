@@ -41,6 +41,10 @@ class EmbeddedEmulator:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        # moto keeps its data per process, not per server: empty it, so this one starts fresh
+        # even after another emulator in the same process.
+        reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=10).close()
         return self
 
     def __exit__(
