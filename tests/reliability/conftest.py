@@ -106,9 +106,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if REPORT_PATH.exists():
         with contextlib.suppress(ValueError):
             previous = json.loads(REPORT_PATH.read_text())
-    ran = set(_OUTCOMES)
-    kept_rows = [r for r in previous.get("rows", []) if r.get("test") not in ran]
-    failed = {t for t in previous.get("failed_tests", []) if t not in ran}
+    # Replace by test function, not by node id: a renamed or removed parameter must not leave
+    # a stale row behind that no later session can replace.
+    ran = {_function_id(nodeid) for nodeid in _OUTCOMES}
+    kept_rows = [r for r in previous.get("rows", []) if _function_id(r.get("test", "")) not in ran]
+    failed = {t for t in previous.get("failed_tests", []) if _function_id(t) not in ran}
     failed |= {k for k, v in _OUTCOMES.items() if v == "failed"}
     document = {
         "generated_at": datetime.now(TZ).isoformat(timespec="seconds"),
@@ -121,6 +123,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     }
     REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
     REPORT_PATH.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+def _function_id(nodeid: str) -> str:
+    """`path::test_name` without its parameters."""
+    return nodeid.split("[", 1)[0]
 
 
 def _merged_soak(previous: list[dict], current: list[dict]) -> list[dict]:
