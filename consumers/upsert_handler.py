@@ -21,6 +21,7 @@ from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.consume import consume_message
+from villages_sync.models import UpsertOutcome
 from villages_sync.settings import ConsumerSettings
 
 logger = Logger(service="villages-sync-consumer")
@@ -28,10 +29,10 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 _OUTCOME_METRICS = {
-    "added": "EventsAdded",
-    "updated": "EventsUpdated",
-    "unchanged": "EventsUnchanged",
-    "superseded": "EventsSuperseded",
+    UpsertOutcome.ADDED: "EventsAdded",
+    UpsertOutcome.UPDATED: "EventsUpdated",
+    UpsertOutcome.UNCHANGED: "EventsUnchanged",
+    UpsertOutcome.SUPERSEDED: "EventsSuperseded",
 }
 
 
@@ -69,7 +70,7 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
         raise
     invocation.counts.update({_OUTCOME_METRICS[k]: v for k, v in outcome.counts.items()})
     invocation.counts["EventsUpserted"] += sum(
-        v for k, v in outcome.counts.items() if k != "superseded"
+        v for k, v in outcome.counts.items() if k != UpsertOutcome.SUPERSEDED
     )
     if outcome.dropped:
         invocation.counts["MessagesDropped"] += 1

@@ -51,7 +51,7 @@ def _emit_metrics(summary: ProducerSummary) -> None:
     metrics.add_metric(
         name="EventsRejected",
         unit=MetricUnit.Count,
-        value=sum(n for reason, n in summary.rejects.items() if reason != "outside_window"),
+        value=summary.rejected,
     )
     metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=summary.messages)
     metrics.add_metric(name="ScrapeSeconds", unit=MetricUnit.Seconds, value=summary.scrape_seconds)

@@ -6,9 +6,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from villages_sync.aws.events_table import EventsTable, UpsertOutcome
+from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.messages import decode_message
+from villages_sync.models import UpsertOutcome
 from villages_sync.sweep_trigger import complete_run_if_done
 
 

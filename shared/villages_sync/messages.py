@@ -20,21 +20,26 @@ from datetime import date
 from typing import Any
 
 from villages_sync.models import (
+    CONTENT_HASH_BYTES,
     DESCRIPTION_MAX_CHARS,
     MESSAGE_VERSION,
+    SUBCATEGORIES_MAX,
+    SUBCATEGORY_MAX_CHARS,
     TITLE_MAX_CHARS,
+    URL_MAX_CHARS,
     EventItem,
     EventMessage,
 )
+from villages_sync.run_ids import is_run_id
 
 SQS_MAX_BATCH_ENTRIES = 10
 SQS_MAX_BATCH_BYTES = 256 * 1024
 MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024  # a zip-bomb guard, far above any real message
 ENCODINGS = ("zlib+base64", "json")
-_RUN_ID = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _EVENT_ID = re.compile(r"^[0-9]{1,20}$")
+_CONTENT_HASH = re.compile(rf"[0-9a-f]{{{2 * CONTENT_HASH_BYTES}}}")
 _STR_FIELDS_REQUIRED = ("title", "description", "location", "category", "start_iso")
 _STR_FIELDS_OPTIONAL = ("url", "end_iso", "venue_category", "address", "end_time", "end_date")
 _BOOL_FIELDS = ("all_day", "cancelled", "featured")
@@ -44,7 +49,7 @@ _KNOWN_FIELDS = frozenset(
         "content_hash", *_STR_FIELDS_REQUIRED, *_STR_FIELDS_OPTIONAL, *_BOOL_FIELDS,
     )
 )  # fmt: skip
-_MAX_TEXT = {"title": TITLE_MAX_CHARS, "description": DESCRIPTION_MAX_CHARS, "url": 2000}
+_MAX_TEXT = {"title": TITLE_MAX_CHARS, "description": DESCRIPTION_MAX_CHARS, "url": URL_MAX_CHARS}
 
 
 class MessageFormatError(ValueError):
@@ -93,7 +98,7 @@ def decode_message(body: object) -> EventMessage:
             f"unsupported version {version!r:.20} (expected {MESSAGE_VERSION})"
         )
     run_id = envelope.get("run_id")
-    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+    if not is_run_id(run_id):
         raise MessageFormatError(f"run_id {run_id!r:.60} is not a run id")
     sequence = envelope.get("seq")
     if not _is_int(sequence) or not 0 <= sequence < 1_000_000:
@@ -151,13 +156,17 @@ def validate_event_item(item: object) -> None:
     subcategories = item.get("subcategories")
     if (
         not isinstance(subcategories, list)
-        or len(subcategories) > 20
-        or not all(isinstance(s, str) and 0 < len(s) <= 100 for s in subcategories)
+        or len(subcategories) > SUBCATEGORIES_MAX
+        or not all(
+            isinstance(s, str) and 0 < len(s) <= SUBCATEGORY_MAX_CHARS for s in subcategories
+        )
     ):
-        raise MessageFormatError("subcategories is not a list of up to 20 short texts")
+        raise MessageFormatError(
+            f"subcategories is not a list of up to {SUBCATEGORIES_MAX} short texts"
+        )
     content_hash = item.get("content_hash")
-    if not isinstance(content_hash, str) or not re.fullmatch(r"[0-9a-f]{32}", content_hash):
-        raise MessageFormatError("content_hash is not 32 hex digits")
+    if not isinstance(content_hash, str) or not _CONTENT_HASH.fullmatch(content_hash):
+        raise MessageFormatError(f"content_hash is not {2 * CONTENT_HASH_BYTES} hex digits")
 
 
 def pack_messages(

@@ -13,6 +13,10 @@ from typing import NotRequired, TypedDict
 MESSAGE_VERSION = 1
 TITLE_MAX_CHARS = 200
 DESCRIPTION_MAX_CHARS = 2000
+URL_MAX_CHARS = 2000
+SUBCATEGORIES_MAX = 20
+SUBCATEGORY_MAX_CHARS = 100
+CONTENT_HASH_BYTES = 16  # stored as twice as many hex digits
 TTL_DAYS_AFTER_EVENT = 90
 
 
@@ -48,6 +52,15 @@ class EventItem(TypedDict):
     )
 
 
+class UpsertOutcome(enum.StrEnum):
+    """What one event's conditional write did to the table (counted per run and as metrics)."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SUPERSEDED = "superseded"  # a newer run already wrote this event: left as it is
+
+
 class RejectReason(enum.StrEnum):
     """Why an upstream event was not stored. Counted per run and logged with the event's id."""
 
@@ -56,7 +69,6 @@ class RejectReason(enum.StrEnum):
     MISSING_TITLE = "missing_title"
     MISSING_START = "missing_start"
     BAD_START = "bad_start"
-    BAD_END = "bad_end"
     OUTSIDE_WINDOW = "outside_window"
 
 

@@ -16,9 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from villages_sync.models import (
+    CONTENT_HASH_BYTES,
     DESCRIPTION_MAX_CHARS,
+    SUBCATEGORIES_MAX,
+    SUBCATEGORY_MAX_CHARS,
     TITLE_MAX_CHARS,
     TTL_DAYS_AFTER_EVENT,
+    URL_MAX_CHARS,
     DateWindow,
     EventItem,
     RejectReason,
@@ -26,7 +30,6 @@ from villages_sync.models import (
 from villages_sync.text import clean_text
 
 SHORT_TEXT_MAX_CHARS = 200
-MAX_SUBCATEGORIES = 20
 _UNHASHED = ("last_updated", "ttl", "content_hash")
 
 
@@ -125,7 +128,7 @@ def content_hash_of(item: Mapping[str, Any]) -> str:
     """A short stable hash of what the skill would say: tells "updated" from "unchanged"."""
     hashed = {k: v for k, v in item.items() if k not in _UNHASHED}
     encoded = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.blake2b(encoded.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(encoded.encode(), digest_size=CONTENT_HASH_BYTES).hexdigest()
 
 
 def _event_id(value: object) -> str | None:
@@ -144,9 +147,13 @@ def _part(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def _parse_instant(text: str) -> datetime | None:
+    """An aware instant, or None when unparseable or outside 1970-9998 (epoch seconds and
+    local-time conversion must both stay valid)."""
     try:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
+        return None
+    if not 1970 <= parsed.year <= 9998:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -161,7 +168,7 @@ def _local_start(text: str, tz: ZoneInfo, *, all_day: bool) -> datetime | None:
             return None
         return datetime.combine(day, time(0, 0), tzinfo=tz)
     instant = _parse_instant(text)
-    if instant is None or not 1970 <= instant.year <= 9998:
+    if instant is None:
         return None
     return instant.astimezone(tz)
 
@@ -175,7 +182,7 @@ def _add_end(item: dict[str, Any], text: object, start: datetime, tz: ZoneInfo) 
     if not isinstance(text, str):
         return
     instant = _parse_instant(text)
-    if instant is None or not 1970 <= instant.year <= 9998:
+    if instant is None:
         return
     end = instant.astimezone(tz)
     if end < start:
@@ -194,7 +201,7 @@ def _ttl(day: date, tz: ZoneInfo) -> int:
 def _subcategories(value: object) -> list[str]:
     if not isinstance(value, list):
         return []
-    cleaned = (clean_text(v, 100).lower() for v in value[:MAX_SUBCATEGORIES])
+    cleaned = (clean_text(v, SUBCATEGORY_MAX_CHARS).lower() for v in value[:SUBCATEGORIES_MAX])
     return [v for v in cleaned if v]
 
 
@@ -206,7 +213,7 @@ def _url(value: object) -> str:
     url = value.strip()
     usable = (
         url.startswith(("https://", "http://"))
-        and len(url) <= 2000
+        and len(url) <= URL_MAX_CHARS
         and not any(ch.isspace() or ch in '<>"' or not ch.isprintable() for ch in url)
     )
     return url if usable else ""

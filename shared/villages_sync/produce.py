@@ -8,16 +8,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from villages_sync.aws.queue import send_message_bodies
 from villages_sync.aws.runs_table import RunsTable
-from villages_sync.calendar_api.client import ScrapeResult, scrape_calendar
+from villages_sync.calendar_api.client import scrape_calendar
 from villages_sync.messages import pack_messages
-from villages_sync.models import RunRecord, RunStatus
+from villages_sync.models import RejectReason, RunRecord, RunStatus
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.settings import ProducerSettings
 from villages_sync.sweep_trigger import complete_run_if_done
@@ -50,6 +50,11 @@ class ProducerSummary:
     scrape_seconds: float = 0.0
     duration_seconds: float = 0.0
 
+    @property
+    def rejected(self) -> int:
+        """Events refused as invalid; those merely outside the window are not rejects."""
+        return sum(n for reason, n in self.rejects.items() if reason != RejectReason.OUTSIDE_WINDOW)
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -61,7 +66,6 @@ def produce_run(
     now: datetime,
     runs: RunsTable,
     sqs: Any,
-    scrape: Callable[[], Awaitable[ScrapeResult]] | None = None,
 ) -> ProducerSummary:
     started = time.monotonic()
     window = window_for(now, settings.timezone, settings.days_ahead)
@@ -80,7 +84,7 @@ def produce_run(
         )
     )
     try:
-        scraped = asyncio.run((scrape or (lambda: scrape_calendar(settings.calendar)))())
+        scraped = asyncio.run(scrape_calendar(settings.calendar))
         summary.scrape_seconds = round(time.monotonic() - started, 3)
         summary.fetched = len(scraped.events)
         summary.reported_count = scraped.reported_count
@@ -105,7 +109,7 @@ def produce_run(
         )
         summary.rejects = dict(normalised.rejects)
         for rejection in normalised.rejections:
-            if rejection.reason != "outside_window":
+            if rejection.reason != RejectReason.OUTSIDE_WINDOW:
                 logger.info(
                     "event rejected",
                     extra={

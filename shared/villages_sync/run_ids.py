@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 
 _FORMAT = "%Y%m%dT%H%M%S"
+_RUN_ID = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}$")
 
 
 def new_run_id(started: datetime) -> str:
@@ -14,7 +16,6 @@ def new_run_id(started: datetime) -> str:
     return f"{utc.strftime(_FORMAT)}.{utc.microsecond:06d}Z-{secrets.token_hex(3)}"
 
 
-def run_started_at(run_id: str) -> datetime:
-    """The start time encoded in a run id; ValueError if it is not one."""
-    stamp = run_id.split("Z-", 1)[0]
-    return datetime.strptime(stamp, _FORMAT + ".%f").replace(tzinfo=UTC)
+def is_run_id(value: object) -> bool:
+    """True for a string in the form that ``new_run_id`` makes."""
+    return isinstance(value, str) and _RUN_ID.match(value) is not None

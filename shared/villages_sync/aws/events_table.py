@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -10,17 +9,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from villages_sync.aws.items import from_attributes, to_attributes
-from villages_sync.models import EventItem
+from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
+from villages_sync.models import EventItem, UpsertOutcome
 
 DATE_INDEX = "date-index"
-
-
-class UpsertOutcome(enum.StrEnum):
-    ADDED = "added"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    SUPERSEDED = "superseded"  # a newer run already wrote this event: left as it is
 
 
 class EventsTable:
@@ -45,7 +37,7 @@ class EventsTable:
                 ReturnValues="ALL_OLD",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if conditional_check_failed(error):
                 return UpsertOutcome.SUPERSEDED
             raise
         old = response.get("Attributes")
@@ -94,7 +86,7 @@ class EventsTable:
                 ExpressionAttributeValues={":run": {"S": run_id}},
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if conditional_check_failed(error):
                 return False
             raise
         return True

@@ -1,4 +1,5 @@
-"""Conversion between plain Python values and DynamoDB's attribute-value JSON."""
+"""Conversion between plain Python values and DynamoDB's attribute-value JSON, and the one
+error code the tables' conditional writes expect."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -31,3 +33,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def conditional_check_failed(error: ClientError) -> bool:
+    """True when a conditional write was refused by its condition (not an error to raise)."""
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"

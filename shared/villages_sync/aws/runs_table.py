@@ -14,13 +14,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from villages_sync.aws.items import from_attributes, to_attributes
-from villages_sync.models import DateWindow, RunRecord, RunStatus, SweepOutcome
+from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
+from villages_sync.models import DateWindow, RunRecord, RunStatus, SweepOutcome, UpsertOutcome
 
 RUNS_INDEX = "runs-by-start"
 RECORD_TYPE = "run"
 LATEST_COMPLETED_KEY = "latest-completed"
-UPSERT_OUTCOMES = ("added", "updated", "unchanged", "superseded")
 RECORD_RETENTION_SECONDS = 400 * 24 * 3600  # a year of history for `status`, then TTL
 
 
@@ -30,10 +29,6 @@ class RunNotFoundError(LookupError):
 
 class RunStateError(RuntimeError):
     """A transition that the run's current state does not allow."""
-
-
-def _conditional_failed(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class RunsTable:
@@ -130,7 +125,7 @@ class RunsTable:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _conditional_failed(error):
+            if conditional_check_failed(error):
                 return self.get(run_id)  # already done (a redelivery), or RunNotFoundError
             raise
         return _run_from_item(from_attributes(response["Attributes"]))
@@ -252,7 +247,7 @@ class RunsTable:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _conditional_failed(error):
+            if conditional_check_failed(error):
                 raise RunStateError(f"run {run_id}: {condition} does not hold") from None
             raise
         return _run_from_item(from_attributes(response["Attributes"]))
@@ -268,7 +263,7 @@ class RunsTable:
             )
         except ClientError as error:
             # A conditional failure means a newer run is already the latest: nothing to do.
-            if not _conditional_failed(error):
+            if not conditional_check_failed(error):
                 raise
 
 
@@ -291,7 +286,7 @@ def _run_from_item(item: Mapping[str, Any]) -> RunRecord:
         error=item.get("error", ""),
         done_sequences={int(s) for s in item.get("done_sequences", set())},
         upserts={
-            name: int(item[f"{name}_count"]) for name in UPSERT_OUTCOMES if f"{name}_count" in item
+            name: int(item[f"{name}_count"]) for name in UpsertOutcome if f"{name}_count" in item
         },
         completed_at=item.get("completed_at"),
         finished_at=item.get("finished_at"),

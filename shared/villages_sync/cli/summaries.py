@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from villages_sync.local.pipeline import SyncReport
-from villages_sync.models import RunRecord
+from villages_sync.models import RunRecord, UpsertOutcome
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run failed or did not complete: nothing was deleted
@@ -73,10 +73,7 @@ def sync_text(report: SyncReport) -> str:
     lines += [
         f"  enqueued    {run.event_count} events in {run.message_count} messages",
         f"  rejected    {rejects}",
-        "  table       "
-        + ", ".join(
-            f"{k} {upserts.get(k, 0)}" for k in ("added", "updated", "unchanged", "superseded")
-        ),
+        "  table       " + ", ".join(f"{k} {upserts.get(k, 0)}" for k in UpsertOutcome),
     ]
     if run.drift:
         lines.append(f"  drift       {run.drift_reason}")
