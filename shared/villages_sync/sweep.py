@@ -66,12 +66,11 @@ def sweep_run(
         newer_run_in_flight=_newer_run_in_flight(runs, run_id, now=time.time()),
     )
     if not decision.allowed:
-        runs.record_sweep(run_id, SweepOutcome.REFUSED, decision.reason, 0)
+        runs.record_sweep(run_id, SweepOutcome.REFUSED, decision.reason)
         return SweepSummary(
             run_id=run_id, outcome=str(SweepOutcome.REFUSED), reason=decision.reason
         )
     summary = SweepSummary(run_id=run_id, outcome=str(SweepOutcome.SWEPT))
-    deleted_before = run.deleted_count  # by an earlier attempt of this sweep that died mid-way
     for day in run.window.days():
         for event_id in list(events.stale_on(day, run_id)):
             summary.stale_found += 1
@@ -80,5 +79,5 @@ def sweep_run(
                 runs.add_deleted(run_id)
             else:
                 summary.kept += 1
-    runs.record_sweep(run_id, SweepOutcome.SWEPT, "", deleted_before + summary.deleted)
+    runs.record_sweep(run_id, SweepOutcome.SWEPT, "")
     return summary

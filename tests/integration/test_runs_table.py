@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 from villages_sync.aws.runs_table import RunNotFoundError
-from villages_sync.models import DateWindow, RunRecord, RunStatus
+from villages_sync.models import DateWindow, RunRecord, RunStatus, SweepOutcome
+from villages_sync.sweep_policy import SweepRefusal
 
 WINDOW = DateWindow(date(2026, 11, 24), date(2027, 2, 22))
 
@@ -92,3 +93,21 @@ def test_newer_runs_lists_only_runs_started_later_oldest_first(deployment):
     # Then they are the other two, oldest first, with their status
     assert [r.run_id for r in newer] == ids[1:]
     assert {r.status for r in newer} == {RunStatus.ENQUEUED}
+
+
+def test_record_sweep_refused_on_retry_keeps_the_deletions_already_counted(deployment):
+    # Given a completed run whose first sweep attempt deleted 3 events, then died
+    runs = deployment.runs
+    run_id = "20261124T100000.000000Z-aaaaaa"
+    _start(runs, run_id)
+    runs.complete_run(run_id)
+    for _ in range(3):
+        runs.add_deleted(run_id)
+
+    # When the retried sweep refuses (say a newer run completed in between)
+    runs.record_sweep(run_id, SweepOutcome.REFUSED, SweepRefusal.SUPERSEDED)
+
+    # Then the record keeps the refusal and still counts the 3 events that are gone
+    record = runs.get(run_id)
+    assert record.sweep_outcome is SweepOutcome.REFUSED
+    assert record.deleted_count == 3

@@ -160,15 +160,13 @@ class RunsTable:
             ExpressionAttributeValues={":n": {"N": str(count)}},
         )
 
-    def record_sweep(
-        self, run_id: str, outcome: SweepOutcome, reason: str, deleted_count: int
-    ) -> None:
-        values = {":outcome": str(outcome), ":reason": reason, ":deleted": deleted_count}
+    def record_sweep(self, run_id: str, outcome: SweepOutcome, reason: str) -> None:
+        """The sweep's outcome. Its deletions are already counted, one by one (``add_deleted``)."""
+        values = {":outcome": str(outcome), ":reason": reason}
         self._dynamodb.update_item(
             TableName=self.table_name,
             Key={"run_id": {"S": run_id}},
-            UpdateExpression="SET sweep_outcome = :outcome, sweep_reason = :reason, "
-            "deleted_count = :deleted",
+            UpdateExpression="SET sweep_outcome = :outcome, sweep_reason = :reason",
             ExpressionAttributeValues=to_attributes(values),
         )
 
