@@ -48,7 +48,7 @@ def producer_peak_rss(events: int) -> dict:
         env["LOG_LEVEL"] = "WARNING"
         child_input = json.dumps(
             {
-                "handler": f"{spec.handler_module}.{spec.handler_function}",
+                "handler": spec.handler_path,
                 "env": env,
                 "memory_mb": spec.memory_mb,
             }

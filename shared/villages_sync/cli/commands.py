@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,9 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from villages_sync.aws.dlq import replay_dlq as replay_queue
-from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.queue_depth import queue_depths
-from villages_sync.aws.runs_table import RunsTable
 from villages_sync.cli.output import ProgressPrinter, format_table, print_json
 from villages_sync.cli.summaries import (
     EXIT_FAILED,
@@ -36,6 +35,7 @@ from villages_sync.cli.targets import (
 )
 from villages_sync.local import emulator as shared_emulator
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
+from villages_sync.local.template import DEFAULT_REGION
 from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.visible_events import visible_events
 
@@ -52,7 +52,7 @@ def sync(args: argparse.Namespace) -> int:
     endpoint = _guarded(lambda: local_endpoint(args.endpoint_url))
     progress("setup", f"tables and queues from template.yaml in {endpoint}")
     deployment = _guarded(
-        lambda: deploy_locally(endpoint, environment=args.env, region=args.region or "us-east-1")
+        lambda: deploy_locally(endpoint, environment=args.env, region=args.region or DEFAULT_REGION)
     )
     with _function_log() as (log, log_path):
         options = SyncOptions(
@@ -80,9 +80,7 @@ def status(args: argparse.Namespace) -> int:
     depths = _guarded(
         lambda: queue_depths(target.clients.sqs, target.queue_urls, dlq_names=target.dlq_names)
     )
-    runs = _guarded(
-        lambda: RunsTable(target.clients.dynamodb, target.runs_table).recent_runs(args.runs)
-    )
+    runs = _guarded(lambda: target.runs.recent_runs(args.runs))
     if args.json:
         print_json(
             {
@@ -138,9 +136,7 @@ def status(args: argparse.Namespace) -> int:
 def events(args: argparse.Namespace) -> int:
     day = parse_day(args.date)
     target = _target(args)
-    items = _guarded(
-        lambda: EventsTable(target.clients.dynamodb, target.events_table).events_on(day)
-    )
+    items = _guarded(lambda: target.events.events_on(day))
     shown = visible_events(items, now=time.time(), venue=args.venue)
     if args.json:
         print_json({"date": day.isoformat(), "count": len(shown), "events": shown})
@@ -158,13 +154,14 @@ def events(args: argparse.Namespace) -> int:
 def replay_dlq(args: argparse.Namespace) -> int:
     target = _target(args)
     wanted = {"events": ["EventsDLQ"], "sweep": ["SweepDLQ"], "all": list(DLQ_SOURCES)}[args.queue]
+    sqs = _impatient(target.clients.sqs)
     reports = []
     for dlq in wanted:
         if dlq not in target.queue_urls or DLQ_SOURCES[dlq] not in target.queue_urls:
             raise CommandError(f"{target.description} has no {dlq} and source queue")
         report = _guarded(
             lambda dlq=dlq: replay_queue(
-                _impatient(target.clients.sqs),
+                sqs,
                 dlq_url=target.queue_urls[dlq],
                 source_url=target.queue_urls[DLQ_SOURCES[dlq]],
                 dry_run=args.dry_run,
@@ -173,19 +170,7 @@ def replay_dlq(args: argparse.Namespace) -> int:
         )
         reports.append((dlq, report))
     if args.json:
-        print_json(
-            [
-                {
-                    "dlq": dlq,
-                    "moved": r.moved,
-                    "failed": r.failed,
-                    "dry_run": r.dry_run,
-                    "method": r.method,
-                    "remaining_in_dlq": r.remaining_in_dlq,
-                }
-                for dlq, r in reports
-            ]
-        )
+        print_json([{"dlq": dlq, **asdict(r)} for dlq, r in reports])
     else:
         for dlq, r in reports:
             verb = "would move" if r.dry_run else "moved"
@@ -241,7 +226,7 @@ def _target(args: argparse.Namespace) -> Target:
         return _guarded(
             lambda: resolve_target(
                 endpoint_url=args.endpoint_url,
-                stack=getattr(args, "stack", None),
+                stack=args.stack,
                 environment=args.env,
                 region=args.region,
             )

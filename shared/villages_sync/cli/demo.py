@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 
 from villages_sync.cli.output import ProgressPrinter, print_json
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
-from villages_sync.cli.targets import _fake_credentials_for_emulator
-from villages_sync.local.emulator import EmbeddedEmulator
+from villages_sync.local.emulator import EmbeddedEmulator, use_emulator_credentials
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
 from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.standin.dataset import generate_events, mutate_events
@@ -24,7 +23,7 @@ from villages_sync.visible_events import visible_events
 
 
 def run_demo(*, events: int, seed: int, as_json: bool) -> int:
-    _fake_credentials_for_emulator()
+    use_emulator_credentials()
     progress = ProgressPrinter(quiet=as_json)
     today = datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
     day_one = generate_events(events, seed=seed, today=today)

@@ -13,8 +13,15 @@ from typing import Any
 import boto3
 
 from villages_sync.aws.clients import AwsClients, aws_clients
-from villages_sync.local.emulator import default_state_dir, ensure_shared_emulator
-from villages_sync.local.pipeline import DEFAULT_REGION, LocalDeployment, deploy_locally
+from villages_sync.aws.events_table import EventsTable
+from villages_sync.aws.runs_table import RunsTable
+from villages_sync.local.emulator import (
+    default_state_dir,
+    ensure_shared_emulator,
+    use_emulator_credentials,
+)
+from villages_sync.local.pipeline import deploy_locally
+from villages_sync.local.template import DEFAULT_REGION
 
 # Stack output key -> queue name shown by `status` (DLQs end in "DLQ").
 QUEUE_OUTPUTS = {
@@ -37,7 +44,14 @@ class Target:
     events_table: str
     runs_table: str
     queue_urls: dict[str, str] = field(default_factory=dict)
-    deployment: LocalDeployment | None = None
+
+    @property
+    def events(self) -> EventsTable:
+        return EventsTable(self.clients.dynamodb, self.events_table)
+
+    @property
+    def runs(self) -> RunsTable:
+        return RunsTable(self.clients.dynamodb, self.runs_table)
 
     @property
     def dlq_names(self) -> set[str]:
@@ -49,7 +63,7 @@ def local_endpoint(endpoint_url: str | None) -> str:
     endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         return endpoint
-    _fake_credentials_for_emulator()
+    use_emulator_credentials()
     return ensure_shared_emulator(default_state_dir())
 
 
@@ -67,7 +81,6 @@ def resolve_target(
         events_table=resources.tables["EventsTable"],
         runs_table=resources.tables["RunsTable"],
         queue_urls=dict(resources.queue_urls),
-        deployment=deployment,
     )
 
 
@@ -90,11 +103,3 @@ def _stack_target(stack: str, endpoint_url: str | None, region: str | None) -> T
         runs_table=outputs["RunsTableName"],
         queue_urls={name: outputs[key] for key, name in QUEUE_OUTPUTS.items() if key in outputs},
     )
-
-
-def _fake_credentials_for_emulator() -> None:
-    """The emulator accepts any credentials; boto3 still wants some to sign requests."""
-    if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)

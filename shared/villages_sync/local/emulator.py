@@ -25,8 +25,18 @@ from types import TracebackType
 
 from moto.server import ThreadedMotoServer
 
+from villages_sync.local.intrinsics import DEFAULT_REGION
+
 HOST = "127.0.0.1"
 STATE_FILE = "emulator.json"
+
+
+def use_emulator_credentials() -> None:
+    """The emulator accepts any credentials; boto3 still wants some to sign requests."""
+    if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
 
 
 class EmbeddedEmulator:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from villages_sync.local.intrinsics import DEFAULT_REGION
 from villages_sync.local.lambda_runtime import Invocation
 
 MAX_RECEIVE = 10  # ReceiveMessage's own limit per call
@@ -53,7 +54,7 @@ class SqsEventSourceMapping:
         invoke: Callable[[dict[str, Any]], Invocation],
         batch_size: int = 10,
         report_batch_item_failures: bool = True,
-        region: str = "us-east-1",
+        region: str = DEFAULT_REGION,
     ) -> None:
         self._sqs = sqs
         self.queue_url = queue_url
@@ -118,30 +119,15 @@ class SqsEventSourceMapping:
         failed_ids = self._failed_ids(invocation, {r["messageId"] for r in records})
         done = [m for m in messages if m["MessageId"] not in failed_ids]
         failed = [m for m in messages if m["MessageId"] in failed_ids]
-        for start in range(0, len(done), MAX_RECEIVE):
-            self._sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(done[start : start + MAX_RECEIVE])
-                ],
-            )
-        for start in range(0, len(failed), MAX_RECEIVE):
-            self._sqs.change_message_visibility_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for i, m in enumerate(failed[start : start + MAX_RECEIVE])
-                ],
-            )
-        error = invocation.error or {}
+        for entries in _entry_batches(done):
+            self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        for entries in _entry_batches(failed, VisibilityTimeout=0):
+            self._sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries)
         return BatchReport(
             records_received=len(messages),
             records_deleted=len(done),
             records_failed=len(failed),
-            invocation_error=f"{error.get('errorType', '')}: {error.get('errorMessage', '')}"
-            if error
-            else "",
+            invocation_error=invocation.error_text,
         )
 
     def _failed_ids(self, invocation: Invocation, all_ids: set[str]) -> set[str]:
@@ -181,6 +167,16 @@ class SqsEventSourceMapping:
             "eventSourceARN": self.queue_arn,
             "awsRegion": self.region,
         }
+
+
+def _entry_batches(messages: list[dict[str, Any]], **extra: Any) -> Iterator[list[dict[str, Any]]]:
+    """Batch-call entries for ``messages`` by receipt handle, at most ten per call."""
+    for start in range(0, len(messages), MAX_RECEIVE):
+        chunk = messages[start : start + MAX_RECEIVE]
+        yield [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], **extra}
+            for i, m in enumerate(chunk)
+        ]
 
 
 def _lambda_attribute(value: dict[str, Any]) -> dict[str, Any]:

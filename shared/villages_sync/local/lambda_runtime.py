@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-ACCOUNT_ID = "123456789012"
+from villages_sync.local.intrinsics import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+
 _ENV_LOCK = threading.RLock()  # the process environment is shared: one invocation at a time
 
 
@@ -55,6 +56,13 @@ class Invocation:
     def succeeded(self) -> bool:
         return self.error is None
 
+    @property
+    def error_text(self) -> str:
+        """``ErrorType: message`` of a failed invocation; empty when it succeeded."""
+        if self.error is None:
+            return ""
+        return f"{self.error['errorType']}: {self.error['errorMessage']}"
+
 
 def make_context(
     function_name: str, *, timeout_seconds: float, memory_mb: int, region: str
@@ -63,7 +71,7 @@ def make_context(
     return LambdaContext(
         function_name=function_name,
         memory_limit_in_mb=memory_mb,
-        invoked_function_arn=f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function_name}",
+        invoked_function_arn=f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT_ID}:function:{function_name}",
         aws_request_id=request_id,
         log_group_name=f"/aws/lambda/{function_name}",
         log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
@@ -79,7 +87,7 @@ def invoke(
     function_name: str,
     timeout_seconds: float,
     memory_mb: int,
-    region: str = "us-east-1",
+    region: str = DEFAULT_REGION,
 ) -> Invocation:
     """Run ``module.path.function`` with ``event`` as Lambda would; never raises for the handler."""
     module_name, _, function = handler_path.rpartition(".")

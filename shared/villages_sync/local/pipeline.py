@@ -9,7 +9,6 @@ mappings that the template declares. Nothing here restates a resource: it all co
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -21,12 +20,18 @@ from typing import Any, TextIO
 from villages_sync.aws.clients import AwsClients, aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunNotFoundError, RunsTable
-from villages_sync.local.event_source import SqsEventSourceMapping
+from villages_sync.local.event_source import BatchReport, SqsEventSourceMapping
 from villages_sync.local.lambda_runtime import Invocation, invoke
-from villages_sync.local.template import FunctionSpec, LocalResources, load_template, provision
+from villages_sync.local.template import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_REGION,
+    FunctionSpec,
+    LocalResources,
+    load_template,
+    provision,
+)
 from villages_sync.models import RunRecord
 
-DEFAULT_REGION = "us-east-1"
 PRODUCER = "ProducerFunction"
 EVENTS_TABLE = "EventsTable"
 RUNS_TABLE = "RunsTable"
@@ -117,7 +122,7 @@ class LocalPipeline:
         invocation = self.invoke_function(PRODUCER, scheduled_event(self.deployment.region))
         timings["producer"] = round(time.monotonic() - started, 3)
         payload = invocation.payload if isinstance(invocation.payload, dict) else None
-        error = _error_text(invocation.error)
+        error = invocation.error_text
         run_id = payload.get("run_id") if payload else self._newest_run_id()
         if error:
             self._progress("producer", f"failed: {error}")
@@ -167,7 +172,7 @@ class LocalPipeline:
         spec = self.deployment.resources.functions[logical_id]
         with _redirect_stdout(self.options.function_log):
             return invoke(
-                f"{spec.handler_module}.{spec.handler_function}",
+                spec.handler_path,
                 event,
                 env=self.function_env(spec),
                 function_name=spec.function_name,
@@ -183,9 +188,6 @@ class LocalPipeline:
             env["CALENDAR_BASE_URL"] = self.options.calendar_base_url
         if self.options.days_ahead is not None:
             env["DAYS_AHEAD"] = str(self.options.days_ahead)
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-            if name in os.environ:
-                env[name] = os.environ[name]
         env.update(self.options.extra_env)
         return env
 
@@ -214,24 +216,17 @@ def scheduled_event(region: str) -> dict[str, Any]:
         "id": str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": "123456789012",
+        "account": DEFAULT_ACCOUNT_ID,
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
-        "resources": [f"arn:aws:events:{region}:123456789012:rule/villages-sync-local"],
+        "resources": [f"arn:aws:events:{region}:{DEFAULT_ACCOUNT_ID}:rule/villages-sync-local"],
         "detail": {},
     }
 
 
-def _error_text(error: Mapping[str, Any] | None) -> str:
-    if not error:
-        return ""
-    return f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
-
-
-def _batch_text(batch: Any) -> str:
-    failed = getattr(batch, "records_failed", 0)
+def _batch_text(batch: BatchReport) -> str:
     text = f"batch of {batch.records_received} message(s)"
-    return text + (f", {failed} failed" if failed else "")
+    return text + (f", {batch.records_failed} failed" if batch.records_failed else "")
 
 
 @contextlib.contextmanager
