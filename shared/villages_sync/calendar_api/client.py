@@ -8,6 +8,7 @@ The API credential never appears in a log record or an error message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -127,7 +128,6 @@ def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
 @dataclass(slots=True)
 class _Response:
     status: int
-    headers: Mapping[str, str]
     body: bytes
 
 
@@ -158,8 +158,7 @@ class _Scrape:
     request_count: int = field(init=False, default=0)
     retry_count: int = field(init=False, default=0)
     rows_seen: set[int] = field(init=False, default_factory=set)  # offsets read at least once
-    pages: list[_Page] = field(init=False, default_factory=list)
-    counts_seen: list[int] = field(init=False, default_factory=list)
+    pages: list[_Page] = field(init=False, default_factory=list)  # in the order they arrived
 
     def __post_init__(self) -> None:
         self.urls = CalendarUrls.for_base(self.settings.base_url)
@@ -206,7 +205,7 @@ class _Scrape:
     def result(self, count: int) -> ScrapeResult:
         events = _unique_by_id(page.events for page in sorted(self.pages, key=_start_row))
         reasons = []
-        distinct_counts = list(dict.fromkeys(self.counts_seen))
+        distinct_counts = list(dict.fromkeys(page.count for page in self.pages))
         if len(distinct_counts) > 1:
             changed_to = ", ".join(str(c) for c in distinct_counts[1:])
             reasons.append(
@@ -252,7 +251,7 @@ class _Scrape:
 
     async def fetch_token(self) -> str:
         url = self.urls.token_url
-        response = await self.get_with_retries(url, None, {"Accept": "*/*"})
+        response = await self.get_with_retries(url, {"Accept": "*/*"})
         if response.status != 200:
             raise CalendarError(url, f"HTTP {response.status} fetching the auth script")
         token = extract_token(response.body.decode("utf-8", errors="replace"))
@@ -267,7 +266,7 @@ class _Scrape:
         failure here is logged and the scrape carries on; the API's answer is what counts."""
         url = self.urls.session_url
         try:
-            response = await self.get_with_retries(url, None, {"Accept": PAGE_ACCEPT})
+            response = await self.get_with_retries(url, {"Accept": PAGE_ACCEPT})
         except CalendarError as error:
             logger.warning(
                 "calendar page unavailable", extra={"url": url, "problem": error.problem}
@@ -279,8 +278,7 @@ class _Scrape:
             )
 
     async def fetch_page(self, start_row: int, rows: int) -> _Page:
-        params = {"startRow": str(start_row), "endRow": str(start_row + rows)}
-        url = str(URL(self.urls.events_url).with_query(params))
+        url = str(URL(self.urls.events_url).with_query(startRow=start_row, endRow=start_row + rows))
         while True:
             token_used = self.token
             headers = {
@@ -289,7 +287,7 @@ class _Scrape:
                 "Origin": self.urls.origin,
                 "Referer": self.urls.referer,
             }
-            response = await self.get_with_retries(url, params, headers, limit=self.slots)
+            response = await self.get_with_retries(url, headers, limit=self.slots)
             if response.status in AUTH_STATUSES:
                 await self.renew_token(token_used, url, response.status)
                 self.retry_count += 1
@@ -298,14 +296,13 @@ class _Scrape:
                 raise CalendarError(url, f"HTTP {response.status}")
             page = self.parse_page(url, start_row, response.body)
             self.pages.append(page)
-            self.counts_seen.append(page.count)
             self.rows_seen.update(range(start_row, start_row + len(page.events)))
             logger.debug(
                 "calendar page fetched",
                 extra={"start_row": start_row, "rows": len(page.events), "count": page.count},
             )
             if self.on_page is not None:
-                self.on_page(len(self.rows_seen), self.counts_seen[0])
+                self.on_page(len(self.rows_seen), self.pages[0].count)
             return page
 
     async def renew_token(self, token_used: str, url: str, status: int) -> None:
@@ -347,7 +344,6 @@ class _Scrape:
     async def get_with_retries(
         self,
         url: str,
-        params: Mapping[str, str] | None,
         headers: Mapping[str, str],
         *,
         limit: asyncio.Semaphore | None = None,
@@ -357,10 +353,8 @@ class _Scrape:
         attempt = 0
         while True:
             try:
-                if limit is None:
-                    return await self.get_once(url, params, headers)
-                async with limit:
-                    return await self.get_once(url, params, headers)
+                async with limit or contextlib.nullcontext():
+                    return await self.get_once(url, headers)
             except _Retry as transient:
                 attempt += 1
                 if attempt >= self.settings.max_attempts:
@@ -385,11 +379,9 @@ class _Scrape:
                 )
                 await asyncio.sleep(delay)
 
-    async def get_once(
-        self, url: str, params: Mapping[str, str] | None, headers: Mapping[str, str]
-    ) -> _Response:
+    async def get_once(self, url: str, headers: Mapping[str, str]) -> _Response:
         """One attempt, following same-origin redirects only (credentials never leave the host)."""
-        target = URL(url) if params is None else URL(url).with_query(params)
+        target = URL(url)
         for _ in range(MAX_REDIRECTS + 1):
             self.request_count += 1
             try:
@@ -414,7 +406,7 @@ class _Scrape:
                 raise _Retry(f"HTTP {status}", wait)
             if status >= 500:
                 raise _Retry(f"HTTP {status}")
-            return _Response(status, response_headers, body)
+            return _Response(status, body)
         raise CalendarError(url, f"more than {MAX_REDIRECTS} redirects")
 
     def same_origin_redirect(self, url: str, current: URL, location: str | None) -> URL:
@@ -466,11 +458,16 @@ def _shifted_rows(pages: list[_Page]) -> list[int]:
     shifted: set[int] = set()
     for page in pages:
         for offset, event in enumerate(page.events, start=page.start_row):
-            event_id = event.get("id") if isinstance(event, dict) else None
+            event_id = _raw_id(event)
             if offset in seen and seen[offset] != event_id:
                 shifted.add(offset)
             seen.setdefault(offset, event_id)
     return sorted(shifted)
+
+
+def _raw_id(event: object) -> object:
+    """An upstream event's ``id`` as sent (any type), or None when it is not an object."""
+    return event.get("id") if isinstance(event, dict) else None
 
 
 def _start_row(page: _Page) -> int:
@@ -484,7 +481,7 @@ def _unique_by_id(pages: Any) -> list[dict]:
     unique: list[dict] = []
     for events in pages:
         for event in events:
-            event_id = event.get("id") if isinstance(event, dict) else None
+            event_id = _raw_id(event)
             if isinstance(event_id, int | str) and not isinstance(event_id, bool):
                 if event_id in seen:
                     continue

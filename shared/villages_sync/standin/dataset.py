@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("America/New_York")
+from villages_sync.settings import DEFAULT_TIMEZONE
+
+LOCAL_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 FIRST_ID = 1_480_000
 CATEGORIES = (
     "entertainment",
@@ -154,7 +156,7 @@ def generate_events(count: int, *, seed: int, today: date, days: int = 90) -> li
         next_id += rng.randint(1, 37)
         day = today + timedelta(days=rng.randint(0, days))
         events.append(_make_event(rng, next_id, day))
-    return sorted(events, key=_api_order)
+    return sorted(events, key=api_order)
 
 
 def mutate_events(
@@ -164,11 +166,10 @@ def mutate_events(
     added: int,
     removed: int,
     changed: int,
-    today: date | None = None,
 ) -> list[dict]:
     """A "next day" version of ``events`` (a new list; the input is not modified): ``removed``
     events gone, ``changed`` events retitled and moved an hour later, ``added`` new events with
-    new ids on dates already in the set (or from ``today`` when the set is empty)."""
+    new ids on dates already in the set (or today when the set is empty)."""
     rng = random.Random(seed)
     result = copy.deepcopy(events)
     for index in sorted(rng.sample(range(len(result)), min(removed, len(result))), reverse=True):
@@ -179,11 +180,11 @@ def mutate_events(
             moved = _parse_utc(event[end]["date"]) + timedelta(hours=1)
             event[end]["date"] = _format_utc(moved)
     next_id = max((e["id"] for e in events), default=FIRST_ID) + 1_000
-    days = sorted({_local_day(e) for e in events}) or [today or date.today()]
+    days = sorted({_local_day(e) for e in events}) or [date.today()]
     for _ in range(added):
         next_id += rng.randint(1, 37)
         result.append(_make_event(rng, next_id, rng.choice(days)))
-    return sorted(result, key=_api_order)
+    return sorted(result, key=api_order)
 
 
 def _make_event(rng: random.Random, event_id: int, day: date) -> dict:
@@ -304,5 +305,6 @@ def _local_day(event: dict) -> date:
     return _parse_utc(event["start"]["date"]).astimezone(LOCAL_TZ).date()
 
 
-def _api_order(event: dict) -> tuple[str, int]:
+def api_order(event: dict) -> tuple[str, int]:
+    """The order the API lists events in: by start, then id."""
     return event["start"]["date"], event["id"]

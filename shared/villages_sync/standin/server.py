@@ -23,7 +23,7 @@ from typing import Any, Literal, NamedTuple
 from aiohttp import web
 
 from villages_sync.calendar_api.urls import EVENTS_PATH, SESSION_PATH, TOKEN_PATH
-from villages_sync.standin.dataset import generate_events, mutate_events
+from villages_sync.standin.dataset import api_order, generate_events, mutate_events
 
 TokenStyle = Literal["dp_auth", "object"]
 DEFAULT_TOKEN = base64.b64encode(b"villages-calendar:stand-in").decode()
@@ -103,7 +103,7 @@ class StandInCalendar:
 
     def set_events(self, events: list[dict]) -> None:
         """Replace the data set; served in API order (by start, then id)."""
-        self._events = sorted(events, key=lambda e: (e["start"]["date"], e["id"]))
+        self._events = sorted(events, key=api_order)
         self._matching_cache: dict[tuple[str, ...], list[dict]] = {}
 
     def rotate_token(self) -> str:
@@ -312,7 +312,7 @@ def _csv(value: str | None) -> set[str]:
 class StandInBaseUrl(str):
     """The base URL of a running stand-in (a plain ``str`` for the client and settings), which
     also reaches the stand-in from synchronous code: ``.calendar``, ``.faults``, ``.requests``,
-    ``.set_events()``, ``.rotate_token()``."""
+    ``.set_events()``."""
 
     calendar: StandInCalendar
     _loop: asyncio.AbstractEventLoop
@@ -331,9 +331,6 @@ class StandInBaseUrl(str):
 
     def set_events(self, events: list[dict]) -> None:
         self._call(self.calendar.set_events, events)
-
-    def rotate_token(self) -> str:
-        return self._call(self.calendar.rotate_token)
 
     def _call(self, function: Callable[..., Any], *args: Any) -> Any:
         async def run() -> Any:
