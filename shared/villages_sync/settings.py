@@ -29,16 +29,21 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _parsed(
-    env: Mapping[str, str], name: str, default: T, parse: Callable[[str], T], what: str
-) -> T:
+def _parsed(env: Mapping[str, str], name: str, parse: Callable[[str], T], what: str) -> T | None:
+    """The variable parsed, or None when unset (then the field's own default applies)."""
     raw = env.get(name, "").strip()
     if not raw:
-        return default
+        return None
     try:
         return parse(raw)
     except (ValueError, ZoneInfoNotFoundError) as error:
         raise SettingsError(f"{name}={raw!r} is not {what}") from error
+
+
+def _set(**fields: object) -> dict[str, object]:
+    """Constructor arguments without the unset ones, so each default is written only once: on
+    its dataclass field."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def _in_range(kind: Callable[[str], N], low: N, high: N) -> Callable[[str], N]:
@@ -84,21 +89,23 @@ class CalendarSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CalendarSettings:
         return cls(
-            base_url=_parsed(env, "CALENDAR_BASE_URL", "", _base_url, "an http(s) URL"),
-            page_size=_parsed(env, "PAGE_SIZE", 100, _int_in(1, 1000), "a whole number 1-1000"),
-            max_concurrency=_parsed(
-                env, "MAX_CONCURRENCY", 8, _int_in(1, 64), "a whole number 1-64"
-            ),
-            max_attempts=_parsed(env, "MAX_ATTEMPTS", 4, _int_in(3, 10), "a whole number 3-10"),
-            timeout_seconds=_parsed(
-                env, "TIMEOUT_SECONDS", 30.0, _float_in(0.1, 900), "a number of seconds 0.1-900"
-            ),
-            backoff_base_seconds=_parsed(
-                env, "BACKOFF_BASE_SECONDS", 0.5, _float_in(0, 60), "a number of seconds 0-60"
-            ),
-            backoff_max_seconds=_parsed(
-                env, "BACKOFF_MAX_SECONDS", 20.0, _float_in(0, 300), "a number of seconds 0-300"
-            ),
+            **_set(
+                base_url=_parsed(env, "CALENDAR_BASE_URL", _base_url, "an http(s) URL"),
+                page_size=_parsed(env, "PAGE_SIZE", _int_in(1, 1000), "a whole number 1-1000"),
+                max_concurrency=_parsed(
+                    env, "MAX_CONCURRENCY", _int_in(1, 64), "a whole number 1-64"
+                ),
+                max_attempts=_parsed(env, "MAX_ATTEMPTS", _int_in(3, 10), "a whole number 3-10"),
+                timeout_seconds=_parsed(
+                    env, "TIMEOUT_SECONDS", _float_in(0.1, 900), "a number of seconds 0.1-900"
+                ),
+                backoff_base_seconds=_parsed(
+                    env, "BACKOFF_BASE_SECONDS", _float_in(0, 60), "a number of seconds 0-60"
+                ),
+                backoff_max_seconds=_parsed(
+                    env, "BACKOFF_MAX_SECONDS", _float_in(0, 300), "a number of seconds 0-300"
+                ),
+            )
         )
 
 
@@ -117,25 +124,24 @@ class ProducerSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ProducerSettings:
         return cls(
-            runs_table_name=_required(env, "RUNS_TABLE_NAME"),
-            events_queue_url=_required(env, "EVENTS_QUEUE_URL"),
-            sweep_queue_url=_required(env, "SWEEP_QUEUE_URL"),
-            calendar=CalendarSettings.from_env(env),
-            days_ahead=_parsed(env, "DAYS_AHEAD", 90, _int_in(0, 366), "a whole number 0-366"),
-            timezone=_parsed(
-                env, "TIMEZONE", ZoneInfo(DEFAULT_TIMEZONE), ZoneInfo, "an IANA time zone"
-            ),
-            max_message_bytes=_parsed(
-                env,
-                "MAX_MESSAGE_BYTES",
-                256 * 1024,
-                _int_in(8 * 1024, 256 * 1024),
-                "a size in bytes 8192-262144",
-            ),
-            max_events_per_message=_parsed(
-                env, "MESSAGE_MAX_EVENTS", 100, _int_in(1, 1000), "a whole number 1-1000"
-            ),
-            log_level=_parsed(env, "LOG_LEVEL", "INFO", _log_level, "a log level"),
+            **_set(
+                runs_table_name=_required(env, "RUNS_TABLE_NAME"),
+                events_queue_url=_required(env, "EVENTS_QUEUE_URL"),
+                sweep_queue_url=_required(env, "SWEEP_QUEUE_URL"),
+                calendar=CalendarSettings.from_env(env),
+                days_ahead=_parsed(env, "DAYS_AHEAD", _int_in(0, 366), "a whole number 0-366"),
+                timezone=_parsed(env, "TIMEZONE", ZoneInfo, "an IANA time zone"),
+                max_message_bytes=_parsed(
+                    env,
+                    "MAX_MESSAGE_BYTES",
+                    _int_in(8 * 1024, 256 * 1024),
+                    "a size in bytes 8192-262144",
+                ),
+                max_events_per_message=_parsed(
+                    env, "MESSAGE_MAX_EVENTS", _int_in(1, 1000), "a whole number 1-1000"
+                ),
+                log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
+            )
         )
 
 
@@ -149,10 +155,12 @@ class ConsumerSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConsumerSettings:
         return cls(
-            table_name=_required(env, "TABLE_NAME"),
-            runs_table_name=_required(env, "RUNS_TABLE_NAME"),
-            sweep_queue_url=_required(env, "SWEEP_QUEUE_URL"),
-            log_level=_parsed(env, "LOG_LEVEL", "INFO", _log_level, "a log level"),
+            **_set(
+                table_name=_required(env, "TABLE_NAME"),
+                runs_table_name=_required(env, "RUNS_TABLE_NAME"),
+                sweep_queue_url=_required(env, "SWEEP_QUEUE_URL"),
+                log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
+            )
         )
 
 
@@ -166,8 +174,10 @@ class SweepSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SweepSettings:
         return cls(
-            table_name=_required(env, "TABLE_NAME"),
-            runs_table_name=_required(env, "RUNS_TABLE_NAME"),
-            min_ratio=_parsed(env, "SWEEP_MIN_RATIO", 0.5, _float_in(0, 1), "a ratio 0-1"),
-            log_level=_parsed(env, "LOG_LEVEL", "INFO", _log_level, "a log level"),
+            **_set(
+                table_name=_required(env, "TABLE_NAME"),
+                runs_table_name=_required(env, "RUNS_TABLE_NAME"),
+                min_ratio=_parsed(env, "SWEEP_MIN_RATIO", _float_in(0, 1), "a ratio 0-1"),
+                log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
+            )
         )
