@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -54,7 +53,6 @@ def build_artifact(name: str, source: str, out_dir: Path) -> Path:
     artifacts_dir = out_dir / name
     shutil.rmtree(artifacts_dir, ignore_errors=True)
     artifacts_dir.mkdir(parents=True)
-    env = {**os.environ, "PIP": f"{sys.executable} -m pip"}
     subprocess.run(
         [
             "make",
@@ -66,7 +64,6 @@ def build_artifact(name: str, source: str, out_dir: Path) -> Path:
             f"PIP={sys.executable} -m pip",
         ],
         check=True,
-        env=env,
         stdout=sys.stderr,  # stdout is for the report (--json)
     )
     return artifacts_dir

@@ -199,13 +199,17 @@ class EventSourceMappingSpec:
 class LocalResources:
     stack_name: str
     parameters: dict[str, str]
-    tables: dict[str, str]  # logical id -> table name
     queue_urls: dict[str, str]  # logical id -> queue URL
     queue_arns: dict[str, str]  # logical id -> queue ARN
     functions: dict[str, FunctionSpec]
     event_source_mappings: list[EventSourceMappingSpec]
     table_specs: dict[str, TableSpec] = field(default_factory=dict)
     queue_specs: dict[str, QueueSpec] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> dict[str, str]:
+        """Logical id -> table name."""
+        return {logical_id: spec.table_name for logical_id, spec in self.table_specs.items()}
 
 
 def read_tables(resolver: TemplateResolver) -> dict[str, TableSpec]:
@@ -395,7 +399,6 @@ def provision(
     return LocalResources(
         stack_name=resolver.stack_name,
         parameters=dict(resolver.parameters),
-        tables={logical_id: spec.table_name for logical_id, spec in table_specs.items()},
         queue_urls=dict(resolver.known_queue_urls),
         queue_arns=dict(resolver.known_queue_arns),
         functions=read_functions(resolver),
