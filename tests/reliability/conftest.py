@@ -50,9 +50,13 @@ class FaultReport:
         events: int = 0,
         lost: int = 0,
         wrongly_deleted: int = 0,
-        duplicated: int = 0,
+        duplicated: int | None = None,
     ) -> None:
-        """One fault survived (call it after the test's assertions)."""
+        """One fault survived (call it after the test's assertions).
+
+        ``duplicated``: events a run wrote as ADDED more than once (``Harness.assert_exact``);
+        None where the test has no single run to measure it on (reported as not measured).
+        """
         with self._lock:
             self.rows.append(
                 {
