@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from botocore.awsrequest import AWSResponse
+from support.sqs import message_count, receive_bodies, send_bodies
 from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.settings import DEFAULT_TIMEZONE
@@ -114,42 +115,17 @@ class Harness:
         return self.deployment.resources.queue_urls[logical_id]
 
     def queue_count(self, logical_id: str) -> int:
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue_url(logical_id),
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return sum(int(v) for v in attributes.values())
+        """Messages on the queue, visible and in flight."""
+        return message_count(self.sqs, self.queue_url(logical_id))
 
     def take_messages(self, logical_id: str = "EventsQueue") -> list[str]:
         """Remove every message from the queue; their bodies, in receive order."""
-        bodies: list[str] = []
-        url = self.queue_url(logical_id)
-        while True:
-            messages = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                return bodies
-            bodies.extend(m["Body"] for m in messages)
-            self.sqs.delete_message_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(messages)
-                ],
-            )
+        return receive_bodies(
+            self.sqs, self.queue_url(logical_id), visibility_timeout=300, delete=True
+        )
 
     def put_messages(self, bodies: list[str], logical_id: str = "EventsQueue") -> None:
-        url = self.queue_url(logical_id)
-        for start in range(0, len(bodies), 10):
-            result = self.sqs.send_message_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "MessageBody": body}
-                    for i, body in enumerate(bodies[start : start + 10])
-                ],
-            )
-            assert not result.get("Failed"), result["Failed"]
+        send_bodies(self.sqs, self.queue_url(logical_id), bodies)
 
 
 # --- botocore-level fault injection ----------------------------------------------------------
