@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from functools import partial
 
 import boto3
-import pytest
+from support import cli
 from support.sqs import message_count
 
-CLI = [sys.executable, "-m", "villages_sync.cli.main"]
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
-    env["VILLAGES_SYNC_HOME"] = str(tmp_path / "home")
-    return env
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+# Operator commands answer quickly: give up on a hung one sooner than the sync tests do.
+run_cli = partial(cli.run_cli, timeout=120)
 
 
 def test_cli_replay_dlq_dry_run_then_moves_every_message(deployment, moto_endpoint, cli_env):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +15,6 @@ from villages_sync.local.event_source import SqsEventSourceMapping
 from villages_sync.local.lambda_runtime import Invocation
 
 REGION = "us-east-1"
-SUPPORT = Path(__file__).resolve().parent.parent / "support"
 
 
 @pytest.fixture
@@ -220,19 +217,15 @@ def test_drain_records_lambda_sqs_shape(sqs, queues) -> None:
     assert record["awsRegion"] == REGION
 
 
-def test_drain_with_lambda_runtime_invoke_poison_to_dlq(
-    sqs, queues, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_drain_with_lambda_runtime_invoke_poison_to_dlq(sqs, queues, handlers: str) -> None:
     # Given a real handler module invoked through the local Lambda runtime
-    monkeypatch.syspath_prepend(str(SUPPORT))
-    monkeypatch.delitem(sys.modules, "handlers", raising=False)
     send_bodies(sqs, queues["url"], ["fine", "poison pill"])
     seen: list[dict[str, Any]] = []
 
     def invoke(event: dict[str, Any]) -> Invocation:
         seen.append(event)
         return lambda_runtime.invoke(
-            "handlers.sqs_fail_bodies_starting_poison",
+            f"{handlers}.sqs_fail_bodies_starting_poison",
             event,
             env={},
             function_name="consumer",
