@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
+SUPPORT = Path(__file__).resolve().parent / "support"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -110,3 +114,19 @@ def make_item():
         return item
 
     return build
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    """template.yaml, parsed (once per test module)."""
+    from villages_sync.local.template import load_template
+
+    return load_template()
+
+
+@pytest.fixture
+def handlers(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The tests' handler module importable as ``handlers``, as from a Lambda task root."""
+    monkeypatch.syspath_prepend(str(SUPPORT))
+    monkeypatch.delitem(sys.modules, "handlers", raising=False)
+    return "handlers"

@@ -4,6 +4,9 @@ The tests (tests/reliability) record each fault they survived, the bad inputs th
 the soak figures into build/reliability.json; this script only renders that file. Every total
 is computed from the rows: nothing here is typed by hand. Exit 1 when the file is missing, a
 fault test failed, or any event was lost, wrongly deleted or duplicated.
+
+"Duplicated" counts events a run wrote as ADDED more than once (its run record's added count
+beyond the distinct new events it stored); a row without it (null) did not measure it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ def render(document: dict[str, Any]) -> str:
     survived = [r for r in rows if r.get("outcome") == "passed"]
     failed = [r for r in rows if r.get("outcome") != "passed"]
     inputs = document.get("inputs", {})
+    measured = [r for r in rows if r.get("duplicated") is not None]
     totals = {
         "faults survived": f"{len(survived)} of {len(rows)}",
         "fault tests failed": len(document.get("failed_tests", [])),
@@ -31,7 +36,10 @@ def render(document: dict[str, Any]) -> str:
         "events checked (sum over faults)": sum(r.get("events", 0) for r in rows),
         "events lost": sum(r.get("lost", 0) for r in rows),
         "events wrongly deleted": sum(r.get("wrongly_deleted", 0) for r in rows),
-        "events duplicated": sum(r.get("duplicated", 0) for r in rows),
+        "events duplicated (written as added twice in a run)": (
+            f"{sum(r['duplicated'] for r in measured)} "
+            f"(measured in {len(measured)} of {len(rows)} faults)"
+        ),
     }
     lines = [
         "# Reliability: the fault matrix",
@@ -57,6 +65,7 @@ def render(document: dict[str, Any]) -> str:
     ]
     for row in sorted(rows, key=lambda r: r["test"]):
         cells = {k: _cell(v) for k, v in row.items()}
+        cells["duplicated"] = "n/a" if row.get("duplicated") is None else cells["duplicated"]
         cells["test"] = _cell(row["test"].removeprefix("tests/reliability/"))
         lines.append(
             "| {fault} | {expected} | {observed} | {lost} | {wrongly_deleted} | {duplicated} "
@@ -103,23 +112,44 @@ def render(document: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
+def function_id(nodeid: str) -> str:
+    """`path::test_name` without its parameters."""
+    return nodeid.split("[", 1)[0]
+
+
+def merge(
+    previous: dict[str, Any], current: dict[str, Any], ran: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """``current`` (one test session's figures) laid over ``previous``.
+
+    Rows and failures are replaced per test function, not per node id: a renamed or removed
+    parameter must not leave a stale row behind that no later session can replace. ``ran``
+    names the node ids the session ran (the conftest knows them all, even those that recorded
+    no row); by default, those that ``current``'s rows and failures name. Soak figures are
+    replaced per size (`make test`: 3,000; `make soak`: 50,000), bad-input counts per kind.
+    """
+    if ran is None:
+        ran = [row["test"] for row in current.get("rows", [])]
+        ran += current.get("failed_tests", [])
+    replaced = {function_id(nodeid) for nodeid in ran}
+    rows = [r for r in previous.get("rows", []) if function_id(r.get("test", "")) not in replaced]
+    failed = {t for t in previous.get("failed_tests", []) if function_id(t) not in replaced}
+    by_size = {figures.get("calendar events"): figures for figures in previous.get("soak", [])}
+    by_size.update({figures.get("calendar events"): figures for figures in current.get("soak", [])})
+    return {
+        "generated_at": current.get("generated_at", "?"),
+        "rows": rows + current.get("rows", []),
+        "inputs": {**previous.get("inputs", {}), **current.get("inputs", {})},
+        "soak": [by_size[size] for size in sorted(by_size, key=lambda s: s or 0)],
+        "failed_tests": sorted(failed | set(current.get("failed_tests", []))),
+    }
+
+
+def merge_all(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """One document from several test sessions (e.g. `make test`, then `make soak`)."""
-    merged: dict[str, Any] = {"rows": [], "inputs": {}, "soak": [], "failed_tests": []}
+    merged: dict[str, Any] = {}
     for document in documents:
-        tests = {row["test"] for row in document.get("rows", [])}
-        merged["rows"] = [r for r in merged["rows"] if r["test"] not in tests]
-        merged["rows"] += document.get("rows", [])
-        merged["inputs"].update(document.get("inputs", {}))
-        sizes = {figures.get("calendar events") for figures in document.get("soak", [])}
-        merged["soak"] = [f for f in merged["soak"] if f.get("calendar events") not in sizes]
-        merged["soak"] += document.get("soak", [])
-        merged["failed_tests"] = sorted(
-            {t for t in merged["failed_tests"] if t not in tests}
-            | set(document.get("failed_tests", []))
-        )
-        merged["generated_at"] = document.get("generated_at", "?")
-    merged["soak"].sort(key=lambda figures: figures.get("calendar events") or 0)
+        merged = merge(merged, document)
     return merged
 
 
@@ -134,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         action="append",
         help="figures written by the tests (repeatable: later files replace the rows of the "
-        f"tests they ran, and the soak sizes they ran); default {SOURCE.relative_to(ROOT)}",
+        "test functions they ran, and the soak sizes they ran); "
+        f"default {SOURCE.relative_to(ROOT)}",
     )
     parser.add_argument("--target", type=Path, default=TARGET)
     args = parser.parse_args(argv)
@@ -143,10 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"{', '.join(missing)} missing: run the reliability tests first", file=sys.stderr)
         return 1
-    document = merge([json.loads(path.read_text()) for path in sources])
+    document = merge_all(json.loads(path.read_text()) for path in sources)
     args.target.write_text(render(document))
     rows = document.get("rows", [])
-    bad = sum(r.get(k, 0) for r in rows for k in ("lost", "wrongly_deleted", "duplicated"))
+    bad = sum(r.get(k) or 0 for r in rows for k in ("lost", "wrongly_deleted", "duplicated"))
     failed = document.get("failed_tests", []) or [r for r in rows if r.get("outcome") != "passed"]
     print(f"{args.target.relative_to(ROOT)}: {len(rows)} faults, {bad} events lost/wrongly "
           f"deleted/duplicated, {len(failed)} failed")  # fmt: skip

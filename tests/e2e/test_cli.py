@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.cli import run_cli
 from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.standin.dataset import generate_events
 from villages_sync.standin.server import Faults, RunningCalendar
 
-CLI = [sys.executable, "-m", "villages_sync.cli.main"]
-
 
 @pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
-    env["VILLAGES_SYNC_HOME"] = str(tmp_path / "home")
-    env["BACKOFF_BASE_SECONDS"] = "0.01"
-    return env
-
-
-def run_cli(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+def cli_env(cli_env: dict[str, str]) -> dict[str, str]:
+    """The e2e environment, with fast retries: these tests sync against a failing calendar."""
+    return {**cli_env, "BACKOFF_BASE_SECONDS": "0.01"}
 
 
 @pytest.fixture

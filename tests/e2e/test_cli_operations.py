@@ -3,43 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from functools import partial
 
 import boto3
-import pytest
+from support import cli
+from support.sqs import message_count
 
-CLI = [sys.executable, "-m", "villages_sync.cli.main"]
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
-    env["VILLAGES_SYNC_HOME"] = str(tmp_path / "home")
-    return env
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-def _depth(deployment, logical_id: str) -> int:
-    attributes = deployment.clients.sqs.get_queue_attributes(
-        QueueUrl=deployment.resources.queue_urls[logical_id],
-        AttributeNames=["ApproximateNumberOfMessages"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
+# Operator commands answer quickly: give up on a hung one sooner than the sync tests do.
+run_cli = partial(cli.run_cli, timeout=120)
 
 
 def test_cli_replay_dlq_dry_run_then_moves_every_message(deployment, moto_endpoint, cli_env):
     # Given three dead letters in the events DLQ
-    dlq = deployment.resources.queue_urls["EventsDLQ"]
+    sqs, dlq = deployment.clients.sqs, deployment.resources.queue_urls["EventsDLQ"]
     for n in range(3):
-        deployment.clients.sqs.send_message(QueueUrl=dlq, MessageBody=f"dead letter {n}")
+        sqs.send_message(QueueUrl=dlq, MessageBody=f"dead letter {n}")
 
     # When the operator looks first, then replays
     dry = run_cli(
@@ -53,7 +31,7 @@ def test_cli_replay_dlq_dry_run_then_moves_every_message(deployment, moto_endpoi
         "--dry-run",
         env=cli_env,
     )
-    after_dry_run = _depth(deployment, "EventsDLQ")
+    after_dry_run = message_count(sqs, dlq, in_flight=False)
     real = run_cli(
         "replay-dlq",
         "--endpoint-url",
@@ -71,8 +49,9 @@ def test_cli_replay_dlq_dry_run_then_moves_every_message(deployment, moto_endpoi
     assert after_dry_run == 3
     assert real.returncode == 0, real.stderr
     assert json.loads(real.stdout)[0]["moved"] == 3
-    assert _depth(deployment, "EventsDLQ") == 0
-    assert _depth(deployment, "EventsQueue") == 3
+    assert message_count(sqs, dlq, in_flight=False) == 0
+    events_queue = deployment.resources.queue_urls["EventsQueue"]
+    assert message_count(sqs, events_queue, in_flight=False) == 3
 
 
 def test_cli_status_stack_reads_resources_from_stack_outputs(deployment, moto_endpoint, cli_env):

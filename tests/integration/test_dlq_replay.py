@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from support.sqs import message_count, receive_all
 from villages_sync.aws.dlq import MOVE_TASK, RECEIVE_SEND_DELETE, replay_dlq
 
 
@@ -32,28 +33,6 @@ def fill(sqs, url: str, count: int) -> list[str]:
     return bodies
 
 
-def drain(sqs, url: str) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    while True:
-        received = sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=10,
-            MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
-            VisibilityTimeout=60,
-        ).get("Messages", [])
-        if not received:
-            return messages
-        messages.extend(received)
-
-
-def visible(sqs, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
-
-
 def test_replay_dlq_moto_without_move_task_falls_back_and_preserves_messages(sqs, queues) -> None:
     # Given 23 dead letters with message attributes (moto has no StartMessageMoveTask)
     bodies = fill(sqs, queues["dlq"], 23)
@@ -71,13 +50,13 @@ def test_replay_dlq_moto_without_move_task_falls_back_and_preserves_messages(sqs
         0,
     )
     assert progress[-1] == 23
-    moved = drain(sqs, queues["source"])
+    moved = receive_all(sqs, queues["source"], message_attributes=True)
     assert Counter(m["Body"] for m in moved) == Counter(bodies)
     for message in moved:
         n = int(message["Body"].split(":")[1].strip(" }"))
         assert message["MessageAttributes"]["run_id"]["StringValue"] == f"run-{n}"
         assert message["MessageAttributes"]["seq"] == {"DataType": "Number", "StringValue": str(n)}
-    assert visible(sqs, queues["dlq"]) == 0
+    assert message_count(sqs, queues["dlq"], in_flight=False) == 0
 
 
 @pytest.mark.parametrize(("count", "max_messages", "expected"), [(15, 7, 7), (5, 12, 5), (4, 0, 0)])
@@ -91,8 +70,8 @@ def test_replay_dlq_max_messages_honoured(sqs, queues, count, max_messages, expe
     # Then that many moved and the rest stayed in the DLQ
     assert report.moved == expected
     assert report.remaining_in_dlq == count - expected
-    assert len(drain(sqs, queues["source"])) == expected
-    assert visible(sqs, queues["dlq"]) == count - expected
+    assert len(receive_all(sqs, queues["source"], message_attributes=True)) == expected
+    assert message_count(sqs, queues["dlq"], in_flight=False) == count - expected
 
 
 @pytest.mark.parametrize(("max_messages", "expected"), [(None, 6), (4, 4), (10, 6)])
@@ -113,8 +92,8 @@ def test_replay_dlq_dry_run_moves_nothing_reports_count(
     assert report.dry_run is True
     assert report.moved == expected
     assert report.remaining_in_dlq == 6
-    assert visible(sqs, queues["dlq"]) == 6
-    assert visible(sqs, queues["source"]) == 0
+    assert message_count(sqs, queues["dlq"], in_flight=False) == 6
+    assert message_count(sqs, queues["source"], in_flight=False) == 0
 
 
 def test_replay_dlq_empty_dlq_nothing_moved(sqs, queues) -> None:
@@ -123,7 +102,7 @@ def test_replay_dlq_empty_dlq_nothing_moved(sqs, queues) -> None:
     report = replay_dlq(sqs, dlq_url=queues["dlq"], source_url=queues["source"])
     # Then nothing moved
     assert (report.moved, report.failed, report.remaining_in_dlq) == (0, 0, 0)
-    assert visible(sqs, queues["source"]) == 0
+    assert message_count(sqs, queues["source"], in_flight=False) == 0
 
 
 class MoveTaskClient:
@@ -169,7 +148,7 @@ def test_replay_dlq_move_task_unsupported_falls_back(sqs, queues, code: str) -> 
     # Then receive-send-delete moved everything
     assert report.method == RECEIVE_SEND_DELETE
     assert report.moved == 3
-    assert visible(sqs, queues["dlq"]) == 0
+    assert message_count(sqs, queues["dlq"], in_flight=False) == 0
 
 
 def test_replay_dlq_move_task_access_denied_raises_nothing_moved(sqs, queues) -> None:
@@ -180,4 +159,4 @@ def test_replay_dlq_move_task_access_denied_raises_nothing_moved(sqs, queues) ->
     # Then the error is raised and nothing moved
     with pytest.raises(ClientError, match="AccessDenied"):
         replay_dlq(client, dlq_url=queues["dlq"], source_url=queues["source"])
-    assert visible(sqs, queues["dlq"]) == 2
+    assert message_count(sqs, queues["dlq"], in_flight=False) == 2

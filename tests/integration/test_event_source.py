@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support.sqs import message_count, receive_bodies, send_bodies
 from villages_sync.local import lambda_runtime
 from villages_sync.local.event_source import SqsEventSourceMapping
 from villages_sync.local.lambda_runtime import Invocation
 
 REGION = "us-east-1"
-SUPPORT = Path(__file__).resolve().parent.parent / "support"
 
 
 @pytest.fixture
@@ -71,37 +69,6 @@ def fail_bodies(prefix: str) -> Callable[[list[dict[str, Any]]], Invocation]:
     return respond
 
 
-def send(sqs, url: str, bodies: list[str]) -> None:
-    for start in range(0, len(bodies), 10):
-        sqs.send_message_batch(
-            QueueUrl=url,
-            Entries=[
-                {"Id": str(i), "MessageBody": body}
-                for i, body in enumerate(bodies[start : start + 10])
-            ],
-        )
-
-
-def all_bodies(sqs, url: str) -> list[str]:
-    """Every message on ``url`` (receives until empty; they stay in flight afterwards)."""
-    bodies: list[str] = []
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=60
-        ).get("Messages", [])
-        if not messages:
-            return bodies
-        bodies.extend(m["Body"] for m in messages)
-
-
-def depth(sqs, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(v) for v in attributes.values())
-
-
 def mapping(sqs, queues, recorder, **options: Any) -> SqsEventSourceMapping:
     return SqsEventSourceMapping(
         sqs, queue_url=queues["url"], queue_arn=queues["arn"], invoke=recorder, **options
@@ -111,7 +78,7 @@ def mapping(sqs, queues, recorder, **options: Any) -> SqsEventSourceMapping:
 def test_drain_all_succeed_queue_empty_each_handled_once(sqs, queues) -> None:
     # Given 25 messages and a function that handles everything
     bodies = [f"body-{n}" for n in range(25)]
-    send(sqs, queues["url"], bodies)
+    send_bodies(sqs, queues["url"], bodies)
     recorder = Recorder(lambda records: ok({"batchItemFailures": []}))
     # When the mapping drains the queue
     report = mapping(sqs, queues, recorder).drain(deadline_seconds=60)
@@ -120,13 +87,13 @@ def test_drain_all_succeed_queue_empty_each_handled_once(sqs, queues) -> None:
     assert report.records_received == 25
     assert report.records_deleted == 25
     assert report.records_failed == 0
-    assert depth(sqs, queues["url"]) == 0
-    assert depth(sqs, queues["dlq_url"]) == 0
+    assert message_count(sqs, queues["url"]) == 0
+    assert message_count(sqs, queues["dlq_url"]) == 0
 
 
 def test_drain_partial_failures_only_failed_redelivered(sqs, queues) -> None:
     # Given messages of which two fail on their first delivery only
-    send(sqs, queues["url"], ["a", "b", "flaky-1", "c", "flaky-2"])
+    send_bodies(sqs, queues["url"], ["a", "b", "flaky-1", "c", "flaky-2"])
     failed_once: set[str] = set()
 
     def respond(records: list[dict[str, Any]]) -> Invocation:
@@ -146,26 +113,26 @@ def test_drain_partial_failures_only_failed_redelivered(sqs, queues) -> None:
     second = [r for e in recorder.events[1:] for r in e["Records"]]
     assert {r["attributes"]["ApproximateReceiveCount"] for r in second} == {"2"}
     assert report.records_failed == 2
-    assert depth(sqs, queues["url"]) == 0
-    assert depth(sqs, queues["dlq_url"]) == 0
+    assert message_count(sqs, queues["url"]) == 0
+    assert message_count(sqs, queues["dlq_url"]) == 0
 
 
 def test_drain_poison_message_dlq_after_three_receives(sqs, queues) -> None:
     # Given a poison message among good ones, on a queue with a 300 s visibility timeout
-    send(sqs, queues["url"], ["good-1", "poison", "good-2"])
+    send_bodies(sqs, queues["url"], ["good-1", "poison", "good-2"])
     recorder = Recorder(fail_bodies("poison"))
     # When the mapping drains the queue (the call must return; the deadline is generous)
     report = mapping(sqs, queues, recorder).drain(deadline_seconds=120)
     # Then the poison was received 3 times and is in the DLQ; its neighbours were handled once
     assert recorder.bodies == Counter({"good-1": 1, "good-2": 1, "poison": 3})
     assert report.records_failed == 3
-    assert depth(sqs, queues["url"]) == 0
-    assert all_bodies(sqs, queues["dlq_url"]) == ["poison"]
+    assert message_count(sqs, queues["url"]) == 0
+    assert receive_bodies(sqs, queues["dlq_url"]) == ["poison"]
 
 
 def test_drain_handler_error_whole_batch_failed(sqs, queues) -> None:
     # Given a function that fails its first invocation with an error
-    send(sqs, queues["url"], ["x", "y", "z"])
+    send_bodies(sqs, queues["url"], ["x", "y", "z"])
     calls = []
 
     def respond(records: list[dict[str, Any]]) -> Invocation:
@@ -185,7 +152,7 @@ def test_drain_handler_error_whole_batch_failed(sqs, queues) -> None:
     assert report.failed_invocations == 1
     assert batches[0].records_failed == 3
     assert batches[0].invocation_error == "RuntimeError: down"
-    assert depth(sqs, queues["url"]) == 0
+    assert message_count(sqs, queues["url"]) == 0
 
 
 @pytest.mark.parametrize(
@@ -194,7 +161,7 @@ def test_drain_handler_error_whole_batch_failed(sqs, queues) -> None:
 )
 def test_drain_bad_item_identifier_whole_batch_failed(sqs, queues, bad_failure) -> None:
     # Given a function whose first partial response has an empty or unknown itemIdentifier
-    send(sqs, queues["url"], ["p", "q"])
+    send_bodies(sqs, queues["url"], ["p", "q"])
     answers = iter([ok({"batchItemFailures": [bad_failure]})])
     recorder = Recorder(lambda records: next(answers, ok()))
     # When the mapping drains the queue
@@ -202,14 +169,14 @@ def test_drain_bad_item_identifier_whole_batch_failed(sqs, queues, bad_failure) 
     # Then the whole first batch failed and was delivered again
     assert recorder.bodies == Counter({"p": 2, "q": 2})
     assert report.records_failed == 2
-    assert depth(sqs, queues["url"]) == 0
+    assert message_count(sqs, queues["url"]) == 0
 
 
 @pytest.mark.parametrize(("batch_size", "count"), [(1, 3), (4, 10), (25, 60)])
 def test_drain_batch_size_never_exceeded(sqs, queues, batch_size: int, count: int) -> None:
     # Given more messages than one batch holds
     bodies = [f"m{n}" for n in range(count)]
-    send(sqs, queues["url"], bodies)
+    send_bodies(sqs, queues["url"], bodies)
     recorder = Recorder(lambda records: ok())
     # When the mapping drains with a batch size
     mapping(sqs, queues, recorder, batch_size=batch_size).drain(deadline_seconds=60)
@@ -250,19 +217,15 @@ def test_drain_records_lambda_sqs_shape(sqs, queues) -> None:
     assert record["awsRegion"] == REGION
 
 
-def test_drain_with_lambda_runtime_invoke_poison_to_dlq(
-    sqs, queues, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_drain_with_lambda_runtime_invoke_poison_to_dlq(sqs, queues, handlers: str) -> None:
     # Given a real handler module invoked through the local Lambda runtime
-    monkeypatch.syspath_prepend(str(SUPPORT))
-    monkeypatch.delitem(sys.modules, "handlers", raising=False)
-    send(sqs, queues["url"], ["fine", "poison pill"])
+    send_bodies(sqs, queues["url"], ["fine", "poison pill"])
     seen: list[dict[str, Any]] = []
 
     def invoke(event: dict[str, Any]) -> Invocation:
         seen.append(event)
         return lambda_runtime.invoke(
-            "handlers.sqs_fail_bodies_starting_poison",
+            f"{handlers}.sqs_fail_bodies_starting_poison",
             event,
             env={},
             function_name="consumer",
@@ -275,5 +238,5 @@ def test_drain_with_lambda_runtime_invoke_poison_to_dlq(
     # Then the good message was handled once and the poison ended in the DLQ
     handled = Counter(r["body"] for e in seen for r in e["Records"])
     assert handled == Counter({"fine": 1, "poison pill": 3})
-    assert depth(sqs, queues["url"]) == 0
-    assert all_bodies(sqs, queues["dlq_url"]) == ["poison pill"]
+    assert message_count(sqs, queues["url"]) == 0
+    assert receive_bodies(sqs, queues["dlq_url"]) == ["poison pill"]

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.sqs import message_count
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.settings import DEFAULT_TIMEZONE
@@ -52,14 +53,6 @@ def _sync(deployment, base_url: str, **extra_env: str):
     return LocalPipeline(deployment, options).run_sync()
 
 
-def _queue_count(deployment, logical_id: str) -> int:
-    attributes = deployment.clients.sqs.get_queue_attributes(
-        QueueUrl=deployment.resources.queue_urls[logical_id],
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(v) for v in attributes.values())
-
-
 @pytest.fixture
 def day_one():
     return generate_events(600, seed=11, today=_today())
@@ -76,7 +69,8 @@ def test_sync_clean_calendar_stores_exactly_the_valid_events(deployment, day_one
     assert str(report.run.sweep_outcome) == "swept"
     assert _stored_ids(deployment) == _expected_ids(day_one)
     assert report.run.upserts["added"] == len(_expected_ids(day_one))
-    assert _queue_count(deployment, "EventsQueue") == 0
+    events_queue = deployment.resources.queue_urls["EventsQueue"]
+    assert message_count(deployment.clients.sqs, events_queue) == 0
 
 
 def test_sync_next_day_adds_updates_and_deletes(deployment, day_one):
@@ -201,9 +195,9 @@ def test_sync_count_changes_mid_scrape_flags_drift_and_deletes_nothing(deploymen
 
 def test_sync_poison_messages_on_queue_finish_promptly_in_dlq(deployment, day_one):
     # Given junk already waiting on the events queue
-    sqs = deployment.clients.sqs
+    sqs, queues = deployment.clients.sqs, deployment.resources.queue_urls
     for body in ("not json", '{"v": 99}', '{"v": 1, "run_id": 5}'):
-        sqs.send_message(QueueUrl=deployment.resources.queue_urls["EventsQueue"], MessageBody=body)
+        sqs.send_message(QueueUrl=queues["EventsQueue"], MessageBody=body)
 
     # When a run syncs a good calendar
     with RunningCalendar(day_one) as calendar:
@@ -212,5 +206,5 @@ def test_sync_poison_messages_on_queue_finish_promptly_in_dlq(deployment, day_on
     # Then the run completed with every valid event, and the junk sits in the DLQ
     assert report.succeeded
     assert _stored_ids(deployment) == _expected_ids(day_one)
-    assert _queue_count(deployment, "EventsQueue") == 0
-    assert _queue_count(deployment, "EventsDLQ") == 3
+    assert message_count(sqs, queues["EventsQueue"]) == 0
+    assert message_count(sqs, queues["EventsDLQ"]) == 3

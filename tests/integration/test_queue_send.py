@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from support.sqs import receive_bodies
 from villages_sync.aws.queue import SendError, send_message_bodies
 
 
@@ -54,17 +55,6 @@ def queue_url(sqs) -> str:
     return sqs.create_queue(QueueName="events")["QueueUrl"]
 
 
-def received_bodies(sqs, url: str) -> Counter[str]:
-    bodies: Counter[str] = Counter()
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=60
-        ).get("Messages", [])
-        if not messages:
-            return bodies
-        bodies.update(m["Body"] for m in messages)
-
-
 def test_send_message_bodies_transient_failures_retried_each_arrives_once(sqs, queue_url) -> None:
     # Given 25 bodies, of which every third fails on its first two attempts
     bodies = [f"body-{n}" for n in range(25)]
@@ -82,7 +72,7 @@ def test_send_message_bodies_transient_failures_retried_each_arrives_once(sqs, q
         client, queue_url, bodies, sleep=waits.append, on_sent=progress.append
     )
     # Then every message is on the queue exactly once, and the retries are counted
-    assert received_bodies(sqs, queue_url) == Counter(bodies)
+    assert Counter(receive_bodies(sqs, queue_url)) == Counter(bodies)
     assert report.messages == 25
     assert report.entry_retries == 2 * len(flaky)
     assert report.batch_calls == 3 * 3  # three batches, each sent three times
@@ -110,7 +100,7 @@ def test_send_message_bodies_sender_fault_not_retried_send_error_names_queue(
     assert queue_url in str(raised.value)
     assert "InvalidParameterValue: bad body" in str(raised.value)
     assert "1 message(s) not sent after 1 attempt(s)" in str(raised.value)
-    assert received_bodies(sqs, queue_url) == Counter({"ok-1": 1, "ok-2": 1})
+    assert Counter(receive_bodies(sqs, queue_url)) == Counter({"ok-1": 1, "ok-2": 1})
 
 
 def test_send_message_bodies_always_failing_gives_up_after_max_attempts(sqs, queue_url) -> None:
@@ -125,7 +115,7 @@ def test_send_message_bodies_always_failing_gives_up_after_max_attempts(sqs, que
         )
     # Then it was tried exactly 4 times and the good one arrived once
     assert client.attempts["stuck"] == 4
-    assert received_bodies(sqs, queue_url) == Counter({"fine": 1})
+    assert Counter(receive_bodies(sqs, queue_url)) == Counter({"fine": 1})
 
 
 def test_send_message_bodies_real_client_all_arrive(sqs, queue_url) -> None:
@@ -134,5 +124,5 @@ def test_send_message_bodies_real_client_all_arrive(sqs, queue_url) -> None:
     # When they are sent
     report = send_message_bodies(sqs, queue_url, bodies, sleep=lambda s: None)
     # Then all arrive once with two batch calls
-    assert received_bodies(sqs, queue_url) == Counter(bodies)
+    assert Counter(receive_bodies(sqs, queue_url)) == Counter(bodies)
     assert (report.messages, report.batch_calls, report.entry_retries) == (13, 2, 0)

@@ -16,10 +16,10 @@ import pytest
 import requests
 from cfnlint.api import ManualArgs, lint
 from samtranslator.translator.transform import transform
+from support.template import as_list
 from villages_sync.local.template import (
     LocalResources,
     TemplateResolver,
-    load_template,
     provision,
     read_event_source_mappings,
     read_queues,
@@ -84,11 +84,6 @@ class _NoManagedPolicies:
 
 
 @pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture(scope="module")
 def translated(template: dict[str, Any]) -> dict[str, Any]:
     return translate_offline(template, PARAMETERS)
 
@@ -146,7 +141,7 @@ def strip_for_moto(cfn: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
             if logical_id not in removed
             and (
                 _references(resource) & removed
-                or set(_as_list(resource.get("DependsOn", []))) & removed
+                or set(as_list(resource.get("DependsOn", []))) & removed
             )
         }
         if not dependents:
@@ -160,10 +155,6 @@ def strip_for_moto(cfn: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         if not _references(output) & removed
     }
     return body, removed
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 # ---------------------------------------------------------------------- snapshots to compare
@@ -488,7 +479,7 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
         (role_id, statement)
         for role_id, role in roles.items()
         for policy in role["Properties"].get("Policies", [])
-        for statement in _as_list(policy["PolicyDocument"]["Statement"])
+        for statement in as_list(policy["PolicyDocument"]["Statement"])
     ]
 
     # Then no role carries a managed policy (their resources are "*"), and no statement has a
@@ -498,9 +489,9 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
     }
     assert statements
     for role_id, statement in statements:
-        actions = _as_list(statement["Action"])
+        actions = as_list(statement["Action"])
         assert not [a for a in actions if a == "*" or a.endswith(":*")], (role_id, statement)
-        assert "*" not in _as_list(statement["Resource"]), (role_id, statement)
+        assert "*" not in as_list(statement["Resource"]), (role_id, statement)
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert len(functions) == 3
     assert all(f["Properties"]["Role"]["Fn::GetAtt"][0] in roles for f in functions)

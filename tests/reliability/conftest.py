@@ -9,6 +9,7 @@ that file into ``docs/reliability.md``. Nothing in the report is typed by hand.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import socket
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -28,7 +30,9 @@ import requests
 from reliability_harness import TZ, Harness
 from villages_sync.aws.clients import _cached_clients
 
-REPORT_PATH = Path(__file__).resolve().parents[2] / "build" / "reliability.json"
+ROOT = Path(__file__).resolve().parents[2]
+REPORT_PATH = ROOT / "build" / "reliability.json"
+REPORT_TOOL = ROOT / "tools" / "reliability_report.py"
 
 
 # --- the fault report ------------------------------------------------------------------------
@@ -50,9 +54,13 @@ class FaultReport:
         events: int = 0,
         lost: int = 0,
         wrongly_deleted: int = 0,
-        duplicated: int = 0,
+        duplicated: int | None = None,
     ) -> None:
-        """One fault survived (call it after the test's assertions)."""
+        """One fault survived (call it after the test's assertions).
+
+        ``duplicated``: events a run wrote as ADDED more than once (``Harness.assert_exact``);
+        None where the test has no single run to measure it on (reported as not measured).
+        """
         with self._lock:
             self.rows.append(
                 {
@@ -106,34 +114,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if REPORT_PATH.exists():
         with contextlib.suppress(ValueError):
             previous = json.loads(REPORT_PATH.read_text())
-    # Replace by test function, not by node id: a renamed or removed parameter must not leave
-    # a stale row behind that no later session can replace.
-    ran = {_function_id(nodeid) for nodeid in _OUTCOMES}
-    kept_rows = [r for r in previous.get("rows", []) if _function_id(r.get("test", "")) not in ran]
-    failed = {t for t in previous.get("failed_tests", []) if _function_id(t) not in ran}
-    failed |= {k for k, v in _OUTCOMES.items() if v == "failed"}
-    document = {
+    current = {
         "generated_at": datetime.now(TZ).isoformat(timespec="seconds"),
-        "rows": kept_rows + _REPORT.rows,
-        "inputs": {**previous.get("inputs", {}), **_REPORT.inputs},
-        # Soak figures by size: a run replaces only the sizes it ran (make test: 3,000;
-        # make soak: 50,000), keeping the others from the last run that had them.
-        "soak": _merged_soak(previous.get("soak", []), _REPORT.soak),
-        "failed_tests": sorted(failed),
+        "rows": _REPORT.rows,
+        "inputs": dict(_REPORT.inputs),
+        "soak": _REPORT.soak,
+        "failed_tests": sorted(k for k, v in _OUTCOMES.items() if v == "failed"),
     }
+    # Every test this session ran replaces its function's rows, even one that recorded none.
+    document = _report_tool().merge(previous, current, ran=_OUTCOMES)
     REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
     REPORT_PATH.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
-def _function_id(nodeid: str) -> str:
-    """`path::test_name` without its parameters."""
-    return nodeid.split("[", 1)[0]
-
-
-def _merged_soak(previous: list[dict], current: list[dict]) -> list[dict]:
-    by_size = {figures.get("calendar events"): figures for figures in previous}
-    by_size.update({figures.get("calendar events"): figures for figures in current})
-    return [by_size[size] for size in sorted(by_size, key=lambda s: s or 0)]
+def _report_tool() -> ModuleType:
+    """tools/reliability_report.py (tools/ is not a package), for its one merge rule."""
+    spec = importlib.util.spec_from_file_location("reliability_report", REPORT_TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # --- fixtures -------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ import contextlib
 import io
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from botocore.awsrequest import AWSResponse
+from support.sqs import message_count, receive_bodies, send_bodies
 from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.settings import DEFAULT_TIMEZONE
@@ -65,13 +66,11 @@ class Harness:
         return pipeline, invocation
 
     def stored(self) -> dict[str, dict[str, Any]]:
-        """Every item of the events table, by event_id (a scan: sees duplicates if any)."""
+        """Every item of the events table, by event_id (a scan; event_id is the only key)."""
         table = self.deployment.resources.tables["EventsTable"]
         items: dict[str, dict[str, Any]] = {}
-        self.scanned = 0
         for page in self.dynamodb.get_paginator("scan").paginate(TableName=table):
             for raw in page["Items"]:
-                self.scanned += 1
                 items[raw["event_id"]["S"]] = {
                     "content_hash": raw["content_hash"]["S"],
                     "run_id": raw["run_id"]["S"],
@@ -81,46 +80,52 @@ class Harness:
     def stored_hashes(self) -> dict[str, str]:
         return {k: v["content_hash"] for k, v in self.stored().items()}
 
+    def assert_exact(
+        self,
+        expected: dict[str, str],
+        run: Any = None,
+        before: Iterable[str] = (),
+    ) -> dict[str, int | None]:
+        """Assert the table holds exactly ``expected`` (ids and content); the report's figures.
+
+        ``duplicated`` counts the events ``run`` wrote as ADDED more than once: its run record's
+        ``added`` count beyond the distinct expected events that were not in the table
+        (``before``: the ids stored when the run started; empty for a fresh table). A scan of
+        the table cannot show a duplicate (event_id is its only key), so this is the place a
+        double write can show. It is a lower bound: a crashed attempt's writes are counted by
+        its retry as unchanged, so ``added`` may fall short of the new events. Without
+        ``run`` (no single run to compare, e.g. overlapping runs) it is None: not measured.
+        """
+        stored = self.stored_hashes()
+        lost = set(expected) - set(stored)
+        extra = set(stored) - set(expected)
+        stale = sum(1 for k, v in expected.items() if k in stored and stored[k] != v)
+        assert lost == set(), "lost"
+        assert extra == set(), "left behind"
+        assert stale == 0, "stale content"
+        assert stored == expected
+        duplicated = None
+        if run is not None:
+            new = set(expected) - set(before)
+            duplicated = max(0, run.upserts.get("added", 0) - len(new))
+            assert duplicated == 0, f"added {run.upserts.get('added', 0)} of {len(new)} new"
+        return {"events": len(expected), "lost": len(lost), "duplicated": duplicated}
+
     def queue_url(self, logical_id: str) -> str:
         return self.deployment.resources.queue_urls[logical_id]
 
     def queue_count(self, logical_id: str) -> int:
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue_url(logical_id),
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return sum(int(v) for v in attributes.values())
+        """Messages on the queue, visible and in flight."""
+        return message_count(self.sqs, self.queue_url(logical_id))
 
     def take_messages(self, logical_id: str = "EventsQueue") -> list[str]:
         """Remove every message from the queue; their bodies, in receive order."""
-        bodies: list[str] = []
-        url = self.queue_url(logical_id)
-        while True:
-            messages = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                return bodies
-            bodies.extend(m["Body"] for m in messages)
-            self.sqs.delete_message_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(messages)
-                ],
-            )
+        return receive_bodies(
+            self.sqs, self.queue_url(logical_id), visibility_timeout=300, delete=True
+        )
 
     def put_messages(self, bodies: list[str], logical_id: str = "EventsQueue") -> None:
-        url = self.queue_url(logical_id)
-        for start in range(0, len(bodies), 10):
-            result = self.sqs.send_message_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "MessageBody": body}
-                    for i, body in enumerate(bodies[start : start + 10])
-                ],
-            )
-            assert not result.get("Failed"), result["Failed"]
+        send_bodies(self.sqs, self.queue_url(logical_id), bodies)
 
 
 # --- botocore-level fault injection ----------------------------------------------------------

@@ -10,7 +10,7 @@ import json
 import random
 
 import pytest
-from reliability_harness import CallCounter, Harness, expected_items, hooked, today
+from reliability_harness import CallCounter, expected_items, hooked, today
 from villages_sync.aws.dlq import replay_dlq
 from villages_sync.standin.dataset import generate_events, mutate_events
 from villages_sync.standin.server import RunningCalendar
@@ -21,18 +21,6 @@ SIZE = 150
 @pytest.fixture
 def day_one():
     return generate_events(SIZE, seed=41, today=today())
-
-
-def _assert_exact(harness: Harness, expected: dict[str, str]) -> dict[str, int]:
-    """The table holds exactly ``expected`` (ids and content): the figures for the report."""
-    stored = harness.stored_hashes()
-    lost = len(set(expected) - set(stored))
-    extra = len(set(stored) - set(expected))
-    stale = sum(1 for k, v in expected.items() if k in stored and stored[k] != v)
-    duplicated = harness.scanned - len(stored)
-    assert (lost, extra, stale, duplicated) == (0, 0, 0, 0)
-    assert stored == expected
-    return {"events": len(expected), "lost": lost, "duplicated": duplicated}
 
 
 def _run_of(body: str) -> str:
@@ -52,8 +40,8 @@ def test_consumer_every_message_delivered_twice_stores_each_event_once(
     pipeline.drain_queues()
 
     # Then every event is stored once, counted once, and the run completed and swept once
-    figures = _assert_exact(harness, expected_items(day_one))
     run = harness.deployment.runs.get(invocation.payload["run_id"])
+    figures = harness.assert_exact(expected_items(day_one), run)
     assert str(run.status) == "completed" and str(run.sweep_outcome) == "swept"
     assert run.upserts.get("added") == len(expected_items(day_one))
     assert run.done_sequences == set(range(len(bodies)))
@@ -82,8 +70,8 @@ def test_consumer_messages_out_of_order_completes_run_with_every_event(
     pipeline.drain_queues()
 
     # Then the run completed only after its last message, with every event stored
-    figures = _assert_exact(harness, expected_items(day_one))
     run = harness.deployment.runs.get(invocation.payload["run_id"])
+    figures = harness.assert_exact(expected_items(day_one), run)
     assert run.message_count == len(bodies) > 1
     assert str(run.status) == "completed" and str(run.sweep_outcome) == "swept"
     fault_report.record(
@@ -123,8 +111,8 @@ def test_consumer_batch_redelivered_after_visibility_timeout_is_idempotent(
 
     # Then nothing is stored twice or counted twice, and the run completed and swept once
     expected = expected_items(day_one)
-    figures = _assert_exact(harness, expected)
     run = harness.deployment.runs.get(invocation.payload["run_id"])
+    figures = harness.assert_exact(expected, run)
     assert run.upserts.get("added") == len(expected)
     assert str(run.sweep_outcome) == "swept"
     fault_report.record(
@@ -147,12 +135,14 @@ def test_consumer_old_run_replayed_from_dlq_after_newer_run_neither_reverts_nor_
         old_bodies = harness.take_messages()
         harness.put_messages(old_bodies)
         pipeline.drain_queues()
+        before = harness.stored_hashes()
         calendar.set_events(day_two)
         second = harness.sync(calendar.base_url)
     assert second.succeeded and str(second.run.sweep_outcome) == "swept"
     expected = expected_items(day_two)
     removed = set(expected_items(day_one)) - set(expected)
-    assert removed and _assert_exact(harness, expected)
+    assert removed
+    harness.assert_exact(expected, second.run, before)
 
     # When run 1's messages reach the DLQ and are replayed onto the events queue
     harness.put_messages(old_bodies, "EventsDLQ")
@@ -164,7 +154,7 @@ def test_consumer_old_run_replayed_from_dlq_after_newer_run_neither_reverts_nor_
     pipeline.drain_queues()
 
     # Then no removed event came back and no changed event went back to its old content
-    figures = _assert_exact(harness, expected)
+    figures = harness.assert_exact(expected, harness.deployment.runs.get(second.run_id), before)
     assert replayed.moved == len(old_bodies)
     assert harness.queue_count("EventsQueue") == harness.queue_count("EventsDLQ") == 0
     assert harness.deployment.runs.latest_completed_run_id() == second.run_id
@@ -195,8 +185,8 @@ def test_consumer_failing_mid_batch_retries_and_loses_nothing(harness, day_one, 
 
     # Then the failed messages were retried and the run is complete, exact and swept
     expected = expected_items(day_one)
-    figures = _assert_exact(harness, expected)
     run = harness.deployment.runs.get(invocation.payload["run_id"])
+    figures = harness.assert_exact(expected, run)
     assert counter.injected == 25
     assert str(run.status) == "completed" and str(run.sweep_outcome) == "swept"
     assert sum(run.upserts.values()) == len(expected)
@@ -227,6 +217,7 @@ def test_sweep_failing_midway_runs_again_and_deletes_exactly_the_stale(
 
     with RunningCalendar(day_one) as calendar:
         harness.sync(calendar.base_url)
+        before = harness.stored_hashes()
         calendar.set_events(day_two)
         # When the next run's sweep dies after 19 deletes, and its request is delivered again
         with hooked(harness.dynamodb, "before-send.dynamodb.DeleteItem", crash):
@@ -235,7 +226,7 @@ def test_sweep_failing_midway_runs_again_and_deletes_exactly_the_stale(
     # Then exactly the removed events are gone, and the run records all of them
     expected = expected_items(day_two)
     removed = set(expected_items(day_one)) - set(expected)
-    figures = _assert_exact(harness, expected)
+    figures = harness.assert_exact(expected, report.run, before)
     assert counter.injected == 1
     assert str(report.run.sweep_outcome) == "swept"
     assert report.run.deleted_count == len(removed)
@@ -257,6 +248,7 @@ def test_consumer_stray_sequence_never_completes_a_run_early(harness, day_one, f
     day_two = mutate_events(day_one, seed=44, added=0, removed=5, changed=0)
     with RunningCalendar(day_one) as calendar:
         harness.sync(calendar.base_url)
+        before = harness.stored_hashes()
         calendar.set_events(day_two)
         pipeline, invocation = harness.produce(calendar.base_url, MESSAGE_MAX_EVENTS="100")
     bodies = sorted(harness.take_messages(), key=lambda b: json.loads(b)["seq"])
@@ -277,8 +269,8 @@ def test_consumer_stray_sequence_never_completes_a_run_early(harness, day_one, f
     # And when the last message arrives, the run completes and sweeps exactly
     harness.put_messages([last])
     pipeline.drain_queues()
-    figures = _assert_exact(harness, expected)
     done = harness.deployment.runs.get(invocation.payload["run_id"])
+    figures = harness.assert_exact(expected, done, before)
     assert str(done.sweep_outcome) == "swept"
     fault_report.record(
         "a stray message with a sequence the run never sent",

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from villages_sync.local.lambda_runtime import LambdaContext, invoke, make_context
-
-SUPPORT = Path(__file__).resolve().parent.parent / "support"
-
-
-@pytest.fixture
-def handlers(monkeypatch: pytest.MonkeyPatch) -> str:
-    """The tests' handler module importable as ``handlers``, as from a Lambda task root."""
-    monkeypatch.syspath_prepend(str(SUPPORT))
-    monkeypatch.delitem(sys.modules, "handlers", raising=False)
-    return "handlers"
 
 
 def run(handler: str, event: dict[str, Any], **overrides: Any):

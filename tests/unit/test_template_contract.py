@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.template import as_list
 from villages_sync.local.template import (
     TEMPLATE_ENV_VAR,
     TemplateError,
@@ -50,11 +51,6 @@ REQUIRED_OUTPUTS = {
 
 
 @pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture(scope="module")
 def resolver(template: dict[str, Any]) -> TemplateResolver:
     return TemplateResolver(template)
 
@@ -74,15 +70,11 @@ def _statements(resolver: TemplateResolver, function_id: str) -> list[dict[str, 
     return statements
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _actions_anywhere(node: Any) -> Iterator[Any]:
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("Action", "NotAction"):
-                yield from _as_list(value)
+                yield from as_list(value)
             yield from _actions_anywhere(value)
     elif isinstance(node, list):
         for item in node:
@@ -320,7 +312,7 @@ def test_template_producer_cannot_touch_the_events_table(resolver: TemplateResol
     resources = [
         resource
         for statement in _statements(resolver, "ProducerFunction")
-        for resource in _as_list(statement["Resource"])
+        for resource in as_list(statement["Resource"])
     ]
 
     assert resources
@@ -334,8 +326,8 @@ def test_template_consumer_cannot_delete_events(resolver: TemplateResolver) -> N
     actions_on_events = {
         action
         for statement in _statements(resolver, "ConsumerFunction")
-        if any(r.startswith(events_table_arn) for r in _as_list(statement["Resource"]))
-        for action in _as_list(statement["Action"])
+        if any(r.startswith(events_table_arn) for r in as_list(statement["Resource"]))
+        for action in as_list(statement["Action"])
     }
 
     # BatchWriteItem can delete too; PartiQL could as well.
@@ -347,7 +339,7 @@ def test_template_only_the_sweep_deletes_events(resolver: TemplateResolver) -> N
         function_id
         for function_id in SETTINGS_OF_FUNCTION
         for statement in _statements(resolver, function_id)
-        if "dynamodb:DeleteItem" in _as_list(statement["Action"])
+        if "dynamodb:DeleteItem" in as_list(statement["Action"])
     }
 
     assert deleters == {"SweepFunction"}
@@ -364,8 +356,8 @@ def test_template_function_policies_name_their_resources(resolver: TemplateResol
     for function_id in SETTINGS_OF_FUNCTION:
         for statement in _statements(resolver, function_id):
             assert statement["Effect"] == "Allow"
-            assert all(not a.endswith(":*") for a in _as_list(statement["Action"])), statement
-            assert "*" not in _as_list(statement["Resource"]), statement
+            assert all(not a.endswith(":*") for a in as_list(statement["Action"])), statement
+            assert "*" not in as_list(statement["Resource"]), statement
 
 
 # ------------------------------------------------------------------------------- monitoring
