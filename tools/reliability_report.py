@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = document.get("rows", [])
     bad = sum(r.get(k) or 0 for r in rows for k in ("lost", "wrongly_deleted", "duplicated"))
     failed = document.get("failed_tests", []) or [r for r in rows if r.get("outcome") != "passed"]
-    print(f"{args.target.relative_to(ROOT)}: {len(rows)} faults, {bad} events lost/wrongly "
+    print(f"{args.target}: {len(rows)} faults, {bad} events lost/wrongly "
           f"deleted/duplicated, {len(failed)} failed")  # fmt: skip
     return 1 if failed or bad else 0
 
