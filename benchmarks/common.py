@@ -13,15 +13,14 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from villages_sync.settings import DEFAULT_TIMEZONE
 
-T = TypeVar("T")
 HOST = "127.0.0.1"
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -40,10 +39,6 @@ def today() -> date:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
-
-
-def repeat(times: int, run: Callable[[], T]) -> list[T]:
-    return [run() for _ in range(times)]
 
 
 def free_port() -> int:
@@ -178,13 +173,17 @@ class RequestCounter:
         if service == "sqs":
             self.sqs_billed_requests += max(1, -(-len(body) // (64 * 1024)))
 
-    def total(self, service: str, operation: str | None = None, table: str | None = None) -> int:
-        total = 0
-        for key, n in self.operations.items():
-            s, o, t = key.split(":", 2)
-            if s == service and operation in (None, o) and table in (None, t):
-                total += n
-        return total
-
     def snapshot(self) -> Counter[str]:
         return Counter(self.operations)
+
+
+def count_requests(
+    counts: Mapping[str, int], service: str, operation: str | None = None, table: str | None = None
+) -> int:
+    """Requests in ``counts`` (keys ``service:operation:table``) matching what is given."""
+    total = 0
+    for key, n in counts.items():
+        s, o, t = key.split(":", 2)
+        if s == service and operation in (None, o) and table in (None, t):
+            total += n
+    return total

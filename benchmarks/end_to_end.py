@@ -14,7 +14,7 @@ from villages_sync.normalise import normalise_events, window_for
 from villages_sync.standin.dataset import generate_events, mutate_events
 from villages_sync.standin.server import RunningCalendar
 
-from benchmarks.common import TZ, RequestCounter, today
+from benchmarks.common import TZ, RequestCounter, count_requests, today
 
 
 @dataclass
@@ -28,12 +28,7 @@ class RunFigures:
     succeeded: bool = True
 
     def count(self, service: str, operation: str | None = None, table: str | None = None) -> int:
-        total = 0
-        for key, n in self.counts.items():
-            s, o, t = key.split(":", 2)
-            if s == service and operation in (None, o) and (table is None or table in t):
-                total += n
-        return total
+        return count_requests(self.counts, service, operation, table)
 
 
 @dataclass
