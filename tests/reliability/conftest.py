@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from typing import Any
 
 import pytest
 import requests
-from reliability_harness import TZ, Harness
+from reliability_harness import TZ, Harness, current_test_id
 from villages_sync.aws.clients import _cached_clients
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +63,7 @@ class FaultReport:
         with self._lock:
             self.rows.append(
                 {
-                    "test": os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0],
+                    "test": current_test_id(),
                     "fault": fault,
                     "expected": expected,
                     "observed": observed,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -158,6 +161,60 @@ def hooked(client: Any, event: str, handler: Callable[..., Any]) -> Iterator[Non
         yield
     finally:
         client.meta.events.unregister(event, handler, unique_id=unique_id)
+
+
+TEXT_FIELDS = ("title", "description", "location", "category", "venue_category", "address")
+_TAG = re.compile(r"<[A-Za-z!/?][^<>]*>")
+_UNSAFE_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")  # controls, format, surrogates, ...
+
+
+def unclean_fields(item: dict) -> list[str]:
+    """The text fields of a stored item that hold markup or control/format characters."""
+    return [
+        name
+        for name in TEXT_FIELDS
+        if (value := item.get(name))
+        and (
+            _TAG.search(value)
+            or any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in value)
+        )
+    ]
+
+
+def current_test_id() -> str:
+    """The running test's node id (PYTEST_CURRENT_TEST without its " (call)" phase; ids of
+    parametrized tests may contain spaces, so only the last word goes)."""
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+
+
+@contextlib.contextmanager
+def failing_send_entries(
+    sqs: Any, counter: CallCounter, how_many: Callable[[int, list[dict]], int]
+) -> Iterator[None]:
+    """SendMessageBatch call number ``n`` leaves out its first ``how_many(n, entries)`` entries
+    and reports them in ``Failed`` (as SQS does for entries it could not take), so the sender
+    must send them again."""
+    dropped: dict[int, list[str]] = {}
+
+    def drop_entries(params: dict, **_: Any) -> None:
+        call = counter.next()
+        n = how_many(call, params["Entries"])
+        if n:
+            dropped[call] = [entry["Id"] for entry in params["Entries"][:n]]
+            params["Entries"] = params["Entries"][n:]
+            counter.injected += n
+
+    def report_failed(parsed: dict, **_: Any) -> None:
+        parsed.setdefault("Failed", []).extend(
+            {"Id": i, "SenderFault": False, "Code": "InternalError", "Message": "injected"}
+            for i in dropped.pop(counter.calls, [])
+        )
+
+    with (
+        hooked(sqs, "provide-client-params.sqs.SendMessageBatch", drop_entries),
+        hooked(sqs, "after-call.sqs.SendMessageBatch", report_failed),
+    ):
+        yield
 
 
 class CallCounter:

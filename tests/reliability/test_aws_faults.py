@@ -6,7 +6,14 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from reliability_harness import CallCounter, error_response, expected_items, hooked, today
+from reliability_harness import (
+    CallCounter,
+    error_response,
+    expected_items,
+    failing_send_entries,
+    hooked,
+    today,
+)
 from villages_sync.models import RunStatus
 from villages_sync.standin.dataset import generate_events, mutate_events
 from villages_sync.standin.server import RunningCalendar
@@ -88,28 +95,14 @@ def test_producer_sendmessagebatch_entries_reported_failed_are_resent(
 ):
     # Given SQS that drops 3 entries of each of the first 4 SendMessageBatch calls and says so
     counter = CallCounter()
-    dropped: dict[int, list[str]] = {}
 
-    def drop_entries(params, **_):
-        call = counter.next()
-        if call <= 4 and len(params["Entries"]) > 1:
-            victims = params["Entries"][: min(3, len(params["Entries"]) - 1)]
-            dropped[call] = [entry["Id"] for entry in victims]
-            params["Entries"] = params["Entries"][len(victims) :]
-            counter.injected += len(victims)
-
-    def report_failed(parsed, **_):
-        ids = dropped.pop(counter.calls, [])
-        parsed.setdefault("Failed", []).extend(
-            {"Id": i, "SenderFault": False, "Code": "InternalError", "Message": "injected"}
-            for i in ids
-        )
+    def three_of_the_first_four_calls(call: int, entries: list[dict]) -> int:
+        return min(3, len(entries) - 1) if call <= 4 else 0
 
     # When a run enqueues its events in small messages (several batches)
     with (
         RunningCalendar(day_one) as calendar,
-        hooked(harness.sqs, "provide-client-params.sqs.SendMessageBatch", drop_entries),
-        hooked(harness.sqs, "after-call.sqs.SendMessageBatch", report_failed),
+        failing_send_entries(harness.sqs, counter, three_of_the_first_four_calls),
     ):
         report = harness.sync(calendar.base_url, MESSAGE_MAX_EVENTS="10")
 

@@ -6,7 +6,6 @@ event stored exactly once, the sweep exact, and each handler's peak memory repor
 
 from __future__ import annotations
 
-import os
 import resource
 import time
 import tracemalloc
@@ -15,10 +14,19 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from reliability_harness import TZ, CallCounter, Harness, error_response, expected_items, hooked
+from reliability_harness import (
+    TZ,
+    CallCounter,
+    Harness,
+    current_test_id,
+    error_response,
+    expected_items,
+    failing_send_entries,
+    hooked,
+)
 from reliability_harness import today as local_today
 from villages_sync.local.lambda_runtime import Invocation
-from villages_sync.local.pipeline import LocalPipeline
+from villages_sync.local.pipeline import LocalPipeline, scheduled_event
 from villages_sync.standin.dataset import generate_events, mutate_events
 from villages_sync.standin.server import Faults, RunningCalendar
 
@@ -104,29 +112,16 @@ def run_soak(harness: Harness, size: int, fault_report, *, throttles: int) -> di
             crashes.injected += 1
             raise RuntimeError("injected crash in the middle of a batch")
 
-    pending_failures: dict[int, list[str]] = {}
-
-    def drop_entries(params, **_):
-        call = dropped.next()
-        if call % 7 == 1 and len(params["Entries"]) > 2:
-            pending_failures[call] = [e["Id"] for e in params["Entries"][:2]]
-            params["Entries"] = params["Entries"][2:]
-            dropped.injected += 2
-
-    def report_failed(parsed, **_):
-        parsed.setdefault("Failed", []).extend(
-            {"Id": i, "SenderFault": False, "Code": "InternalError", "Message": "soak"}
-            for i in pending_failures.pop(dropped.calls, [])
-        )
+    def two_of_every_seventh_call(call: int, entries: list[dict]) -> int:
+        return 2 if call % 7 == 1 and len(entries) > 2 else 0
 
     with RunningCalendar(day_one, faults=faults) as calendar:
         # When run 1 is produced, its messages partly duplicated, and drained
         pipeline = _measured(harness, calendar.base_url, memory, **env)
-        with (
-            hooked(harness.sqs, "provide-client-params.sqs.SendMessageBatch", drop_entries),
-            hooked(harness.sqs, "after-call.sqs.SendMessageBatch", report_failed),
-        ):
-            produced = pipeline.invoke_function("ProducerFunction", _scheduled())
+        with failing_send_entries(harness.sqs, dropped, two_of_every_seventh_call):
+            produced = pipeline.invoke_function(
+                "ProducerFunction", scheduled_event(harness.deployment.region)
+            )
         assert produced.succeeded, produced.error
         bodies = harness.take_messages()
         duplicates = bodies[::10]
@@ -169,7 +164,7 @@ def run_soak(harness: Harness, size: int, fault_report, *, throttles: int) -> di
     assert duplicated == 0, (run_one.upserts, second.run.upserts)
     elapsed = time.monotonic() - started
     figures = {
-        "test": fault_report_test_name(),
+        "test": current_test_id(),
         "generated_at": datetime.now(TZ).isoformat(timespec="seconds"),
         "calendar events": size,
         "valid events stored (run 1)": len(stored_one),
@@ -202,17 +197,6 @@ def run_soak(harness: Harness, size: int, fault_report, *, throttles: int) -> di
         duplicated=duplicated,
     )
     return figures
-
-
-def _scheduled() -> dict[str, Any]:
-    from villages_sync.local.pipeline import scheduled_event
-
-    return scheduled_event("us-east-1")
-
-
-def fault_report_test_name() -> str:
-
-    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
 
 
 def test_pipeline_3000_events_with_faults_stores_each_once_and_sweeps_exactly(
