@@ -6,12 +6,7 @@ import contextlib
 import json
 import multiprocessing
 import os
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from villages_sync.local import emulator
 from villages_sync.settings import DEFAULT_TIMEZONE
 
 HOST = "127.0.0.1"
@@ -39,12 +35,6 @@ def today() -> date:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -113,31 +103,8 @@ class MotoServer:
 
 @contextlib.contextmanager
 def moto_process() -> Iterator[MotoServer]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
-        yield MotoServer(endpoint, process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    with emulator.moto_process() as moto:
+        yield MotoServer(moto.endpoint_url, moto.pid)
 
 
 # --- AWS requests, counted on the wire ----------------------------------------------------

@@ -11,11 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,9 +21,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import requests
 from reliability_harness import TZ, Harness, current_test_id
 from villages_sync.aws.clients import _cached_clients
+from villages_sync.local.emulator import moto_process
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_PATH = ROOT / "build" / "reliability.json"
@@ -152,26 +148,5 @@ def moto_server() -> Iterator[str]:
     The reliability tests drive thousands of requests; an in-thread server competes with the
     handlers for the GIL (and would be counted in the handlers' traced memory in the soak).
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"{endpoint}/moto-api/", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("moto_server did not start") from None
-            time.sleep(0.1)  # polling a server's start-up, with a deadline
-    try:
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with moto_process() as moto:
+        yield moto.endpoint_url

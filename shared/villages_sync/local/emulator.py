@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -90,7 +92,7 @@ def shared_emulator_status(state_dir: Path) -> EmulatorStatus | None:
         status = EmulatorStatus(**json.loads((state_dir / STATE_FILE).read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if not _pid_alive(status.pid) or not _answers(status.endpoint_url):
+    if not _pid_alive(status.pid) or not answers(status.endpoint_url):
         return None
     return status
 
@@ -101,7 +103,7 @@ def ensure_shared_emulator(state_dir: Path, *, start_timeout: float = 30.0) -> s
     if running:
         return running.endpoint_url
     state_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     log = (state_dir / "emulator.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "villages_sync.local.emulator", "serve", "--port", str(port)],
@@ -111,14 +113,11 @@ def ensure_shared_emulator(state_dir: Path, *, start_timeout: float = 30.0) -> s
         start_new_session=True,  # outlives the command that started it
     )
     endpoint = f"http://{HOST}:{port}"
-    deadline = time.monotonic() + start_timeout
-    while not _answers(endpoint):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(
-                f"the local emulator did not start on {endpoint}; see {state_dir / 'emulator.log'}"
-            )
-        time.sleep(0.1)
+    try:
+        wait_until_answering(endpoint, process, timeout=start_timeout)
+    except RuntimeError as error:
+        process.kill()
+        raise RuntimeError(f"{error}; see {state_dir / 'emulator.log'}") from None
     status = EmulatorStatus(process.pid, port, endpoint, time.time())
     (state_dir / STATE_FILE).write_text(json.dumps(asdict(status)))
     return endpoint
@@ -140,7 +139,49 @@ def stop_shared_emulator(state_dir: Path, *, timeout: float = 10.0) -> bool:
     return True
 
 
-def _answers(endpoint: str) -> bool:
+@dataclass(frozen=True)
+class MotoProcess:
+    endpoint_url: str
+    pid: int
+
+
+@contextlib.contextmanager
+def moto_process(*, start_timeout: float = 60.0) -> Iterator[MotoProcess]:
+    """A fresh moto server in a child process on 127.0.0.1, stopped when the block ends.
+
+    For heavy local work (the reliability tier, benchmarks): moto then has its own interpreter
+    and CPU instead of sharing the GIL, and its CPU time can be told from ours.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://{HOST}:{port}"
+    try:
+        wait_until_answering(endpoint, process, timeout=start_timeout)
+        yield MotoProcess(endpoint, process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def wait_until_answering(endpoint: str, process: subprocess.Popen, *, timeout: float) -> None:
+    """Poll a starting emulator until it answers; RuntimeError if it exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not answers(endpoint):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the local emulator did not start on {endpoint}")
+        time.sleep(0.1)  # polling a server's start-up, with a deadline
+
+
+def answers(endpoint: str) -> bool:
+    """True when a moto server answers at ``endpoint``."""
     try:
         with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as response:
             return response.status == 200
@@ -160,7 +201,7 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
