@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from villages_sync.cli import commands
 from villages_sync.cli.summaries import EXIT_FAILED
+from villages_sync.local.emulator import DYNAMODB_BACKENDS
 
 DESCRIPTION = """\
 Keep a DynamoDB copy of The Villages community calendar.
@@ -35,6 +36,10 @@ def _add_target_options(parser: argparse.ArgumentParser, *, stack: bool = True) 
     parser.add_argument(
         "--endpoint-url",
         help="AWS endpoint (wins over AWS_ENDPOINT_URL); default: the shared local emulator",
+    )
+    parser.add_argument(
+        "--dynamodb-endpoint-url",
+        help="DynamoDB's own endpoint (wins over AWS_ENDPOINT_URL_DYNAMODB and --endpoint-url)",
     )
     parser.add_argument(
         "--env", default="local", help="the template's Environment parameter (default: local)"
@@ -65,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--events", type=int, default=2000, help="calendar size (default 2000)")
     demo.add_argument("--seed", type=int, default=2026, help="data set seed (default 2026)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.add_argument(
+        "--dynamodb",
+        choices=DYNAMODB_BACKENDS,
+        default="moto",
+        help="DynamoDB from moto (default) or DynamoDB Local (AWS's own; `make dynamodb-local`)",
+    )
     demo.set_defaults(handler=commands.demo)
 
     sync = sub.add_parser(
@@ -131,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
         "its memory: it survives between commands, not a stop or a reboot.",
     )
     emulator.add_argument("action", choices=("start", "stop", "status"))
+    emulator.add_argument(
+        "--dynamodb",
+        choices=DYNAMODB_BACKENDS,
+        help="start: DynamoDB from moto (default) or DynamoDB Local beside it (AWS's own "
+        "implementation; needs java and `make dynamodb-local`); SQS is always moto",
+    )
     emulator.set_defaults(handler=commands.emulator)
 
     calendar = sub.add_parser("calendar", help="the stand-in calendar (for local runs)")
