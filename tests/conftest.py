@@ -70,21 +70,23 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Each DynamoDB-facing test once per selected backend, minus what its markers exclude."""
+    """Each DynamoDB-facing test once per selected backend; a backend its markers exclude is
+    still listed, skipped with the marker's reason, so every run says what ran only once."""
     if "dynamodb_backend" not in metafunc.fixturenames:
         return
-    allowed: set[str] = set(DYNAMODB_BACKENDS)
+    skipped: dict[str, str] = {}
     for marker in metafunc.definition.iter_markers("dynamodb_backends"):
-        allowed &= set(marker.args)
-    gaps = {m.args[0]: m.kwargs["reason"] for m in metafunc.definition.iter_markers("dynamodb_gap")}
+        for name in set(DYNAMODB_BACKENDS) - set(marker.args):
+            skipped.setdefault(name, f"{'/'.join(marker.args)} only: {marker.kwargs['reason']}")
+    for marker in metafunc.definition.iter_markers("dynamodb_gap"):
+        skipped.setdefault(marker.args[0], f"known gap: {marker.kwargs['reason']}")
     params = [
         pytest.param(
             name,
             id=name,
-            marks=[pytest.mark.skip(reason=f"{name}: {gaps[name]}")] if name in gaps else [],
+            marks=[pytest.mark.skip(reason=f"{name}: {skipped[name]}")] if name in skipped else [],
         )
         for name in metafunc.config.stash[_SELECTED]
-        if name in allowed
     ]
     metafunc.parametrize("dynamodb_backend", params, indirect=True)
 
@@ -100,7 +102,8 @@ def _aws_credentials() -> Iterator[None]:
         AWS_DEFAULT_REGION=REGION,
         AWS_REGION=REGION,
     )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"):
+        os.environ.pop(name, None)
     os.environ.pop("AWS_PROFILE", None)
     yield
     for key, value in saved.items():
@@ -117,6 +120,8 @@ _AWS_VARS = (
     "AWS_DEFAULT_REGION",
     "AWS_REGION",
     "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SQS",
     "AWS_PROFILE",
 )
 
@@ -174,7 +179,9 @@ def _dynamodb_local_launch(
 
 def _on_dynamodb_local(item: pytest.Item) -> bool:
     callspec = getattr(item, "callspec", None)
-    return callspec is not None and callspec.params.get("dynamodb_backend") == "local"
+    if callspec is None or item.get_closest_marker("skip") is not None:
+        return False
+    return callspec.params.get("dynamodb_backend") == "local"
 
 
 @pytest.fixture(scope="session")
