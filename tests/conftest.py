@@ -5,9 +5,13 @@ DynamoDB on two backends: every test that uses the ``dynamodb``, ``deployment`` 
 chosen with ``--dynamodb-backend``: ``moto`` (the default emulator) and ``local`` (DynamoDB
 Local, AWS's own implementation; SQS stays on moto). ``auto`` (the default) means moto, plus
 DynamoDB Local when ``make dynamodb-local`` has installed it. Test ids end in ``[moto]`` or
-``[local]``. Two markers narrow it down:
+``[local]``. Three markers narrow it down (a backend they exclude is listed as skipped, with
+the reason, so every run says what ran once):
 
 - ``@pytest.mark.dynamodb_backends("moto", reason=...)``: the test runs on those backends only.
+- ``@pytest.mark.dynamodb_once(reason=...)``: the test runs on one backend, DynamoDB Local when
+  the session has it (AWS's own implementation), else moto; for long tests, to keep
+  ``make test`` short.
 - ``@pytest.mark.dynamodb_gap("local", reason=...)``: a known gap of that emulator; the test is
   skipped there with the reason (listed in docs/architecture.md, Testing).
 """
@@ -48,6 +52,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "dynamodb_gap(name, reason): a known gap of that emulator; skipped there"
     )
+    config.addinivalue_line(
+        "markers", "dynamodb_once(reason): one backend only: DynamoDB Local if selected, else moto"
+    )
     config.stash[_SELECTED] = _selected_backends(config.getoption("--dynamodb-backend"))
 
 
@@ -80,13 +87,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             skipped.setdefault(name, f"{'/'.join(marker.args)} only: {marker.kwargs['reason']}")
     for marker in metafunc.definition.iter_markers("dynamodb_gap"):
         skipped.setdefault(marker.args[0], f"known gap: {marker.kwargs['reason']}")
+    selected = metafunc.config.stash[_SELECTED]
+    once = metafunc.definition.get_closest_marker("dynamodb_once")
+    if once is not None:
+        chosen = "local" if "local" in selected else selected[0]
+        for name in set(selected) - {chosen}:
+            skipped.setdefault(name, f"runs once, on {chosen}: {once.kwargs['reason']}")
     params = [
         pytest.param(
             name,
             id=name,
             marks=[pytest.mark.skip(reason=f"{name}: {skipped[name]}")] if name in skipped else [],
         )
-        for name in metafunc.config.stash[_SELECTED]
+        for name in selected
     ]
     metafunc.parametrize("dynamodb_backend", params, indirect=True)
 
