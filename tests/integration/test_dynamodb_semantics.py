@@ -121,3 +121,23 @@ def test_number_beyond_38_digits_is_rejected(dynamodb, events_table):
         dynamodb.put_item(TableName=events_table, Item=stored("1", ttl={"N": "1" * 39}))
 
     assert error_code(put_long_number) == "ValidationException"
+
+
+@pytest.mark.dynamodb_gap(
+    "moto", reason="moto answers HTTP 500 to a condition comparing a string with a number"
+)
+def test_condition_comparing_a_string_with_a_number_is_false(dynamodb, events_table):
+    # Given an item whose event_date is a string
+    dynamodb.put_item(TableName=events_table, Item=stored("1"))
+
+    # When a write is conditioned on comparing it with a number
+    def put_if_compared_with_number() -> None:
+        dynamodb.put_item(
+            TableName=events_table,
+            Item=stored("1"),
+            ConditionExpression="event_date < :n",
+            ExpressionAttributeValues={":n": {"N": "1"}},
+        )
+
+    # Then the condition is false, not an error
+    assert error_code(put_if_compared_with_number) == "ConditionalCheckFailedException"
