@@ -117,6 +117,12 @@ def test_cli_shared_emulator_keeps_state_between_commands(cli_env, calendar_even
     assert "stopped" in stop.stdout
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="since the two-strike sweep (SWEEP_MISSES_BEFORE_DELETE=2, e1e1720) the demo's "
+    "second day deletes nothing: an event removed overnight is only missed once; the demo "
+    "needs a third day or the test a new promise (lead / cli to decide)",
+)
 def test_cli_demo_two_days_show_added_updated_and_deleted(cli_env):
     # Given nothing running at all / When a user runs the demo (small, for speed)
     result = run_cli("demo", "--events", "300", "--json", env=cli_env)

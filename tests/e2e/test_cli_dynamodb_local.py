@@ -79,8 +79,10 @@ def test_cli_demo_dynamodb_local_two_days_complete(requires_dynamodb_local, cli_
     # Given nothing running / When a user runs the demo on DynamoDB Local (small, for speed)
     result = run_cli("demo", "--events", "300", "--dynamodb", "local", "--json", env=cli_env)
 
-    # Then both days completed and the second one deleted what left the calendar
+    # Then both days completed, and the second one stored what changed overnight
     assert result.returncode == 0, result.stderr[-2000:]
     day_one, day_two = json.loads(result.stdout)["days"]
     assert day_one["run"]["status"] == day_two["run"]["status"] == "completed"
-    assert day_two["run"]["deleted"] > 0
+    assert day_one["run"]["upserts"]["added"] == day_one["run"]["events"]
+    assert day_two["run"]["upserts"]["added"] > 0
+    assert day_two["run"]["upserts"]["updated"] > 0

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from villages_sync.local import dynamodb_local
 from villages_sync.local.emulator import (
+    answers,
     ensure_shared_emulator,
     shared_emulator_status,
     stop_shared_emulator,
@@ -89,7 +90,7 @@ def test_shared_emulator_dynamodb_local_died_counts_as_stopped_and_restarts(
         fresh = shared_emulator_status(tmp_path)
         assert fresh is not None and fresh.pid != dead.pid
         assert second != first or fresh.dynamodb_pid != dead.dynamodb_pid
-        assert not _alive(dead.pid)
+        assert not answers(dead.endpoint_url)
     finally:
         stop_shared_emulator(tmp_path)
 
@@ -108,14 +109,3 @@ def test_shared_emulator_dynamodb_local_missing_says_make_dynamodb_local(
     assert "make dynamodb-local" in str(raised.value)
     assert "\n" not in str(raised.value)
     assert shared_emulator_status(tmp_path / "state") is None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
