@@ -75,14 +75,17 @@ def test_cli_emulator_dynamodb_local_start_sync_status_stop(requires_dynamodb_lo
     assert "no emulator running" in run_cli("emulator", "status", env=cli_env).stdout
 
 
-def test_cli_demo_dynamodb_local_two_days_complete(requires_dynamodb_local, cli_env):
+def test_cli_demo_dynamodb_local_days_add_update_then_delete(requires_dynamodb_local, cli_env):
     # Given nothing running / When a user runs the demo on DynamoDB Local (small, for speed)
     result = run_cli("demo", "--events", "300", "--dynamodb", "local", "--json", env=cli_env)
 
-    # Then both days completed, and the second one stored what changed overnight
+    # Then every run completed; the second added and updated, the third deleted what the
+    # second missed (two strikes), as on moto
     assert result.returncode == 0, result.stderr[-2000:]
-    day_one, day_two = json.loads(result.stdout)["days"]
-    assert day_one["run"]["status"] == day_two["run"]["status"] == "completed"
+    day_one, day_two, day_three = json.loads(result.stdout)["days"]
+    assert {day["run"]["status"] for day in (day_one, day_two, day_three)} == {"completed"}
     assert day_one["run"]["upserts"]["added"] == day_one["run"]["events"]
     assert day_two["run"]["upserts"]["added"] > 0
     assert day_two["run"]["upserts"]["updated"] > 0
+    assert day_two["run"]["missed"] > 0
+    assert day_three["run"]["deleted"] == day_two["run"]["missed"]
