@@ -1,4 +1,4 @@
-"""`make package`: build the layer and the three functions for Lambda (arm64), zip, check.
+"""`make package`: build the layer and the four functions for Lambda (arm64), zip, check.
 
 Each artifact is built by the same Makefile target `sam build` calls (BuildMethod: makefile),
 then checked: every compiled extension must be an AArch64 ELF, and the unzipped sizes are
@@ -26,6 +26,7 @@ ARTIFACTS = {
     "ProducerFunction": "producers",
     "ConsumerFunction": "consumers",
     "SweepFunction": "consumers",
+    "SkillFunction": "skill",
 }
 
 

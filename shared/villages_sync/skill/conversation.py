@@ -197,7 +197,7 @@ def say_page(
     page = offers[offset : offset + page_size]
     while True:  # titles are short, but the limit is Alexa's: never exceed it
         lines = " ".join(
-            say_offer(o, several_days=several_days, venue=question.venue, today=today) for o in page
+            say_offer(o, kind=question.days.kind, venue=question.venue, today=today) for o in page
         )
         reply = _page_reply(question, total, offset, page, lines, when, now)
         if len(ssml_document(reply.speech)) <= MAX_SPEECH_CHARS or len(page) == 1:

@@ -130,14 +130,14 @@ def say_where(venue: Venue | None) -> str:
     return f" at {venue.spoken}" if venue else ""
 
 
-def say_offer(offer: Offer, *, several_days: bool, venue: Venue | None, today: date) -> str:
+def say_offer(offer: Offer, *, kind: RangeKind, venue: Venue | None, today: date) -> str:
     """One event, as one sentence: ``Saturday at 7 PM, Neon Jukebox at Brownwood.``"""
     title = str(offer.item.get("title", "")).strip()
     where = "" if venue else _at_location(str(offer.item.get("location", "")))
-    return f"{_capitalised(_when_for(offer, several_days, today))}, {title}{where}."
+    return f"{_capitalised(_when_for(offer, kind, today))}, {title}{where}."
 
 
-def _when_for(offer: Offer, several_days: bool, today: date) -> str:
+def _when_for(offer: Offer, kind: RangeKind, today: date) -> str:
     span = offer.span
     next_midnight = datetime.combine(
         offer.day + timedelta(days=1), time(0, 0), tzinfo=offer.day_start.tzinfo
@@ -149,15 +149,19 @@ def _when_for(offer: Offer, several_days: bool, today: date) -> str:
         when = f"on now, until {say_time(span.end)}" if "end_iso" in offer.item else "on now"
     else:
         when = f"at {say_time(span.start)}"
-    return f"{_say_short_day(offer.day, today)} {when}" if several_days else when
+    if kind is RangeKind.DAY:
+        return when
+    return f"{_say_day_in_range(offer.day, kind, today)} {when}"
 
 
-def _say_short_day(day: date, today: date) -> str:
+def _say_day_in_range(day: date, kind: RangeKind, today: date) -> str:
+    """The day of one event in a longer answer: a week or weekend names its days, a month dates
+    them (the range was said first, so "Sunday" cannot mean another week)."""
     if day == today:
         return "today"
     if day == today + timedelta(days=1):
         return "tomorrow"
-    return f"{day:%A}" if (day - today).days < 7 else f"{day:%B} {ordinal(day.day)}"
+    return f"{day:%A}" if kind is not RangeKind.MONTH else f"{day:%B} {ordinal(day.day)}"
 
 
 def _at_location(location: str) -> str:
