@@ -139,4 +139,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request = event.get("request", {})
     logger.set_correlation_id(request.get("requestId"))
     logger.append_keys(request_type=request.get("type"))
+    metrics.add_metric(name="SkillRequests", unit=MetricUnit.Count, value=1)
     return skill_handler(settings)(event, context)

@@ -145,8 +145,8 @@ def _when_for(offer: Offer, kind: RangeKind, today: date) -> str:
     if offer.continuing:
         ends_that_day = not span.all_day and span.end <= next_midnight
         when = f"until {say_time(span.end)}" if ends_that_day else "all day"
-    elif offer.in_progress:
-        when = f"on now, until {say_time(span.end)}" if "end_iso" in offer.item else "on now"
+    elif offer.in_progress:  # today, by definition: no day to name
+        return f"on now, until {say_time(span.end)}" if "end_iso" in offer.item else "on now"
     else:
         when = f"at {say_time(span.start)}"
     if kind is RangeKind.DAY:
