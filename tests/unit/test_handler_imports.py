@@ -10,7 +10,9 @@ import pytest
 SCRAPER_ONLY = ("aiohttp", "bs4")
 
 
-@pytest.mark.parametrize("module", ["consumers.upsert_handler", "consumers.sweep_handler"])
+@pytest.mark.parametrize(
+    "module", ["consumers.upsert_handler", "consumers.sweep_handler", "skill.skill_handler"]
+)
 def test_consumer_handler_import_loads_no_scraper_dependencies(module):
     # Given a fresh interpreter (nothing imported yet)
     code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
@@ -22,3 +24,17 @@ def test_consumer_handler_import_loads_no_scraper_dependencies(module):
 
     # Then neither aiohttp nor BeautifulSoup (nor their submodules) was loaded
     assert [m for m in loaded if m.split(".")[0] in SCRAPER_ONLY] == []
+
+
+@pytest.mark.parametrize(
+    "module", ["producers.scrape_handler", "consumers.upsert_handler", "consumers.sweep_handler"]
+)
+def test_pipeline_handler_import_loads_no_skill_sdk(module):
+    # The ASK SDK ships with the skill function only: the pipeline's cold starts stay as they were
+    code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    assert [m for m in loaded if m.split(".")[0].startswith("ask_sdk")] == []

@@ -46,7 +46,8 @@ class Offer:
     @property
     def sort_key(self) -> tuple[Any, ...]:
         start = max(self.span.start, self.day_start)
-        return (self.day, not self.continuing, start, str(self.item.get("title", "")))
+        title = str(self.item.get("title", ""))
+        return (self.day, not self.continuing, not self.span.all_day, start, title)
 
 
 def select_offers(
