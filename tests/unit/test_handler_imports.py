@@ -38,3 +38,25 @@ def test_pipeline_handler_import_loads_no_skill_sdk(module):
     ).stdout.split()
 
     assert [m for m in loaded if m.split(".")[0].startswith("ask_sdk")] == []
+
+
+def test_skill_handler_answers_without_loading_requests():
+    # requests is left out of the skill's package: answering must never import it
+    code = (
+        "import sys, json\n"
+        "from datetime import datetime, UTC\n"
+        "import skill.skill_handler as h\n"
+        "from villages_sync.skill.envelopes import launch_request\n"
+        "from villages_sync.skill.settings import SkillSettings\n"
+        "handler = h.skill_handler(SkillSettings(table_name='t'))\n"
+        "out = handler(launch_request(now=datetime.now(UTC)), None)\n"
+        "assert 'Welcome' in json.dumps(out), out\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    assert "ask_sdk_core" in loaded
+    assert [m for m in loaded if m.split(".")[0] in ("requests", "charset_normalizer")] == []
