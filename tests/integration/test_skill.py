@@ -25,7 +25,6 @@ from support.skill import (
     speech_of,
 )
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions
-from villages_sync.local.template import TemplateResolver, load_template, read_tables
 from villages_sync.skill.envelopes import (
     LOCAL_SKILL_ID,
     intent_request,
@@ -38,12 +37,6 @@ from villages_sync.standin.server import RunningCalendar
 SS = "Spanish Springs Town Square"
 BW = "Brownwood Paddock Square"
 LS = "Lake Sumter Landing Market Square"
-MULTI_DAY_INDEX = any(
-    index["IndexName"] == "multi-day-index"
-    for index in read_tables(TemplateResolver(load_template()))[
-        "EventsTable"
-    ].global_secondary_indexes
-)
 
 
 def _today() -> date:
@@ -364,11 +357,6 @@ def test_skill_dst_day_evening_starts_at_5pm_local(deployment, spring):
     assert at(day, 17).utcoffset() != at(day - timedelta(days=1), 17).utcoffset()
 
 
-@pytest.mark.xfail(
-    not MULTI_DAY_INDEX,
-    reason="needs issue 9's multi-day-index: events_on(day) returning events begun earlier",
-    strict=True,
-)
 def test_skill_multi_day_festival_is_on_every_day_it_spans(deployment):
     # Given an all-day festival from Friday to Sunday and a two-day timed fair
     friday = _today() + timedelta(days=(4 - _today().weekday()) % 7 + 14)
