@@ -18,9 +18,7 @@ def test_consumer_handler_import_loads_no_scraper_dependencies(module):
     code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
 
     # When it imports the handler module
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
+    loaded = _loaded_modules(code)
 
     # Then neither aiohttp nor BeautifulSoup (nor their submodules) was loaded
     assert [m for m in loaded if m.split(".")[0] in SCRAPER_ONLY] == []
@@ -31,11 +29,7 @@ def test_consumer_handler_import_loads_no_scraper_dependencies(module):
 )
 def test_pipeline_handler_import_loads_no_skill_sdk(module):
     # The ASK SDK ships with the skill function only: the pipeline's cold starts stay as they were
-    code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
-
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
+    loaded = _loaded_modules(f"import sys, {module}; print(' '.join(sorted(sys.modules)))")
 
     assert [m for m in loaded if m.split(".")[0].startswith("ask_sdk")] == []
 
@@ -54,9 +48,14 @@ def test_skill_handler_answers_without_loading_requests():
         "print(' '.join(sorted(sys.modules)))"
     )
 
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
+    loaded = _loaded_modules(code)
 
     assert "ask_sdk_core" in loaded
     assert [m for m in loaded if m.split(".")[0] in ("requests", "charset_normalizer")] == []
+
+
+def _loaded_modules(code: str) -> list[str]:
+    """What a fresh interpreter running ``code`` prints: the names of the loaded modules."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()

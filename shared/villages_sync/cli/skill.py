@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from villages_sync.cli import commands
 from villages_sync.cli.commands import CommandError
 from villages_sync.cli.output import print_json
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK
@@ -54,7 +53,8 @@ def register(sub: Any, add_target_options: Callable[..., None]) -> argparse.Argu
     skill = sub.add_parser(
         "skill",
         help="ask the voice skill's backend a question, as Alexa would",
-        description=__doc__.split("\n\n")[0],
+        description="Ask the voice skill's backend a question, locally, as Alexa would: the "
+        "SkillFunction handler runs in the local Lambda runtime against the target's table.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -149,10 +149,10 @@ def request_command(args: argparse.Namespace) -> int:
 
 
 def venues_command(args: argparse.Namespace) -> int:
-    target = _target(args)
+    target = commands._target(args)
     today = datetime.now(LOCAL_TZ).date()
     days = [today + timedelta(days=n) for n in range(max(0, args.days) + 1)]
-    items = _guarded(lambda: read_days(target.events, days))
+    items = commands._guarded(lambda: read_days(target.events, days))
     counts = Counter(
         str(item.get("location", "")).strip()
         for item in {str(item["event_id"]): item for item in items}.values()
@@ -193,7 +193,7 @@ class SkillRunner:
 
     @classmethod
     def for_args(cls, args: argparse.Namespace) -> SkillRunner:
-        target = _target(args)
+        target = commands._target(args)
         env = {"TABLE_NAME": target.events_table}
         endpoint = target.clients.dynamodb.meta.endpoint_url
         if not args.stack:  # the emulator or --endpoint-url: the function must use it too
@@ -259,29 +259,6 @@ def _asked_at(text: str | None) -> datetime:
     except ValueError:
         raise CommandError(f"--now {text!r} is not YYYY-MM-DDTHH:MM") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
-
-
-def _target(args: argparse.Namespace) -> Any:
-    from villages_sync.cli.targets import TargetError, resolve_target
-
-    try:
-        return _guarded(
-            lambda: resolve_target(
-                endpoint_url=args.endpoint_url,
-                stack=args.stack,
-                environment=args.env,
-                region=args.region,
-            )
-        )
-    except TargetError as error:
-        raise CommandError(str(error)) from error
-
-
-def _guarded(call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except (ClientError, BotoCoreError) as error:
-        raise CommandError(str(error)) from error
 
 
 @contextlib.contextmanager
