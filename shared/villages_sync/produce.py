@@ -18,7 +18,13 @@ from villages_sync.aws.runs_table import RunsTable
 from villages_sync.calendar_api.client import scrape_calendar
 from villages_sync.messages import pack_messages
 from villages_sync.models import RejectReason, RunRecord, RunStatus
-from villages_sync.normalise import NormaliseResult, invalid_count, normalise_events, window_for
+from villages_sync.normalise import (
+    NormaliseResult,
+    invalid_count,
+    normalise_events,
+    unidentified_count,
+    window_for,
+)
 from villages_sync.settings import ProducerSettings
 from villages_sync.sweep_trigger import complete_run_if_done, ensure_sweep_requested
 
@@ -68,8 +74,12 @@ def produce_run(
     now: datetime,
     runs: RunsTable,
     sqs: Any,
+    deadline_seconds: float | None = None,
 ) -> ProducerSummary:
+    """``deadline_seconds``: how long the scrape may take (the Lambda's remaining time less a
+    margin), so a slow calendar fails the run cleanly instead of the run being killed."""
     started = time.monotonic()
+    _end_abandoned_runs(runs, now=now.timestamp())
     _request_missing_sweeps(runs, sqs, settings.sweep_queue_url)
     window = window_for(now, settings.timezone, settings.days_ahead)
     summary = ProducerSummary(
@@ -87,7 +97,7 @@ def produce_run(
         )
     )
     try:
-        scraped = asyncio.run(scrape_calendar(settings.calendar))
+        scraped = asyncio.run(_within(scrape_calendar(settings.calendar), deadline_seconds))
         summary.scrape_seconds = round(time.monotonic() - started, 3)
         summary.fetched = len(scraped.events)
         summary.reported_count = scraped.reported_count
@@ -184,16 +194,27 @@ def degraded_reason(normalised: NormaliseResult, max_reject_ratio: float) -> str
     """
     invalid = normalised.invalid
     judged = invalid + len(normalised.items)
+    unidentified = unidentified_count(normalised.rejects)
+    if unidentified:
+        # Whatever the ratio: these listings match no stored item, so the run cannot tell
+        # which of its stored events it saw, and any of them could be the one it missed.
+        return (
+            f"{unidentified} fetched event(s) have no usable id, so stored events cannot be "
+            f"matched to them: {_reasons(normalised.rejects)}"
+        )
     if not judged or invalid / judged <= max_reject_ratio:
         return ""
-    reasons = ", ".join(
-        f"{reason} {n}"
-        for reason, n in sorted(normalised.rejects.items())
-        if reason != RejectReason.OUTSIDE_WINDOW
-    )
     return (
         f"{invalid} of {judged} events failed validation ({invalid / judged:.1%} > "
-        f"{max_reject_ratio:.1%}): {reasons}"
+        f"{max_reject_ratio:.1%}): {_reasons(normalised.rejects)}"
+    )
+
+
+def _reasons(rejects: dict[str, int]) -> str:
+    return ", ".join(
+        f"{reason} {n}"
+        for reason, n in sorted(rejects.items())
+        if reason != RejectReason.OUTSIDE_WINDOW
     )
 
 
@@ -201,6 +222,28 @@ def _failure_text(error: BaseException) -> str:
     if isinstance(error, KeyboardInterrupt):
         return "interrupted: the run was stopped before it finished"
     return f"{type(error).__name__}: {error}"
+
+
+class ScrapeDeadlineError(TimeoutError):
+    """The scrape did not finish in the time the function had left."""
+
+
+async def _within(scrape: Any, deadline_seconds: float | None) -> Any:
+    if deadline_seconds is None:
+        return await scrape
+    try:
+        return await asyncio.wait_for(scrape, timeout=max(deadline_seconds, 1.0))
+    except TimeoutError:
+        raise ScrapeDeadlineError(
+            f"the calendar was not read within {deadline_seconds:.0f} s, the time left before "
+            "the function's timeout"
+        ) from None
+
+
+def _end_abandoned_runs(runs: RunsTable, *, now: float) -> None:
+    for run in runs.abandoned_runs(now=now):
+        if runs.fail_run(run.run_id, "abandoned: its producer stopped without finishing"):
+            logger.warning("abandoned run ended as failed", extra={"run": run.run_id})
 
 
 def _request_missing_sweeps(runs: RunsTable, sqs: Any, sweep_queue_url: str) -> None:
