@@ -26,7 +26,7 @@ from villages_sync.normalise import (
     window_for,
 )
 from villages_sync.settings import ProducerSettings
-from villages_sync.sweep_trigger import complete_run_if_done, ensure_sweep_requested
+from villages_sync.sweep_trigger import complete_run_if_done, request_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def produce_run(
     margin), so a slow calendar fails the run cleanly instead of the run being killed."""
     started = time.monotonic()
     _end_abandoned_runs(runs, now=now.timestamp())
-    _request_missing_sweeps(runs, sqs, settings.sweep_queue_url)
+    _request_missing_sweeps(runs, sqs, settings.sweep_queue_url, now=now.timestamp())
     window = window_for(now, settings.timezone, settings.days_ahead)
     summary = ProducerSummary(
         run_id=run_id,
@@ -246,12 +246,13 @@ def _end_abandoned_runs(runs: RunsTable, *, now: float) -> None:
             logger.warning("abandoned run ended as failed", extra={"run": run.run_id})
 
 
-def _request_missing_sweeps(runs: RunsTable, sqs: Any, sweep_queue_url: str) -> None:
-    """Request the sweep of recent completed runs that never got one (a crash or a failed send
-    between completing a run and requesting its sweep)."""
-    for run in runs.unrequested_sweeps():
-        if ensure_sweep_requested(run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url):
-            logger.warning("sweep request of an earlier run sent again", extra={"run": run.run_id})
+def _request_missing_sweeps(runs: RunsTable, sqs: Any, sweep_queue_url: str, *, now: float) -> None:
+    """Request again the sweep of recent completed runs that never got one (a crash or a failed
+    send after completing the run) or whose request was lost (dead-lettered). A duplicate is
+    harmless: a sweep records its outcome once."""
+    for run in runs.unswept_runs(now=now):
+        request_sweep(run.run_id, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url)
+        logger.warning("sweep of an earlier run requested again", extra={"run": run.run_id})
 
 
 def _consume(items: list[Any]) -> Iterator[Any]:

@@ -28,6 +28,8 @@ RUNS_INDEX = "runs-by-start"
 RECORD_TYPE = "run"
 LATEST_COMPLETED_KEY = "latest-completed"
 RECORD_RETENTION_SECONDS = 400 * 24 * 3600  # a year of history for `status`, then TTL
+# A requested sweep with no outcome after this long was lost (its request dead-lettered).
+SWEEP_REQUEST_RETRY_SECONDS = 3600
 
 
 class RunNotFoundError(LookupError):
@@ -193,15 +195,19 @@ class RunsTable:
             and now - run.started_at > RUN_ABANDONED_AFTER_SECONDS
         ]
 
-    def unrequested_sweeps(self, limit: int = 20) -> list[RunRecord]:
-        """Recent completed runs whose sweep was neither requested nor recorded (a crash or a
-        failed send between completing the run and requesting its sweep), oldest first."""
+    def unswept_runs(self, *, now: float, limit: int = 20) -> list[RunRecord]:
+        """Recent completed runs whose sweep has no recorded outcome and was either never
+        requested (a crash or a failed send after completing) or requested long ago (the request
+        dead-lettered), oldest first: their sweep is to be requested again."""
         stuck = [
             run
             for run in self.recent_runs(limit)
             if run.status is RunStatus.COMPLETED
-            and not run.sweep_requested
             and run.sweep_outcome is None
+            and (
+                not run.sweep_requested
+                or now - (run.completed_at or run.started_at) > SWEEP_REQUEST_RETRY_SECONDS
+            )
         ]
         return sorted(stuck, key=lambda run: run.run_id)
 
