@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from villages_sync.cli.output import ProgressPrinter, print_json
+from villages_sync.cli.skill import first_page
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
 from villages_sync.local.dynamodb_local import DynamoDBLocalUnavailable, embedded_dynamodb
 from villages_sync.local.emulator import EmbeddedEmulator, use_emulator_credentials
@@ -63,9 +64,12 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
                 print_json(results) if as_json else print(function_log.getvalue()[-4000:])
                 return EXIT_FAILED
         todays = visible_events(deployment.events.events_on(today), now=time.time())
+        skill_says = first_page(deployment, date_words="tomorrow", log=function_log)
     elapsed = time.monotonic() - started
     if as_json:
-        print_json({"days": results, "today": todays, "seconds": round(elapsed, 1)})
+        print_json(
+            {"days": results, "today": todays, "skill": skill_says, "seconds": round(elapsed, 1)}
+        )
         return EXIT_OK
     print(f"== today, {today:%A %d %B %Y}: {len(todays)} event(s) through the date-index ==")
     for item in todays[:15]:
@@ -73,5 +77,6 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
         print(f"  {when:<8} {item['title'][:50]:<50} {item.get('location', '')}")
     if len(todays) > 15:
         print(f"  ... and {len(todays) - 15} more")
+    print(f'\n== the skill, asked "what\'s on tomorrow?" ==\n{skill_says}')
     print(f"\nDemo finished in {elapsed:.1f} s; emulators and calendar stopped.")
     return EXIT_OK

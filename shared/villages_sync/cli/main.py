@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from villages_sync.cli import commands
+from villages_sync.cli import skill as skill_commands
 from villages_sync.cli.summaries import EXIT_FAILED
 from villages_sync.local.emulator import DYNAMODB_BACKENDS
 
@@ -27,6 +28,7 @@ examples:
   villages-sync status
   villages-sync replay-dlq --dry-run
   villages-sync sweep accept RUN_ID --reason "calendar really halved"
+  villages-sync skill ask --date tomorrow --venue brownwood --part-of-day evening
 
 exit codes: 0 success; 1 the run or command failed (nothing was deleted); 2 bad arguments;
 3 the run completed but its sweep refused to delete (see the reason it prints); 4 the run was
@@ -164,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     calendar.add_argument("--events", type=int, default=3000, help="how many events (3000)")
     calendar.add_argument("--seed", type=int, default=2026, help="data set seed (2026)")
     calendar.set_defaults(handler=commands.calendar)
+    skill_commands.register(sub, _add_target_options)  # villages_sync.cli.skill
     return parser
 
 
