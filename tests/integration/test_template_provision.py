@@ -410,6 +410,9 @@ def test_template_translation_event_source_mappings_match_the_local_reader(
         )
 
 
+@pytest.mark.dynamodb_backends(
+    "moto", reason="moto's CloudFormation creates the tables in moto, not in DynamoDB Local"
+)
 def test_cloudformation_and_provision_create_identical_tables_and_queues(
     template: dict[str, Any],
     translated: dict[str, Any],

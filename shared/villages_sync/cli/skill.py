@@ -197,7 +197,7 @@ class SkillRunner:
         env = {"TABLE_NAME": target.events_table}
         endpoint = target.clients.dynamodb.meta.endpoint_url
         if not args.stack:  # the emulator or --endpoint-url: the function must use it too
-            env["AWS_ENDPOINT_URL"] = endpoint
+            env["AWS_ENDPOINT_URL"] = env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
         return cls(env, target.description)
 
     def run(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -280,6 +280,7 @@ def first_page(deployment: Any, *, date_words: str, log: TextIO | None = None) -
         {
             "TABLE_NAME": deployment.resources.tables["EventsTable"],
             "AWS_ENDPOINT_URL": deployment.endpoint_url,
+            "AWS_ENDPOINT_URL_DYNAMODB": deployment.dynamodb_url,  # DynamoDB Local, if used
         },
         deployment.endpoint_url,
         log,
