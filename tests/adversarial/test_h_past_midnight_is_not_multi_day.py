@@ -29,5 +29,6 @@ def test_dance_ending_after_midnight_is_not_listed_the_next_day(deployment):
     ]
     assert str(DANCE) not in next_day, (
         f"listed on {night + timedelta(days=1)}: stored as span={item.get('span')!r} "
-        f"{item['event_date']} {item['start_time']} .. {item.get('end_date')} {item.get('end_time')}"
+        f"{item['event_date']} {item['start_time']} .. "
+        f"{item.get('end_date')} {item.get('end_time')}"
     )
