@@ -14,7 +14,6 @@ from adv_helpers import filler, raw_event, stored, sync, today
 from villages_sync.standin.server import RunningCalendar
 
 
-@pytest.mark.xfail(strict=True, reason="finding B: in-window event dropped as a duplicate")
 def test_in_window_event_is_not_dropped_for_an_earlier_listing_of_the_same_id(deployment):
     events = filler(60)
     with RunningCalendar(events) as calendar:
