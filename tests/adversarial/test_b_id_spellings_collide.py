@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from adv_helpers import filler, raw_event, stored, sync, today
 from villages_sync.standin.server import RunningCalendar
 
