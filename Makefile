@@ -36,7 +36,7 @@ lint: install
 	$(BIN)/cfn-lint template.yaml
 
 test: lint dynamodb-local-if-java
-	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/unit tests/integration tests/e2e tests/reliability
+	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/unit tests/integration tests/e2e tests/reliability tests/adversarial
 
 test-unit: install
 	$(BIN)/pytest tests/unit

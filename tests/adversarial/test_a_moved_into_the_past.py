@@ -11,6 +11,10 @@ import pytest
 from adv_helpers import filler, raw_event, stored, sync, today
 from villages_sync.standin.server import RunningCalendar
 
+pytestmark = pytest.mark.dynamodb_once(
+    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+)
+
 X = 3_000_001
 
 

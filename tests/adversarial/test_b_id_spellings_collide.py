@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from adv_helpers import filler, raw_event, stored, sync, today
 from villages_sync.standin.server import RunningCalendar
+
+pytestmark = pytest.mark.dynamodb_once(
+    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+)
 
 
 def test_in_window_event_is_not_dropped_for_an_earlier_listing_of_the_same_id(deployment):

@@ -12,8 +12,11 @@ from villages_sync.aws.events_table import EventsTable
 from villages_sync.cli.summaries import EXIT_OK, sync_exit_code, sync_text
 from villages_sync.standin.server import RunningCalendar
 
+pytestmark = pytest.mark.dynamodb_once(
+    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+)
 
-@pytest.mark.xfail(strict=True, reason="finding F: exit 0 although the sweep never ran")
+
 def test_sync_whose_sweep_failed_does_not_exit_ok(deployment, monkeypatch):
     def throttled(self, window):
         raise ClientError(

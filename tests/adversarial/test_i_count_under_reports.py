@@ -15,6 +15,10 @@ from adv_helpers import filler, stored, sync
 from aiohttp import web
 from villages_sync.standin.server import RunningCalendar, StandInCalendar
 
+pytestmark = pytest.mark.dynamodb_once(
+    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+)
+
 UNDER_REPORTED = 3
 
 
