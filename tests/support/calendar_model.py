@@ -37,7 +37,7 @@ START_STYLES = ("iso", "slashes", "object")
 LENGTHENING = "\u0130"  # "İ": lower-cases to two code points
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ModelEvent:
     key: int  # the event's number: its id when written usably
     day: int  # days after today (local)
@@ -53,6 +53,16 @@ class ModelEvent:
     start_style: str = "iso"
     nested_title: bool = False
     lengthening_subcategory: bool = False
+
+    def __repr__(self) -> str:
+        """Only the fields that differ from a plain event: shrunk counter-examples stay short."""
+        plain = ModelEvent(key=self.key, day=self.day)
+        changed = [
+            f"{name}={getattr(self, name)!r}"
+            for name in self.__dataclass_fields__
+            if name in ("key", "day") or getattr(self, name) != getattr(plain, name)
+        ]
+        return f"ModelEvent({', '.join(changed)})"
 
     @property
     def event_id(self) -> str | None:
