@@ -25,9 +25,11 @@ examples:
   villages-sync events --date today --venue "spanish springs"
   villages-sync status
   villages-sync replay-dlq --dry-run
+  villages-sync sweep accept RUN_ID --reason "calendar really halved"
 
 exit codes: 0 success; 1 the run or command failed (nothing was deleted); 2 bad arguments;
-3 the run completed but its sweep refused to delete (see the reason it prints).
+3 the run completed but its sweep refused to delete (see the reason it prints); 4 the run was
+degraded: too many events failed validation, the valid ones were stored, nothing deleted.
 """
 
 
@@ -132,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument("action", choices=("start", "stop", "status"))
     emulator.set_defaults(handler=commands.emulator)
+
+    from villages_sync.cli.sweep_accept import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub, _add_target_options)
 
     calendar = sub.add_parser("calendar", help="the stand-in calendar (for local runs)")
     calendar.add_argument("action", choices=("serve",))
