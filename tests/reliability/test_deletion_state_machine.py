@@ -21,7 +21,6 @@ SM_STEPS override either. A shrunk counter-example is a bug to fix, not a strate
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 import random
@@ -34,6 +33,7 @@ from deletion_harness import (
     EVENTS_DLQ,
     EVENTS_QUEUE,
     SWEEP_DLQ,
+    SWEEP_QUEUE,
     DeletionWorld,
     Fault,
     optional_attribute,
@@ -123,7 +123,7 @@ class Figures:
     """What the machine did, for docs/reliability.md (examples and steps, summed over tests)."""
 
     examples = 0
-    steps = 0
+    checks = 0  # invariant passes: one after set-up, then one after every step
     runs = 0
 
 
@@ -404,7 +404,7 @@ class DeletionMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_listed_event_lost(self) -> None:
-        Figures.steps += 1
+        Figures.checks += 1
         items = self.world.items()
         usable = self.model.usable_ids()
         for event_id, event in usable.items():
@@ -541,24 +541,22 @@ def _days(n: int) -> Any:
 
 
 def _accept_function() -> Callable[..., Any] | None:
-    """The lead's ``sweep accept`` (issue 9), as a call: None while it has not landed."""
-    try:
-        module = importlib.import_module("villages_sync.sweep")
-    except ImportError:
-        return None
-    accept = getattr(module, "accept_sweep", None)
-    if accept is None:
+    """The operator's ``sweep accept`` (issue 9) as the command does it: record who accepted
+    the refused run and why, then request its sweep again. None while that has not landed."""
+    from villages_sync.aws.runs_table import RunsTable
+
+    record_accept = getattr(RunsTable, "record_accept", None)
+    if record_accept is None:
         return None
 
     def call(world: DeletionWorld, run_id: str) -> None:
-        deployment = world.deployment
-        accept(
-            run_id,
-            events=deployment.events,
-            runs=deployment.runs,
-            accepted_by="state-machine",
-            reason="the calendar did change",
+        from villages_sync.sweep_trigger import encode_sweep_request
+
+        accepted = world.deployment.runs.record_accept(  # type: ignore[attr-defined]
+            run_id, accepted_by="state-machine", reason="the calendar did change"
         )
+        assert accepted, f"run {run_id}: a completed, refused run could not be accepted"
+        world.send([encode_sweep_request(run_id)], SWEEP_QUEUE)
 
     return call
 
@@ -592,14 +590,14 @@ def world(harness):
 def _run_machine(world: DeletionWorld, fault_report: Any, profile: settings) -> None:
     DeletionMachine.world = world
     DeletionMachine.accept = _accept_function()
-    before = (Figures.examples, Figures.steps, Figures.runs)
+    before = (Figures.examples, Figures.checks, Figures.runs)
     outcome = "counter-example found (see the test's output)"
     try:
         run_state_machine_as_test(DeletionMachine, settings=profile)
         outcome = "every invariant held after every step"
     finally:
         examples = Figures.examples - before[0]
-        steps = Figures.steps - before[1]
+        steps = Figures.checks - before[1] - examples
         runs = Figures.runs - before[2]
         fault_report.count_input("state machine examples (sequences of steps)", examples)
         fault_report.count_input("state machine steps", steps)
