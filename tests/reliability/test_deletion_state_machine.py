@@ -125,6 +125,7 @@ class Figures:
     examples = 0
     checks = 0  # invariant passes: one after set-up, then one after every step
     runs = 0
+    accepts = 0
 
 
 class DeletionMachine(RuleBasedStateMachine):
@@ -397,6 +398,7 @@ class DeletionMachine(RuleBasedStateMachine):
         run_id, self.acceptable = self.acceptable, None
         assert DeletionMachine.accept is not None and run_id is not None
         DeletionMachine.accept(self.world, run_id)
+        Figures.accepts += 1
         self.world.drain_all(self.world.pipeline())
         self.clean_streak = 0
 
@@ -590,7 +592,7 @@ def world(harness):
 def _run_machine(world: DeletionWorld, fault_report: Any, profile: settings) -> None:
     DeletionMachine.world = world
     DeletionMachine.accept = _accept_function()
-    before = (Figures.examples, Figures.checks, Figures.runs)
+    before = (Figures.examples, Figures.checks, Figures.runs, Figures.accepts)
     outcome = "counter-example found (see the test's output)"
     try:
         run_state_machine_as_test(DeletionMachine, settings=profile)
@@ -599,6 +601,7 @@ def _run_machine(world: DeletionWorld, fault_report: Any, profile: settings) -> 
         examples = Figures.examples - before[0]
         steps = Figures.checks - before[1] - examples
         runs = Figures.runs - before[2]
+        accepts = Figures.accepts - before[3]
         fault_report.count_input("state machine examples (sequences of steps)", examples)
         fault_report.count_input("state machine steps", steps)
         fault_report.record(
@@ -608,7 +611,8 @@ def _run_machine(world: DeletionWorld, fault_report: Any, profile: settings) -> 
             + ("" if DeletionMachine.accept else " (operator accept: not available yet)"),
             "no listed event deleted; no run stuck or going backwards; DLQ only undecodable; "
             "plain runs store the calendar; two clean runs leave exactly the calendar",
-            f"{examples} examples, {steps} steps, {runs} runs: {outcome}",
+            f"{examples} examples, {steps} steps, {runs} runs, {accepts} operator accepts: "
+            f"{outcome}",
         )
 
 
