@@ -126,6 +126,7 @@ class Figures:
     checks = 0  # invariant passes: one after set-up, then one after every step
     runs = 0
     accepts = 0
+    window_checks = 0  # two clean runs in a row: the window compared with the calendar
 
 
 class DeletionMachine(RuleBasedStateMachine):
@@ -479,6 +480,7 @@ class DeletionMachine(RuleBasedStateMachine):
         assert not unswept, f"completed runs whose sweep was never recorded: {unswept}"
         if self.clean_streak >= 2:
             self._check_window_is_the_calendar()
+            Figures.window_checks += 1
 
     def _check_content(self, valid: list[ModelEvent]) -> None:
         items = self.world.items()
@@ -592,7 +594,13 @@ def world(harness):
 def _run_machine(world: DeletionWorld, fault_report: Any, profile: settings) -> None:
     DeletionMachine.world = world
     DeletionMachine.accept = _accept_function()
-    before = (Figures.examples, Figures.checks, Figures.runs, Figures.accepts)
+    before = (
+        Figures.examples,
+        Figures.checks,
+        Figures.runs,
+        Figures.accepts,
+        Figures.window_checks,
+    )
     outcome = "counter-example found (see the test's output)"
     try:
         run_state_machine_as_test(DeletionMachine, settings=profile)
@@ -602,6 +610,7 @@ def _run_machine(world: DeletionWorld, fault_report: Any, profile: settings) -> 
         steps = Figures.checks - before[1] - examples
         runs = Figures.runs - before[2]
         accepts = Figures.accepts - before[3]
+        windows = Figures.window_checks - before[4]
         fault_report.count_input("state machine examples (sequences of steps)", examples)
         fault_report.count_input("state machine steps", steps)
         fault_report.record(
@@ -611,8 +620,8 @@ def _run_machine(world: DeletionWorld, fault_report: Any, profile: settings) -> 
             + ("" if DeletionMachine.accept else " (operator accept: not available yet)"),
             "no listed event deleted; no run stuck or going backwards; DLQ only undecodable; "
             "plain runs store the calendar; two clean runs leave exactly the calendar",
-            f"{examples} examples, {steps} steps, {runs} runs, {accepts} operator accepts: "
-            f"{outcome}",
+            f"{examples} examples, {steps} steps, {runs} runs, {accepts} operator accepts, "
+            f"{windows} windows compared after two clean runs: {outcome}",
         )
 
 
