@@ -6,6 +6,7 @@ what is listed and what is valid. After every step:
 
 - no event the calendar lists under a usable id is missing from the table once it was stored;
 - no run is stuck ENQUEUED once the events queue is empty; no run's status goes backwards;
+  the latest-completed pointer does not lag the newest completed run;
 - the events DLQ holds only the undecodable bodies the test itself sent; the sweep DLQ nothing.
 
 After every plain run (no fault, no overlap, the calendar read as it is): every valid event is
@@ -435,6 +436,12 @@ class DeletionMachine(RuleBasedStateMachine):
                     f"run {run.run_id} stuck enqueued with its messages consumed: "
                     f"{len(run.done_sequences)}/{run.message_count} done"
                 )
+        completed = [run.run_id for run in runs if run.status is RunStatus.COMPLETED]
+        if queue_empty and completed:
+            latest = self.world.deployment.runs.latest_completed_run_id()
+            assert latest is not None and latest >= max(completed), (
+                f"the latest-completed pointer ({latest}) lags run {max(completed)}"
+            )
 
     @invariant()
     def dead_letters_are_undecodable(self) -> None:
