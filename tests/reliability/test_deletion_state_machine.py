@@ -596,7 +596,7 @@ def _accept_function() -> Callable[..., Any] | None:
 # --- the tests ----------------------------------------------------------------------------------
 
 BOUNDED = settings(
-    max_examples=int(os.environ.get("SM_EXAMPLES", "8")),
+    max_examples=int(os.environ.get("SM_EXAMPLES", "6")),
     stateful_step_count=int(os.environ.get("SM_STEPS", "10")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
@@ -606,7 +606,7 @@ BOUNDED = settings(
 )
 SOAK = settings(
     BOUNDED,
-    max_examples=int(os.environ.get("SM_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("SM_EXAMPLES", "100")),
     stateful_step_count=int(os.environ.get("SM_STEPS", "30")),
 )
 
