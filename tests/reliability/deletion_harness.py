@@ -10,10 +10,9 @@ gives).
 from __future__ import annotations
 
 import contextlib
-import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -57,11 +56,6 @@ class Fault:
     calls: int = 0
     dead: bool = False
     seen_bodies: set[bytes] = field(default_factory=set)
-
-    def describe(self) -> str:
-        if self.kind == "throttle":
-            return f"throttle DynamoDB (up to {self.limit})"
-        return f"{self.kind} at {self.service} {self.operation} #{self.nth}"
 
 
 class DeletionWorld(Harness):
@@ -266,17 +260,6 @@ class DeletionWorld(Harness):
         send_bodies(self.sqs, self.queue_url(logical_id), bodies)
 
 
-def run_id_of(body: str) -> str | None:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    return value.get("run_id") if isinstance(value, dict) else None
-
-
 def optional_attribute(record: object, name: str, default: Any = None) -> Any:
     """A RunRecord field the lead is adding (issue 9): absent on older code."""
     return getattr(record, name, default)
-
-
-SweepAccept = Callable[..., Any]

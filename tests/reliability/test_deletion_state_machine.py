@@ -27,6 +27,7 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -278,7 +279,7 @@ class DeletionMachine(RuleBasedStateMachine):
                 "event_id": event_id,
                 "title": f"Hand made {event_id}",
                 "description": "",
-                "event_date": (self.today + _days(day)).isoformat(),
+                "event_date": (self.today + timedelta(days=day)).isoformat(),
                 "start_time": "10:00",
                 "location": "",
                 "category": "",
@@ -429,6 +430,7 @@ class DeletionMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_listed_event_lost(self) -> None:
+        """No event the calendar lists under a usable id leaves the table once stored."""
         Figures.checks += 1
         items = self.world.items()
         usable = self.model.usable_ids()
@@ -564,12 +566,6 @@ class DeletionMachine(RuleBasedStateMachine):
 
     def _order(self, event: ModelEvent) -> tuple[int, int]:
         return event.day, event.minute
-
-
-def _days(n: int) -> Any:
-    from datetime import timedelta
-
-    return timedelta(days=n)
 
 
 def _accept_function() -> Callable[..., Any] | None:
