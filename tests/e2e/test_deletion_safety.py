@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from support.calendar_model import ModelCalendar, ModelEvent, today
 from support.cli import run_cli
+from support.sqs import message_count, receive_bodies, send_bodies
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.items import from_attributes, to_attributes
 from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
@@ -411,3 +412,29 @@ def test_sync_three_changes_between_page_reads_delete_no_live_event(
     assert str(moved) in items, "a live event skipped by the scrape was deleted"
     assert set(items) >= _ids(changed)
     assert code in (0, 3), summary
+
+
+# --- the state machine's invariants, made deterministic -------------------------------------
+
+
+def test_pipeline_run_delivered_after_a_newer_run_completed_is_not_left_enqueued(deployment):
+    # Given run A's messages delayed until a newer run B has completed (and swept)
+    calendar = _calendar(12)
+    sqs = deployment.clients.sqs
+    events_queue = deployment.resources.queue_urls["EventsQueue"]
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        first = pipeline.invoke_function(PRODUCER, scheduled_event(deployment.region))
+        held = receive_bodies(sqs, events_queue, visibility_timeout=300, delete=True)
+        later = pipeline.run_sync()
+        # When A's messages are delivered at last
+        send_bodies(sqs, events_queue, held)
+        pipeline.drain_queues()
+
+    # Then every message is consumed and A is not left enqueued: it completed or ended
+    assert later.succeeded and str(later.run.sweep_outcome) == "swept"
+    assert held and message_count(sqs, events_queue) == 0
+    run = deployment.runs.get(first.payload["run_id"])
+    assert run.status is not RunStatus.ENQUEUED, (
+        f"run stuck enqueued: {len(run.done_sequences)}/{run.message_count} messages done"
+    )

@@ -381,18 +381,30 @@ class DeletionMachine(RuleBasedStateMachine):
             self._serve()
         self._after_run(run_id, plain=False, truthful=False)
 
-    @rule(data=st.data(), drain_first=st.booleans(), edit_between=st.booleans())
-    def overlapping_runs(self, data: Any, drain_first: bool, edit_between: bool) -> None:
-        """A second run starts before the first one's sweep (or before its messages)."""
+    @rule(
+        data=st.data(),
+        first_messages=st.sampled_from(["queued", "consumed", "late"]),
+        edit_between=st.booleans(),
+    )
+    def overlapping_runs(self, data: Any, first_messages: str, edit_between: bool) -> None:
+        """A second run starts before the first one's sweep: the first one's messages wait on
+        the queue with the second's, are consumed before it starts, or arrive only after the
+        second run completed (delayed deliveries)."""
         first_pipeline, _, first = self.world.produce()
-        if drain_first:
+        held: list[str] = []
+        if first_messages == "consumed":
             self.world.drain(first_pipeline, EVENTS_QUEUE)
+        elif first_messages == "late":
+            held = self.world.take_messages(EVENTS_QUEUE)
         if edit_between:
             self._add(data.draw(model_events()))
             self._serve()
             self._edited()
         pipeline, _, second = self.world.produce()
         self.world.drain_all(pipeline)
+        if held:
+            self.world.send(held, EVENTS_QUEUE)
+            self.world.drain_all(pipeline)
         self._after_run(first, plain=False, truthful=True)
         self._after_run(second, plain=False, truthful=True)
 
