@@ -77,6 +77,8 @@ def normalise_events(
 
     A rejected event with a usable id is still one the run saw: its id goes to ``keep`` (or
     its item to ``refresh`` when it is valid but later than the window), never to deletion.
+    That includes events now dated before the window: each costs one conditional write a run,
+    the price of never deleting an event the calendar still lists.
     """
     result = NormaliseResult()
     seen: set[str] = set()
@@ -96,7 +98,9 @@ def normalise_events(
         result.rejections.append(outcome)
         if outcome.item is not None:
             result.refresh.append(outcome.item)
-        elif event_id is not None and outcome.reason != RejectReason.OUTSIDE_WINDOW:
+        elif event_id is not None:
+            # Invalid, or dated before the window (its start moved into the past, or now
+            # parses to an old date): listed all the same, so its stored copy is kept.
             result.keep.append(event_id)
     result.rejects = dict(counts)
     return result
