@@ -40,7 +40,7 @@ LENGTHENING = "\u0130"  # "İ": lower-cases to two code points
 @dataclass(frozen=True, repr=False)
 class ModelEvent:
     key: int  # the event's number: its id when written usably
-    day: int  # days after today (local)
+    day: int  # days after today (local); negative: moved into the past
     minute: int = 17 * 60  # local start, minutes after midnight (timed events)
     duration_minutes: int = 120
     span_days: int = 0  # > 0: a multi-day event ending this many days after its start day
@@ -151,14 +151,24 @@ class ModelCalendar:
         """The API's events (``keep``: a predicate on ModelEvent, for a partial answer)."""
         return [e.raw(today) for e in self.events.values() if keep is None or keep(e)]  # type: ignore[operator]
 
-    def valid(self) -> list[ModelEvent]:
-        return [e for e in self.events.values() if e.valid]
+    def valid(self, days_ahead: int | None = None) -> list[ModelEvent]:
+        """Valid events (starting inside today .. today + ``days_ahead`` when given)."""
+        return [
+            e
+            for e in self.events.values()
+            if e.valid and (days_ahead is None or 0 <= e.day <= days_ahead)
+        ]
 
     def usable_ids(self) -> dict[str, ModelEvent]:
         return {e.event_id: e for e in self.events.values() if e.event_id is not None}
 
-    def invalid_count(self) -> int:
-        return sum(1 for e in self.events.values() if not e.valid)
+    def invalid_count(self, days_ahead: int | None = None) -> int:
+        """Invalid events (starting inside the window when ``days_ahead`` is given)."""
+        return sum(
+            1
+            for e in self.events.values()
+            if not e.valid and (days_ahead is None or 0 <= e.day <= days_ahead)
+        )
 
 
 def today() -> date:
