@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from villages_sync.aws.events_table import EventsTable
+from villages_sync.aws.run_views import store_message_view
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.messages import decode_message
 from villages_sync.models import UpsertOutcome
@@ -43,6 +44,7 @@ def consume_message(
         return outcome
     results = events.upsert_many(message.events, message.run_id)
     outcome.counts.update(str(result) for result in results)
+    store_message_view(runs, message.run_id, message.sequence, message.events)  # for `runs diff`
     run = runs.mark_message_done(message.run_id, message.sequence, outcome.counts)
     outcome.completed_run = complete_run_if_done(
         run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url
