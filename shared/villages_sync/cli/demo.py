@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.cli.output import ProgressPrinter, print_json
+from villages_sync.cli.commands import events_table
+from villages_sync.cli.output import ProgressPrinter, print_json, print_table
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
 from villages_sync.local.emulator import EmbeddedEmulator, use_emulator_credentials
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
@@ -53,10 +54,9 @@ def run_demo(*, events: int, seed: int, as_json: bool) -> int:
     if as_json:
         print_json({"days": results, "today": todays, "seconds": round(elapsed, 1)})
         return EXIT_OK
-    print(f"== today, {today:%A %d %B %Y}: {len(todays)} event(s) through the date-index ==")
-    for item in todays[:15]:
-        when = "all day" if item.get("all_day") else item["start_time"]
-        print(f"  {when:<8} {item['title'][:50]:<50} {item.get('location', '')}")
+    print(f"== today, {today:%A %d %B %Y}: {len(todays)} event(s) ==")
+    if todays:
+        print_table(events_table(todays[:15]))
     if len(todays) > 15:
         print(f"  ... and {len(todays) - 15} more")
     print(f"\nDemo finished in {elapsed:.1f} s; emulator and calendar stopped.")

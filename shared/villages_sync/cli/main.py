@@ -252,7 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _enable_completion(parser)
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
+        return code
     except commands.UsageError as error:
         print(f"villages-sync {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -18,6 +18,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -102,15 +104,19 @@ class SqsEventSourceMapping:
         """Fill ``messages`` (the caller's list, so an interrupted receive still knows what it
         holds) with up to ``batch_size`` records."""
         while len(messages) < self.batch_size:
-            response = self._sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(messages)),
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
-            )
-            received = response.get("Messages", [])
-            messages.extend(received)
+            # A Ctrl-C in the middle of this call would leave messages in flight whose receipt
+            # handles we never saw (hidden for the whole visibility timeout): hold it until the
+            # messages are in ``messages``, where an interrupt hands them back.
+            with _interrupts_deferred():
+                response = self._sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(messages)),
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                    WaitTimeSeconds=0,
+                )
+                received = response.get("Messages", [])
+                messages.extend(received)
             if len(received) < MAX_RECEIVE:
                 break
         return messages
@@ -182,6 +188,23 @@ class SqsEventSourceMapping:
             "eventSourceARN": self.queue_arn,
             "awsRegion": self.region,
         }
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """SIGINT during the block is raised as KeyboardInterrupt when the block ends (main thread
+    only: elsewhere signals are not delivered anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _entry_batches(messages: list[dict[str, Any]], **extra: Any) -> Iterator[list[dict[str, Any]]]:

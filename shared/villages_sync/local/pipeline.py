@@ -138,7 +138,6 @@ class LocalPipeline:
         self._progress = progress or (lambda stage, message: None)
         self._run_floor = ""
         self._stage = "producer"
-        self.expected_messages = 0  # the producer's message count, for N/M progress
 
     def run_sync(self) -> SyncReport:
         """One run. Raises SyncInterrupted on Ctrl-C; the caller then calls ``interrupt``."""
@@ -155,7 +154,6 @@ class LocalPipeline:
         error = invocation.error_text
         # Only the run this sync started: a producer that failed before recording one has none.
         run_id = payload.get("run_id") if payload else self.own_run_id()
-        self.expected_messages = int(payload.get("messages", 0)) if payload else 0
         if error:
             self._progress("producer", f"failed: {error}")
         else:
@@ -184,6 +182,9 @@ class LocalPipeline:
         deadline = time.monotonic() + self.options.drain_deadline_seconds
         done: dict[str, int] = {}
         failed: dict[str, int] = {}
+        # N of M: everything on the events queue now (this run's messages, and any an
+        # interrupted run left behind: those are consumed too).
+        waiting = self._events_waiting()
         while time.monotonic() < deadline:
             handled = 0
             for spec, mapping in mappings:
@@ -194,7 +195,7 @@ class LocalPipeline:
                 def on_batch(batch: BatchReport, stage: str = stage) -> None:
                     done[stage] = done.get(stage, 0) + batch.records_deleted
                     failed[stage] = failed.get(stage, 0) + batch.records_failed
-                    total = self.expected_messages if stage == "consumer" else None
+                    total = max(waiting, done[stage]) if stage == "consumer" else None
                     count = getattr(self._progress, "count", None)
                     if count is not None:
                         count(stage, done[stage], total, failed[stage])
@@ -215,6 +216,13 @@ class LocalPipeline:
                     report.records_failed += drained.records_failed
             if handled == 0:
                 return
+
+    def _events_waiting(self) -> int:
+        attributes = self.deployment.clients.sqs.get_queue_attributes(
+            QueueUrl=self.deployment.resources.queue_urls["EventsQueue"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
 
     def own_run_id(self) -> str | None:
         """The run this pipeline's producer started (None before it recorded one). Runs ids sort
@@ -237,13 +245,7 @@ class LocalPipeline:
                 runs.fail_run(run_id, f"interrupted: {reason}")
                 marked = True
                 run = runs.get(run_id)
-        queue = self.deployment.resources.queue_urls["EventsQueue"]
-        attributes = self.deployment.clients.sqs.get_queue_attributes(
-            QueueUrl=queue,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        left = sum(int(value) for value in attributes.values())
-        return InterruptOutcome(run_id, marked, run, left)
+        return InterruptOutcome(run_id, marked, run, self._events_waiting())
 
     def invoke_function(self, logical_id: str, event: dict[str, Any]) -> Invocation:
         spec = self.deployment.resources.functions[logical_id]
