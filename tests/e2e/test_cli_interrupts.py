@@ -32,8 +32,8 @@ def events_200():
 
 def _start_sync(endpoint: str, base_url: str, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [*CLI, "sync", "--endpoint-url", endpoint, "--env", "test"]
-        + ["--calendar-base-url", base_url],
+        [*CLI, "sync", "--endpoint-url", endpoint, "--env", "test", "--calendar-base-url",
+         base_url],  # fmt: skip
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
