@@ -31,9 +31,9 @@ def events_200():
 
 
 def _start_sync(endpoint: str, base_url: str, env: dict[str, str]) -> subprocess.Popen:
+    target = ["--endpoint-url", endpoint, "--env", "test", "--calendar-base-url", base_url]
     return subprocess.Popen(
-        [*CLI, "sync", "--endpoint-url", endpoint, "--env", "test", "--calendar-base-url",
-         base_url],  # fmt: skip
+        [*CLI, "sync", *target],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
