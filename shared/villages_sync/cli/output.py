@@ -22,8 +22,15 @@ from rich.table import Table
 PLAIN_EVERY_SECONDS = 5.0  # without a terminal: one progress line per stage this often at most
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Leave a closed pipe to ``main``, which handles it the same for every command."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def stdout_console() -> Console:
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    return _Console(file=sys.stdout, highlight=False, soft_wrap=False)
 
 
 class ProgressPrinter:
