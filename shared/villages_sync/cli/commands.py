@@ -238,7 +238,7 @@ def parse_day(text: str, *, today: date | None = None) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise CommandError(f"--date {text!r} is not today, tomorrow or YYYY-MM-DD") from None
+        raise UsageError(f"--date {text!r} is not today, tomorrow or YYYY-MM-DD") from None
 
 
 def _target(args: argparse.Namespace, *, create: bool) -> Target:
