@@ -35,6 +35,31 @@ def sync(args: argparse.Namespace) -> int:
     return _guarded(lambda: run_sync(args))
 
 
+def run_local_sweeps(args: argparse.Namespace) -> None:
+    """Drain the local queues (the sweep requests among them) through the local runtime, under
+    the environment's sync lock (a running sync would otherwise share its queues)."""
+    from villages_sync.cli.function_logs import FunctionLogWriter, run_logs_dir
+    from villages_sync.cli.run_lock import LockHeldError, sync_lock
+    from villages_sync.cli.targets import local_endpoint
+    from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
+    from villages_sync.local.template import DEFAULT_REGION
+
+    home = state_dir(create=True)
+    endpoint = local_endpoint(args.endpoint_url)
+    deployment = deploy_locally(
+        endpoint, environment=args.env, region=args.region or DEFAULT_REGION
+    )
+    try:
+        with sync_lock(home, args.env):
+            log = FunctionLogWriter(run_logs_dir(home))
+            try:
+                LocalPipeline(deployment, SyncOptions(function_log=log)).drain_queues()
+            finally:
+                log.close()
+    except LockHeldError as error:
+        raise CommandError(str(error)) from None
+
+
 def demo(args: argparse.Namespace) -> int:
     from villages_sync.cli.demo import run_demo
 
@@ -241,7 +266,7 @@ def parse_day(text: str, *, today: date | None = None) -> date:
         raise UsageError(f"--date {text!r} is not today, tomorrow or YYYY-MM-DD") from None
 
 
-def _target(args: argparse.Namespace, *, create: bool) -> Target:
+def _target(args: argparse.Namespace, *, create: bool = True) -> Target:
     if not create:
         state_dir(create=False)
     try:

@@ -34,10 +34,13 @@ examples:
   villages-sync runs show RUN_ID                       one run's record
   villages-sync logs --run RUN_ID                      that run's function logs
   villages-sync replay-dlq --show                      read dead letters, move nothing
+  villages-sync sweep accept RUN_ID --reason "calendar really halved"
 
 exit codes: 0 success; 1 the run or command failed (nothing was deleted); 2 bad arguments
 or settings; 3 the run completed but its sweep refused to delete (see the reason it prints);
-130 interrupted (Ctrl-C or SIGTERM: the run is marked failed, nothing was deleted).
+4 the run was degraded: too many events failed validation, the valid ones were stored,
+nothing deleted; 130 interrupted (Ctrl-C or SIGTERM: the run is marked failed, nothing was
+deleted).
 """
 
 
@@ -235,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument("action", choices=("start", "stop", "status"))
     emulator.set_defaults(handler=commands.emulator)
+
+    from villages_sync.cli.sweep_accept import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub, _add_target_options)
 
     calendar = sub.add_parser("calendar", help="the stand-in calendar (for local runs)")
     calendar.add_argument("action", choices=("serve",))
