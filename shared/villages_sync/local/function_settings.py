@@ -38,6 +38,8 @@ FUNCTION_SETTINGS: dict[str, Any] = {
     "ConsumerFunction": ConsumerSettings,
     "SweepFunction": SweepSettings,
 }
+# Powertools' own switches that a local run may want to flip (tracing is off by default there).
+POWERTOOLS_SETTINGS = ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_LOGGER_LOG_EVENT")
 _SAM_LONG_FORM = re.compile(r"^ParameterKey=([^,]+),ParameterValue=(.*)$")
 
 
@@ -150,8 +152,10 @@ def known_settings(functions: Mapping[str, FunctionSpec]) -> dict[str, set[str]]
     for logical_id, settings_class in FUNCTION_SETTINGS.items():
         spec = functions.get(logical_id)
         if spec is not None:
-            names[logical_id] = set(spec.environment) | setting_names(
-                settings_class, spec.environment
+            names[logical_id] = (
+                set(spec.environment)
+                | setting_names(settings_class, spec.environment)
+                | set(POWERTOOLS_SETTINGS)
             )
     return names
 
