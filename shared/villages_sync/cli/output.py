@@ -88,7 +88,11 @@ class ProgressPrinter:
         self._progress.update(task, completed=done, total=total)
 
     def retry(self, attempt: Any, wait: Any, problem: str) -> None:
-        self("retry", f"attempt {attempt} failed ({problem[:40]}); next in {wait} s")
+        try:
+            wait_text = f"{float(wait):.1f} s"
+        except (TypeError, ValueError):
+            wait_text = str(wait)
+        self("retry", f"attempt {attempt} failed, next in {wait_text}: {problem[:24]}")
 
     def elapsed(self) -> float:
         return time.monotonic() - self._started

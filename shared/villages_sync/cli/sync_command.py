@@ -19,7 +19,7 @@ from typing import Any
 
 from villages_sync.cli.errors import CommandError, UsageError, state_dir
 from villages_sync.cli.function_logs import FunctionLogWriter, run_logs_dir
-from villages_sync.cli.output import ProgressPrinter, print_json
+from villages_sync.cli.output import ProgressPrinter, print_json, print_line
 from villages_sync.cli.run_lock import LockHeldError, sync_lock
 from villages_sync.cli.summaries import sync_as_dict, sync_exit_code, sync_text
 from villages_sync.cli.targets import local_endpoint
@@ -84,9 +84,10 @@ def _run(
     if args.json:
         print_json({**sync_as_dict(report), "log": str(log.path)})
     else:
-        print(sync_text(report))
+        for line in sync_text(report).splitlines():
+            print_line(line)  # folded to the terminal's width (a long error line included)
         if report.run_id:
-            print(f"  logs        villages-sync logs --run {report.run_id}")
+            print_line(f"  logs        villages-sync logs --run {report.run_id}")
     return sync_exit_code(report)
 
 
