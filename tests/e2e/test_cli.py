@@ -87,6 +87,10 @@ def test_cli_sync_calendar_down_exits_1_and_says_why(moto_endpoint, cli_env, cal
     assert result.returncode == 1
     assert "failed" in result.stdout
     assert "never swept" in result.stdout
+    # And the retries were shown with their attempt and wait; the functions' own warnings
+    # (Powertools' "No application metrics to publish") stayed in the function log
+    assert "attempt 1 failed, next in" in result.stderr
+    assert "No application metrics" not in result.stderr + result.stdout
 
 
 def test_cli_events_bad_date_exits_2_naming_the_value(moto_endpoint, cli_env):
