@@ -56,6 +56,14 @@ def _newest_run(deployment):
     return runs[0] if runs else None
 
 
+def _timed_sync(endpoint: str, base_url: str, env: dict[str, str]):
+    """Another sync, run to its end: its result and how long it took."""
+    began = time.monotonic()
+    target = ["--endpoint-url", endpoint, "--env", "test", "--calendar-base-url", base_url]
+    result = run_cli("sync", *target, "--quiet", env=env)
+    return result, time.monotonic() - began
+
+
 def _finish(process: subprocess.Popen) -> tuple[int, str, str]:
     out, err = process.communicate(timeout=60)
     return process.returncode, out, err
@@ -76,12 +84,7 @@ def test_sync_ctrl_c_mid_scrape_marks_run_interrupted_and_next_sync_is_prompt(
         process.send_signal(signal.SIGINT)
         code, out, err = _finish(process)
         calendar.faults.latency_seconds = 0.0
-        began = time.monotonic()
-        again = run_cli(
-            "sync", "--endpoint-url", moto_endpoint, "--env", "test",
-            "--calendar-base-url", calendar.base_url, "--quiet", env=cli_env,
-        )  # fmt: skip
-        took = time.monotonic() - began
+        again, took = _timed_sync(moto_endpoint, calendar.base_url, cli_env)
 
     # Then exit 130, the run is failed as interrupted, and the output says nothing was deleted
     assert code == 130, err
@@ -115,12 +118,7 @@ def test_sync_sigterm_mid_consume_leaves_nothing_in_flight_and_next_sync_is_prom
         hidden = message_count(deployment.clients.sqs, queue, in_flight=True) - message_count(
             deployment.clients.sqs, queue, in_flight=False
         )
-        began = time.monotonic()
-        again = run_cli(
-            "sync", "--endpoint-url", moto_endpoint, "--env", "test",
-            "--calendar-base-url", calendar.base_url, "--quiet", env=cli_env,
-        )  # fmt: skip
-        took = time.monotonic() - began
+        again, took = _timed_sync(moto_endpoint, calendar.base_url, cli_env)
 
     # Then exit 130, the run failed as interrupted (never swept), no message left in flight
     assert code == 130, err
