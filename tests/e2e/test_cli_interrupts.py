@@ -1,7 +1,7 @@
 """`villages-sync sync` interrupted with real signals, and two syncs at once.
 
 A slow stand-in calendar (30 s per events request) holds the producer mid-scrape for as long as
-the test needs; one-event messages make the consumer stage long enough to land a signal in it.
+the test needs; two-event messages make the consumer stage long enough to land a signal in it.
 Every wait polls the runs table with a deadline.
 """
 
@@ -22,7 +22,9 @@ from villages_sync.standin.dataset import generate_events
 from villages_sync.standin.server import Faults, RunningCalendar
 
 SLOW_SECONDS = 30.0
-NORMAL_SYNC_SECONDS = 60  # a 200-event sync takes a few seconds; the trap it replaces took 6 min
+# A 200-event sync takes seconds (tens under a loaded CI); the trap this replaces waited out the
+# events queue's 360 s visibility timeout.
+NORMAL_SYNC_SECONDS = 150
 
 
 @pytest.fixture
@@ -102,7 +104,7 @@ def test_sync_sigterm_mid_consume_leaves_nothing_in_flight_and_next_sync_is_prom
     deployment, moto_endpoint, cli_env, events_200
 ):
     # Given a sync of one-event messages, part-way through consuming them
-    env = {**cli_env, "MESSAGE_MAX_EVENTS": "1"}
+    env = {**cli_env, "MESSAGE_MAX_EVENTS": "2"}
     with RunningCalendar(events_200) as calendar:
         process = _start_sync(moto_endpoint, calendar.base_url, env)
         run = _wait_for(
