@@ -103,7 +103,7 @@ def test_sync_ctrl_c_mid_scrape_marks_run_interrupted_and_next_sync_is_prompt(
 def test_sync_sigterm_mid_consume_leaves_nothing_in_flight_and_next_sync_is_prompt(
     deployment, moto_endpoint, cli_env, events_200
 ):
-    # Given a sync of one-event messages, part-way through consuming them
+    # Given a sync of two-event messages, part-way through consuming them
     env = {**cli_env, "MESSAGE_MAX_EVENTS": "2"}
     with RunningCalendar(events_200) as calendar:
         process = _start_sync(moto_endpoint, calendar.base_url, env)
