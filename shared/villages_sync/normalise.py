@@ -51,6 +51,7 @@ class NormaliseResult:
     # Seen but not upserted, so that the sweep never deletes them (the run saw them):
     refresh: list[EventItem] = field(default_factory=list)  # later than the window
     keep: list[str] = field(default_factory=list)  # ids of invalid events
+    duplicates: int = 0  # later events with an id already seen: the first one counts
 
     @property
     def invalid(self) -> int:
@@ -76,6 +77,8 @@ def normalise_events(
 
     A rejected event with a usable id is still one the run saw: its id goes to ``keep`` (or
     its item to ``refresh`` when it is valid but later than the window), never to deletion.
+    That includes events now dated before the window: each costs one conditional write a run,
+    the price of never deleting an event the calendar still lists.
     """
     result = NormaliseResult()
     seen: set[str] = set()
@@ -84,6 +87,7 @@ def normalise_events(
         outcome = normalise_event(raw, tz=tz, window=window, last_updated=last_updated)
         event_id = outcome.event_id if isinstance(outcome, Rejection) else outcome["event_id"]
         if event_id is not None and event_id in seen:
+            result.duplicates += 1
             continue
         if event_id is not None:
             seen.add(event_id)
@@ -94,7 +98,9 @@ def normalise_events(
         result.rejections.append(outcome)
         if outcome.item is not None:
             result.refresh.append(outcome.item)
-        elif event_id is not None and outcome.reason != RejectReason.OUTSIDE_WINDOW:
+        elif event_id is not None:
+            # Invalid, or dated before the window (its start moved into the past, or now
+            # parses to an old date): listed all the same, so its stored copy is kept.
             result.keep.append(event_id)
     result.rejects = dict(counts)
     return result

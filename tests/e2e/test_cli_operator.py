@@ -83,13 +83,13 @@ def test_sync_env_vars_and_shell_settings_are_applied_and_reported(
             env={**cli_env, "MAX_CONCURRENCY": "2"},
         )  # fmt: skip
 
-    # Then the run used them: 50 events a message, a 31-day window; both were reported
+    # Then the run used them (a 30-day window) and reported each on its settings line
     assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)
-    run = summary["run"]
-    assert run["messages"] == -(-run["events"] // 50)
+    run = json.loads(result.stdout)["run"]
     first, last = (datetime.fromisoformat(d).date() for d in run["window"])
     assert (last - first).days == 30
+    assert "MESSAGE_MAX_EVENTS=50 (Producer)" in result.stderr
+    assert "MAX_CONCURRENCY=2 (Producer)" in result.stderr
 
 
 # -- failures print one line, never a traceback -------------------------------------------------

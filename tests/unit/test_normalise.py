@@ -500,3 +500,22 @@ def test_normalise_event_any_json_value_never_raises_and_passes_consumer_rules(
         validate_event_item(outcome)
     else:
         assert outcome.reason in set(RejectReason)
+
+
+def test_normalise_events_listed_but_outside_window_never_a_deletion_candidate() -> None:
+    # Given a feed listing one event dated before the window (its start moved into the past),
+    # one later than it, one invalid with a usable id, and one valid inside it
+    raws = [
+        raw_event(event_id=1, start={"date": "2026-11-05T15:00:00Z"}, end=None),
+        raw_event(event_id=2, start={"date": "2027-03-01T15:00:00Z"}, end=None),
+        raw_event(event_id=3, start={"date": "2026/11/12 22:00:00 UTC"}),
+        raw_event(event_id=4, start={"date": "2026-11-12T15:00:00Z"}, end=None),
+    ]
+    # When they are normalised for a window of the 10th to the 20th
+    result = normalise_events(raws, tz=TZ, window=NARROW, last_updated=LAST_UPDATED)
+    # Then only the valid one is upserted; the others are kept (their stored copies stay) or,
+    # later than the window, refreshed where stored: none is left for the sweep to miss
+    assert [item["event_id"] for item in result.items] == ["4"]
+    assert result.keep == ["1", "3"]
+    assert [item["event_id"] for item in result.refresh] == ["2"]
+    assert result.invalid == 1  # only the bad start: outside the window is not invalid

@@ -1,7 +1,9 @@
-"""``villages-sync demo``: the whole pipeline offline, over two simulated days.
+"""``villages-sync demo``: the whole pipeline offline, over three simulated runs.
 
 Day 1 fills an empty table; overnight the stand-in calendar changes (events added, edited and
-removed); day 2 shows all three in the table. Everything runs on 127.0.0.1 and stops at the end.
+removed); day 2 adds and updates, and counts the removed events' first miss; day 3, the calendar
+unchanged, deletes them: an event goes only when two clean runs in a row missed it. Everything
+runs on 127.0.0.1 and stops at the end.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from villages_sync.cli.commands import events_table
-from villages_sync.cli.output import ProgressPrinter, print_json, print_table
+from villages_sync.cli.output import ProgressPrinter, print_json, print_line, print_table
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
 from villages_sync.local.emulator import EmbeddedEmulator, use_emulator_credentials
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
@@ -38,14 +40,17 @@ def run_demo(*, events: int, seed: int, as_json: bool) -> int:
         progress("setup", f"AWS emulator {aws.endpoint_url}, calendar {calendar.base_url}")
         deployment = deploy_locally(aws.endpoint_url, environment="demo")
         options = SyncOptions(calendar_base_url=calendar.base_url, function_log=function_log)
-        for label, data in (("day 1", day_one), ("day 2", day_two)):
+        for label, data in (("day 1", day_one), ("day 2", day_two), ("day 3", day_two)):
             calendar.set_events(data)
             progress(label, f"the calendar has {len(data)} events")
             report = LocalPipeline(deployment, options, progress).run_sync()
             progress.done()
             results.append({"day": label, **sync_as_dict(report)})
             if not as_json:
-                print(f"\n== {label} ==\n{sync_text(report)}\n")
+                print(f"\n== {label} ==")
+                for line in sync_text(report).splitlines():
+                    print_line(line)  # folded to the width (80 columns included)
+                print()
             if not report.succeeded:
                 print_json(results) if as_json else print(function_log.getvalue()[-4000:])
                 return EXIT_FAILED

@@ -94,10 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="run the whole pipeline offline over two simulated days",
+        help="run the whole pipeline offline over three simulated runs",
         description="Starts an embedded AWS emulator and a stand-in calendar (both on "
-        "127.0.0.1), syncs twice (the calendar changes in between, so events are added, "
-        "updated and deleted) and reads today's events back. Leaves nothing running.",
+        "127.0.0.1) and syncs three times: the calendar changes after the first run (events "
+        "added, updated, removed); the second run adds and updates and counts each removed "
+        "event's first miss; the third deletes them (two clean runs in a row missed them). "
+        "Then reads today's events back. Leaves nothing running.",
     )
     demo.add_argument(
         "--events", type=_positive_int, default=2000, help="calendar size (default 2000)"
