@@ -83,13 +83,14 @@ def test_sync_env_vars_and_shell_settings_are_applied_and_reported(
             env={**cli_env, "MAX_CONCURRENCY": "2"},
         )  # fmt: skip
 
-    # Then the run used them (a 30-day window) and reported each on its settings line
+    # Then the run used them (a 30-day window) and reported each one it applied
     assert result.returncode == 0, result.stderr
-    run = json.loads(result.stdout)["run"]
-    first, last = (datetime.fromisoformat(d).date() for d in run["window"])
+    summary = json.loads(result.stdout)
+    first, last = (datetime.fromisoformat(d).date() for d in summary["run"]["window"])
     assert (last - first).days == 30
-    assert "MESSAGE_MAX_EVENTS=50 (Producer)" in result.stderr
-    assert "MAX_CONCURRENCY=2 (Producer)" in result.stderr
+    producer = summary["settings"]["ProducerFunction"]
+    assert producer["MESSAGE_MAX_EVENTS"] == "50" and producer["MAX_CONCURRENCY"] == "2"
+    assert "MAX_CONCURRENCY" not in summary["settings"]["ConsumerFunction"]
 
 
 # -- failures print one line, never a traceback -------------------------------------------------

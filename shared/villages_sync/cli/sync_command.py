@@ -82,7 +82,7 @@ def _run(
         log.close()
     progress.done()
     if args.json:
-        print_json({**sync_as_dict(report), "log": str(log.path)})
+        print_json({**sync_as_dict(report), "log": str(log.path), "settings": overrides})
     else:
         for line in sync_text(report).splitlines():
             print_line(line)  # folded to the terminal's width (a long error line included)
