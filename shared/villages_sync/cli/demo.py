@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from villages_sync.cli.commands import events_table
 from villages_sync.cli.output import ProgressPrinter, print_json, print_line, print_table
+from villages_sync.cli.skill import first_page
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
 from villages_sync.local.emulator import EmbeddedEmulator, use_emulator_credentials
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
@@ -55,14 +56,19 @@ def run_demo(*, events: int, seed: int, as_json: bool) -> int:
                 print_json(results) if as_json else print(function_log.getvalue()[-4000:])
                 return EXIT_FAILED
         todays = visible_events(deployment.events.events_on(today), now=time.time())
+        skill_says = first_page(deployment, date_words="tomorrow", log=function_log)
     elapsed = time.monotonic() - started
     if as_json:
-        print_json({"days": results, "today": todays, "seconds": round(elapsed, 1)})
+        print_json(
+            {"days": results, "today": todays, "skill": skill_says, "seconds": round(elapsed, 1)}
+        )
         return EXIT_OK
     print(f"== today, {today:%A %d %B %Y}: {len(todays)} event(s) ==")
     if todays:
         print_table(events_table(todays[:15]))
     if len(todays) > 15:
         print(f"  ... and {len(todays) - 15} more")
+    print(f'\n== the skill, asked "what\'s on tomorrow?" ==')
+    print_line(str(skill_says))
     print(f"\nDemo finished in {elapsed:.1f} s; emulator and calendar stopped.")
     return EXIT_OK

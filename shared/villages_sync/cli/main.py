@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from villages_sync.cli import commands
+from villages_sync.cli import skill as skill_commands
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_USAGE
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
@@ -35,6 +36,7 @@ examples:
   villages-sync logs --run RUN_ID                      that run's function logs
   villages-sync replay-dlq --show                      read dead letters, move nothing
   villages-sync sweep accept RUN_ID --reason "calendar really halved"
+  villages-sync skill ask --date tomorrow --venue brownwood --part-of-day evening
 
 exit codes: 0 success; 1 the run or command failed (nothing was deleted); 2 bad arguments
 or settings; 3 the run completed but its sweep refused to delete (see the reason it prints);
@@ -253,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calendar.add_argument("--seed", type=int, default=2026, help="data set seed (2026)")
     calendar.set_defaults(handler=commands.calendar)
+    skill_commands.register(sub, _add_target_options)  # villages_sync.cli.skill
     return parser
 
 
