@@ -68,7 +68,7 @@ def run_demo(*, events: int, seed: int, as_json: bool) -> int:
         print_table(events_table(todays[:15]))
     if len(todays) > 15:
         print(f"  ... and {len(todays) - 15} more")
-    print(f'\n== the skill, asked "what\'s on tomorrow?" ==')
+    print('\n== the skill, asked "what\'s on tomorrow?" ==')
     print_line(str(skill_says))
     print(f"\nDemo finished in {elapsed:.1f} s; emulator and calendar stopped.")
     return EXIT_OK
