@@ -6,7 +6,7 @@ import os
 from functools import partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -24,6 +24,7 @@ from villages_sync.sweep_trigger import decode_sweep_request
 
 logger = Logger(service="villages-sync-sweep")
 metrics = Metrics()
+tracer = Tracer()  # POWERTOOLS_TRACE_DISABLED=true locally (villages_sync.local.pipeline)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -51,6 +52,7 @@ def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = SweepSettings.from_env(os.environ)
     logger.setLevel(settings.log_level)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -26,6 +26,7 @@ from villages_sync.settings import ConsumerSettings
 
 logger = Logger(service="villages-sync-consumer")
 metrics = Metrics()
+tracer = Tracer()  # POWERTOOLS_TRACE_DISABLED=true locally (villages_sync.local.pipeline)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 _OUTCOME_METRICS = {
@@ -93,6 +94,7 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = ConsumerSettings.from_env(os.environ)
     logger.setLevel(settings.log_level)

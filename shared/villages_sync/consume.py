@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from villages_sync.aws.events_table import EventsTable
+from villages_sync.aws.run_views import store_message_view
 from villages_sync.aws.runs_table import RunNotFoundError, RunsTable
 from villages_sync.messages import decode_message
 from villages_sync.models import UpsertOutcome
@@ -61,6 +62,7 @@ def consume_message(
     outcome.counts[str(UpsertOutcome.INVALID)] += len(message.invalid)
     outcome.counts = +outcome.counts  # drop zero counts
     outcome.invalid = message.invalid
+    store_message_view(runs, message.run_id, message.sequence, message.events)  # `runs diff`
     run = runs.mark_message_done(message.run_id, message.sequence, outcome.counts)
     outcome.completed_run = complete_run_if_done(
         run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url

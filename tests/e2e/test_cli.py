@@ -87,16 +87,20 @@ def test_cli_sync_calendar_down_exits_1_and_says_why(moto_endpoint, cli_env, cal
     assert result.returncode == 1
     assert "failed" in result.stdout
     assert "never swept" in result.stdout
+    # And the retries were shown with their attempt and wait; the functions' own warnings
+    # (Powertools' "No application metrics to publish") stayed in the function log
+    assert "attempt 1 failed, next in" in result.stderr
+    assert "No application metrics" not in result.stderr + result.stdout
 
 
-def test_cli_events_bad_date_exits_1_naming_the_value(moto_endpoint, cli_env):
+def test_cli_events_bad_date_exits_2_naming_the_value(moto_endpoint, cli_env):
     # Given a bad --date / When a user lists events
     result = run_cli(
         "events", "--endpoint-url", moto_endpoint, "--date", "next friday", env=cli_env
     )
 
-    # Then the error names the value and the accepted forms
-    assert result.returncode == 1
+    # Then the error (a bad argument: exit 2) names the value and the accepted forms
+    assert result.returncode == 2
     assert "'next friday'" in result.stderr
     assert "YYYY-MM-DD" in result.stderr
 

@@ -1,4 +1,5 @@
-"""The consumer handlers import only what they use: no HTTP client, no HTML parser."""
+"""Handlers import only what they use: the consumers no HTTP client and no HTML parser; no
+handler anything of the command line's (rich, argcomplete: cold start, and not in the layer)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,24 @@ def test_consumer_handler_import_loads_no_scraper_dependencies(module):
 
     # Then neither aiohttp nor BeautifulSoup (nor their submodules) was loaded
     assert [m for m in loaded if m.split(".")[0] in SCRAPER_ONLY] == []
+
+
+CLI_ONLY = ("rich", "argcomplete", "villages_sync.cli")
+HANDLERS = [
+    "producers.scrape_handler",
+    "consumers.upsert_handler",
+    "consumers.sweep_handler",
+    "skill.skill_handler",
+]
+
+
+@pytest.mark.parametrize("module", HANDLERS)
+def test_handler_import_loads_nothing_of_the_command_line(module):
+    # Given a fresh interpreter / When it imports the handler module
+    loaded = _loaded_modules(f"import sys, {module}; print(' '.join(sorted(sys.modules)))")
+
+    # Then neither rich nor argcomplete nor the CLI package was loaded
+    assert [m for m in loaded if m.startswith(CLI_ONLY)] == []
 
 
 @pytest.mark.parametrize(

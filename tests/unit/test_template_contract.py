@@ -371,11 +371,16 @@ def test_template_has_no_wildcard_actions(template: dict[str, Any]) -> None:
     assert "*" not in actions
 
 
+XRAY_WRITE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
 def test_template_function_policies_name_their_resources(resolver: TemplateResolver) -> None:
     for function_id in SETTINGS_OF_FUNCTION:
         for statement in _statements(resolver, function_id):
             assert statement["Effect"] == "Allow"
             assert all(not a.endswith(":*") for a in as_list(statement["Action"])), statement
+            if set(as_list(statement["Action"])) <= XRAY_WRITE_ACTIONS:
+                continue  # tracing: X-Ray's two write actions take no resource ARN
             assert "*" not in as_list(statement["Resource"]), statement
 
 
@@ -551,3 +556,12 @@ def test_default_template_path_honours_the_environment_override(
 
     monkeypatch.setenv(TEMPLATE_ENV_VAR, str(tmp_path / "other.yaml"))
     assert default_template_path() == tmp_path / "other.yaml"
+
+
+def test_template_functions_trace_and_may_write_only_traces(resolver: TemplateResolver) -> None:
+    # Given the template / Then every function is traced (Globals) and may write X-Ray segments
+    assert resolver.template["Globals"]["Function"]["Tracing"] == "Active"
+    for function_id in SETTINGS_OF_FUNCTION:
+        actions = {a for s in _statements(resolver, function_id) for a in as_list(s["Action"])}
+        assert actions >= XRAY_WRITE_ACTIONS
+        assert not [a for a in actions if a.startswith("xray:") and a not in XRAY_WRITE_ACTIONS]

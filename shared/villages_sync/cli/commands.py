@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any, TextIO
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -17,64 +15,36 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from villages_sync.aws.dlq import replay_dlq as replay_queue
 from villages_sync.aws.queue_depth import queue_depths
-from villages_sync.cli.output import ProgressPrinter, format_table, print_json
-from villages_sync.cli.summaries import (
-    EXIT_FAILED,
-    EXIT_OK,
-    run_as_dict,
-    sync_as_dict,
-    sync_exit_code,
-    sync_text,
-)
-from villages_sync.cli.targets import (
-    DLQ_SOURCES,
-    Target,
-    TargetError,
-    local_endpoints,
-    resolve_target,
-)
+from villages_sync.cli.errors import CommandError, UsageError, state_dir
+from villages_sync.cli.output import print_json, print_line, print_table, table
+from villages_sync.cli.run_display import display_status
+from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, run_as_dict
+from villages_sync.cli.targets import DLQ_SOURCES, Target, TargetError, resolve_target
 from villages_sync.local import emulator as shared_emulator
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
-from villages_sync.local.template import DEFAULT_REGION
 from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.visible_events import visible_events
 
 LOCAL_TZ = ZoneInfo(DEFAULT_TIMEZONE)
-
-
-class CommandError(RuntimeError):
-    """A failure the user can act on; printed as one line, exit code 1."""
+__all__ = ["CommandError", "UsageError"]
 
 
 # -- sync and demo ------------------------------------------------------------------------------
 def sync(args: argparse.Namespace) -> int:
-    progress = ProgressPrinter(quiet=args.json or args.quiet)
-    endpoints = _guarded(lambda: local_endpoints(args.endpoint_url, args.dynamodb_endpoint_url))
-    progress("setup", f"tables and queues from template.yaml in {endpoints}")
-    deployment = _guarded(
-        lambda: deploy_locally(
-            endpoints.sqs,
-            dynamodb_endpoint_url=endpoints.dynamodb,
-            environment=args.env,
-            region=args.region or DEFAULT_REGION,
-        )
-    )
-    with _function_log() as (log, log_path):
-        options = SyncOptions(
-            calendar_base_url=args.calendar_base_url, days_ahead=args.days_ahead, function_log=log
-        )
-        report = LocalPipeline(deployment, options, progress).run_sync()
-    progress.done()
-    if args.json:
-        print_json(sync_as_dict(report))
-    else:
-        print(sync_text(report))
-        print(f"  logs        {log_path}")
-    return sync_exit_code(report)
+    from villages_sync.cli.sync_command import sync as run_sync
+
+    return _guarded(lambda: run_sync(args))
 
 
 def run_local_sweeps(args: argparse.Namespace) -> None:
-    """Drain the local queues (the sweep requests among them) through the local runtime."""
+    """Drain the local queues (the sweep requests among them) through the local runtime, under
+    the environment's sync lock (a running sync would otherwise share its queues)."""
+    from villages_sync.cli.function_logs import FunctionLogWriter, run_logs_dir
+    from villages_sync.cli.run_lock import LockHeldError, sync_lock
+    from villages_sync.cli.targets import local_endpoints
+    from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
+    from villages_sync.local.template import DEFAULT_REGION
+
+    home = state_dir(create=True)
     endpoints = local_endpoints(args.endpoint_url, args.dynamodb_endpoint_url)
     deployment = deploy_locally(
         endpoints.sqs,
@@ -82,8 +52,15 @@ def run_local_sweeps(args: argparse.Namespace) -> None:
         environment=args.env,
         region=args.region or DEFAULT_REGION,
     )
-    with _function_log() as (log, _path):
-        LocalPipeline(deployment, SyncOptions(function_log=log)).drain_queues()
+    try:
+        with sync_lock(home, args.env):
+            log = FunctionLogWriter(run_logs_dir(home))
+            try:
+                LocalPipeline(deployment, SyncOptions(function_log=log)).drain_queues()
+            finally:
+                log.close()
+    except LockHeldError as error:
+        raise CommandError(str(error)) from None
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -94,11 +71,17 @@ def demo(args: argparse.Namespace) -> int:
 
 # -- operations ---------------------------------------------------------------------------------
 def status(args: argparse.Namespace) -> int:
-    target = _target(args)
+    target = _target(args, create=False)
+    if getattr(args, "watch", False):
+        from villages_sync.cli.monitor import watch
+
+        return watch(target, runs=args.runs, interval=args.interval)
     depths = _guarded(
         lambda: queue_depths(target.clients.sqs, target.queue_urls, dlq_names=target.dlq_names)
     )
     runs = _guarded(lambda: target.runs.recent_runs(args.runs))
+    events_in_queue = sum(d.visible + d.in_flight for d in depths if d.name == "EventsQueue")
+    now = time.time()
     if args.json:
         print_json(
             {
@@ -113,66 +96,108 @@ def status(args: argparse.Namespace) -> int:
                     }
                     for d in depths
                 ],
-                "runs": [run_as_dict(run) for run in runs],
+                "runs": [
+                    {
+                        **run_as_dict(run),
+                        "display_status": display_status(
+                            run, now=now, events_in_queue=events_in_queue
+                        ),
+                    }
+                    for run in runs
+                ],
             }
         )
         return EXIT_OK
-    print(f"Target: {target.description}\n")
-    print(
-        format_table(
-            ("queue", "visible", "in flight", "delayed", ""),
-            [(d.name, d.visible, d.in_flight, d.delayed, _dlq_note(d)) for d in depths],
-        )
-    )
-    print()
+    print_line(f"Target: {target.description}")
+    print_table(queue_table(depths))
     if not runs:
-        print("No runs yet.")
+        print_line("No runs yet.")
         return EXIT_OK
-    print(
-        format_table(
-            ("run", "started (UTC)", "status", "events", "messages", "sweep", "deleted"),
-            [
-                (
-                    run.run_id,
-                    datetime.fromtimestamp(run.started_at, UTC).strftime("%Y-%m-%d %H:%M"),
-                    str(run.status) + (" (drift)" if run.drift else ""),
-                    run.event_count,
-                    f"{len(run.done_sequences)}/{run.message_count}",
-                    str(run.sweep_outcome or "-"),
-                    run.deleted_count,
-                )
-                for run in runs
-            ],
-        )
-    )
+    print_table(runs_table(runs, now=now, events_in_queue=events_in_queue))
     for run in runs:
         if run.error or run.sweep_reason:
-            print(f"\n{run.run_id}: {run.error or run.sweep_reason}")
+            print_line(f"{run.run_id}: {run.error or run.sweep_reason}")
     return EXIT_OK
+
+
+def queue_table(depths: Any) -> Any:
+    grid = table(
+        ("queue", "visible", "in flight", "delayed", ""),
+        numeric=("visible", "in flight", "delayed"),
+        wrap=("",),
+    )
+    for d in depths:
+        grid.add_row(d.name, str(d.visible), str(d.in_flight), str(d.delayed), _dlq_note(d))
+    return grid
+
+
+def runs_table(runs: Any, *, now: float, events_in_queue: int) -> Any:
+    """Run ids carry their UTC start time, so no separate start column (80 columns)."""
+    grid = table(
+        ("run", "status", "events", "msgs", "sweep", "deleted"),
+        numeric=("events", "msgs", "deleted"),
+        wrap=("status",),
+    )
+    for run in runs:
+        shown = display_status(run, now=now, events_in_queue=events_in_queue)
+        grid.add_row(
+            run.run_id,
+            shown + (" (drift)" if run.drift else ""),
+            str(run.event_count),
+            f"{len(run.done_sequences)}/{run.message_count}",
+            str(run.sweep_outcome or "-"),
+            str(run.deleted_count),
+        )
+    return grid
 
 
 def events(args: argparse.Namespace) -> int:
     day = parse_day(args.date)
-    target = _target(args)
+    target = _target(args, create=False)
     items = _guarded(lambda: target.events.events_on(day))
     shown = visible_events(items, now=time.time(), venue=args.venue)
     if args.json:
         print_json({"date": day.isoformat(), "count": len(shown), "events": shown})
         return EXIT_OK
     venue = f" at venues matching {args.venue!r}" if args.venue else ""
-    print(f"{day:%A %d %B %Y}{venue}: {len(shown)} event(s)")
-    for item in shown:
-        when = "all day" if item.get("all_day") else item["start_time"]
-        if item.get("end_time") and not item.get("all_day"):
-            when += f"-{item['end_time']}"
-        print(f"  {when:<11}  {item['title'][:60]:<60}  {item.get('location', '')}")
+    print_line(f"{day:%A %d %B %Y}{venue}: {len(shown)} event(s)")
+    if shown:
+        print_table(events_table(shown))
     return EXIT_OK
 
 
+def events_table(items: Any) -> Any:
+    grid = table(("when", "title", "venue"))
+    grid.columns[1].ratio, grid.columns[2].ratio = 3, 2
+    for item in items:
+        when = "all day" if item.get("all_day") else item["start_time"]
+        if item.get("end_time") and not item.get("all_day"):
+            when += f"-{item['end_time']}"
+        grid.add_row(when, item["title"], item.get("location", ""))
+    return grid
+
+
+def runs(args: argparse.Namespace) -> int:
+    from villages_sync.cli.monitor import runs_command
+
+    target = _target(args, create=False)
+    return _guarded(lambda: runs_command(args, target))
+
+
+def logs(args: argparse.Namespace) -> int:
+    from villages_sync.cli.monitor import logs_command
+
+    return _guarded(lambda: logs_command(args))
+
+
 def replay_dlq(args: argparse.Namespace) -> int:
-    target = _target(args)
+    target = _target(args, create=False)
     wanted = {"events": ["EventsDLQ"], "sweep": ["SweepDLQ"], "all": list(DLQ_SOURCES)}[args.queue]
     sqs = _impatient(target.clients.sqs)
+    if args.show:
+        from villages_sync.cli.monitor import show_dead_letters
+
+        return _guarded(lambda: show_dead_letters(sqs, target, wanted, limit=args.max or 10))
     reports = []
     for dlq in wanted:
         if dlq not in target.queue_urls or DLQ_SOURCES[dlq] not in target.queue_urls:
@@ -200,23 +225,23 @@ def replay_dlq(args: argparse.Namespace) -> int:
 
 
 def emulator(args: argparse.Namespace) -> int:
-    state_dir = shared_emulator.default_state_dir()
+    home = state_dir(create=args.action == "start")
     if args.action == "start":
         try:
-            endpoint = shared_emulator.ensure_shared_emulator(state_dir, dynamodb=args.dynamodb)
+            endpoint = shared_emulator.ensure_shared_emulator(home, dynamodb=args.dynamodb)
         except (RuntimeError, OSError) as error:
             raise CommandError(str(error)) from error
         print(f"emulator running at {endpoint} (state in its memory; `emulator stop` ends it)")
         print(f"  export AWS_ENDPOINT_URL={endpoint}  # to use it from the AWS CLI or boto3")
-        found = shared_emulator.shared_emulator_status(state_dir)
+        found = shared_emulator.shared_emulator_status(home)
         if found and found.dynamodb == "local":
             print(f"DynamoDB Local at {found.dynamodb_url} serves DynamoDB (moto serves SQS)")
             print(f"  export AWS_ENDPOINT_URL_DYNAMODB={found.dynamodb_url}")
     elif args.action == "stop":
-        stopped = shared_emulator.stop_shared_emulator(state_dir)
+        stopped = shared_emulator.stop_shared_emulator(home)
         print("emulator stopped: its data is gone" if stopped else "no emulator was running")
     else:
-        found = shared_emulator.shared_emulator_status(state_dir)
+        found = shared_emulator.shared_emulator_status(home)
         if not found:
             print("no emulator running (the next command that needs one starts it)")
             return EXIT_FAILED
@@ -229,8 +254,13 @@ def emulator(args: argparse.Namespace) -> int:
 def calendar(args: argparse.Namespace) -> int:
     from villages_sync.standin.server import serve
 
-    print(f"stand-in calendar on http://127.0.0.1:{args.port} ({args.events} events); Ctrl-C stops")
-    serve(port=args.port, count=args.events, seed=args.seed)
+    try:
+        serve(port=args.port, count=args.events, seed=args.seed)
+    except OSError as error:
+        raise CommandError(
+            f"cannot listen on 127.0.0.1:{args.port} ({error.strerror or error}); "
+            "choose another port with --port"
+        ) from None
     return EXIT_OK
 
 
@@ -245,10 +275,12 @@ def parse_day(text: str, *, today: date | None = None) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise CommandError(f"--date {text!r} is not today, tomorrow or YYYY-MM-DD") from None
+        raise UsageError(f"--date {text!r} is not today, tomorrow or YYYY-MM-DD") from None
 
 
-def _target(args: argparse.Namespace) -> Target:
+def _target(args: argparse.Namespace, *, create: bool = True) -> Target:
+    if not create:
+        state_dir(create=False)
     try:
         return _guarded(
             lambda: resolve_target(
@@ -257,6 +289,7 @@ def _target(args: argparse.Namespace) -> Target:
                 stack=args.stack,
                 environment=args.env,
                 region=args.region,
+                create=create,
             )
         )
     except TargetError as error:
@@ -269,6 +302,10 @@ def _guarded(call: Any) -> Any:
         return call()
     except (ClientError, BotoCoreError) as error:
         raise CommandError(str(error)) from error
+    except RuntimeError as error:
+        if isinstance(error, CommandError | TargetError):
+            raise
+        raise CommandError(str(error)) from error  # e.g. the emulator did not start
 
 
 def _impatient(sqs: Any) -> Any:
@@ -284,15 +321,5 @@ def _impatient(sqs: Any) -> Any:
 
 def _dlq_note(depth: Any) -> str:
     if depth.is_dlq and depth.visible:
-        return "<- dead letters: see docs/operations.md, then replay-dlq"
+        return "<- dead letters: replay-dlq --show"
     return ""
-
-
-@contextlib.contextmanager
-def _function_log() -> Any:
-    log_dir = shared_emulator.default_state_dir() / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path: Path = log_dir / "functions.log"
-    with path.open("a", encoding="utf-8") as log:
-        stream: TextIO = log
-        yield stream, path

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.cli.output import ProgressPrinter, print_json
+from villages_sync.cli.commands import events_table
+from villages_sync.cli.output import ProgressPrinter, print_json, print_line, print_table
 from villages_sync.cli.skill import first_page
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
 from villages_sync.local.dynamodb_local import DynamoDBLocalUnavailable, embedded_dynamodb
@@ -59,7 +60,10 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
             progress.done()
             results.append({"day": label, **sync_as_dict(report)})
             if not as_json:
-                print(f"\n== {label} ==\n{sync_text(report)}\n")
+                print(f"\n== {label} ==")
+                for line in sync_text(report).splitlines():
+                    print_line(line)  # folded to the width (80 columns included)
+                print()
             if not report.succeeded:
                 print_json(results) if as_json else print(function_log.getvalue()[-4000:])
                 return EXIT_FAILED
@@ -71,12 +75,12 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
             {"days": results, "today": todays, "skill": skill_says, "seconds": round(elapsed, 1)}
         )
         return EXIT_OK
-    print(f"== today, {today:%A %d %B %Y}: {len(todays)} event(s) through the date-index ==")
-    for item in todays[:15]:
-        when = "all day" if item.get("all_day") else item["start_time"]
-        print(f"  {when:<8} {item['title'][:50]:<50} {item.get('location', '')}")
+    print(f"== today, {today:%A %d %B %Y}: {len(todays)} event(s) ==")
+    if todays:
+        print_table(events_table(todays[:15]))
     if len(todays) > 15:
         print(f"  ... and {len(todays) - 15} more")
-    print(f'\n== the skill, asked "what\'s on tomorrow?" ==\n{skill_says}')
+    print('\n== the skill, asked "what\'s on tomorrow?" ==')
+    print_line(str(skill_says))
     print(f"\nDemo finished in {elapsed:.1f} s; emulators and calendar stopped.")
     return EXIT_OK

@@ -1,15 +1,22 @@
+# PYTHON_ARGCOMPLETE_OK
 """``villages-sync``: run the pipeline locally, and operate it locally or in AWS."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from villages_sync.cli import commands
 from villages_sync.cli import skill as skill_commands
-from villages_sync.cli.summaries import EXIT_FAILED
+from villages_sync.cli.summaries import EXIT_FAILED, EXIT_USAGE
 from villages_sync.local.emulator import DYNAMODB_BACKENDS
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `status | head` gets from any Unix tool
 
 DESCRIPTION = """\
 Keep a DynamoDB copy of The Villages community calendar.
@@ -25,15 +32,39 @@ examples:
   villages-sync calendar serve --port 8080 &           a stand-in calendar on 127.0.0.1
   villages-sync sync --calendar-base-url http://127.0.0.1:8080
   villages-sync events --date today --venue "spanish springs"
-  villages-sync status
-  villages-sync replay-dlq --dry-run
+  villages-sync status --watch                         queue depths and runs, live
+  villages-sync runs show RUN_ID                       one run's record
+  villages-sync logs --run RUN_ID                      that run's function logs
+  villages-sync replay-dlq --show                      read dead letters, move nothing
   villages-sync sweep accept RUN_ID --reason "calendar really halved"
   villages-sync skill ask --date tomorrow --venue brownwood --part-of-day evening
 
-exit codes: 0 success; 1 the run or command failed (nothing was deleted); 2 bad arguments;
-3 the run completed but its sweep refused to delete (see the reason it prints); 4 the run was
-degraded: too many events failed validation, the valid ones were stored, nothing deleted.
+exit codes: 0 success; 1 the run or command failed (nothing was deleted); 2 bad arguments
+or settings; 3 the run completed but its sweep refused to delete (see the reason it prints);
+4 the run was degraded: too many events failed validation, the valid ones were stored,
+nothing deleted; 130 interrupted (Ctrl-C or SIGTERM: the run is marked failed, nothing was
+deleted).
 """
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not more than 0")
+    return value
 
 
 def _add_target_options(parser: argparse.ArgumentParser, *, stack: bool = True) -> None:
@@ -62,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks instead of one-line errors"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -73,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         "event's first miss; the third deletes them (two clean runs in a row missed them). "
         "Then reads today's events back. Leaves nothing running.",
     )
-    demo.add_argument("--events", type=int, default=2000, help="calendar size (default 2000)")
+    demo.add_argument(
+        "--events", type=_positive_int, default=2000, help="calendar size (default 2000)"
+    )
     demo.add_argument("--seed", type=int, default=2026, help="data set seed (default 2026)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.add_argument(
@@ -88,26 +125,86 @@ def build_parser() -> argparse.ArgumentParser:
         "sync",
         help="one real run: producer, queue, consumer, sweep",
         description="Runs the Lambda handlers locally against an AWS endpoint, creating the "
-        "template's tables and queues there when missing. Exit 0 when the run completed and "
-        "swept, 1 when it failed, 3 when it completed but the sweep refused to delete.",
+        "template's tables and queues there when missing. Every function's settings are "
+        "checked first (exit 2 naming the variable). Settings, lowest first: template.yaml "
+        "with --parameter-overrides; shell variables that name a setting (DAYS_AHEAD=5); "
+        "--env-vars FILE.json (SAM's format). One sync at a time per environment. Exit 0 "
+        "when the run completed and swept, 1 when it failed, 2 bad arguments or settings, 3 "
+        "when it completed but the sweep refused to delete, 130 when interrupted (the run is "
+        "marked failed; nothing is deleted).",
     )
     _add_target_options(sync, stack=False)
     sync.add_argument(
         "--calendar-base-url",
-        help="serve all three calendar URLs from this base (default: the real site)",
+        help="serve all three calendar URLs from this base (the CalendarBaseUrl parameter)",
     )
-    sync.add_argument("--days-ahead", type=int, help="window length in days (default 90)")
+    sync.add_argument(
+        "--days-ahead", type=int, help="window length in days (the DaysAhead parameter, 0-366)"
+    )
+    sync.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        metavar="KEY=VALUE",
+        help="template parameters, as `sam deploy` takes them (e.g. DaysAhead=7 LogLevel=DEBUG)",
+    )
+    sync.add_argument(
+        "--env-vars",
+        metavar="FILE.json",
+        help='function variables, SAM\'s format: {"ProducerFunction": {"MAX_CONCURRENCY": "4"}, '
+        '"Parameters": {"LOG_LEVEL": "DEBUG"}} (Parameters: every function that has it)',
+    )
     sync.add_argument("--json", action="store_true", help="print the summary as JSON")
     sync.add_argument("--quiet", action="store_true", help="no progress lines")
     sync.set_defaults(handler=commands.sync)
 
     status = sub.add_parser(
-        "status", help="queue depths (visible, in flight) and the last runs with their outcome"
+        "status",
+        help="queue depths (visible, in flight) and the last runs with their outcome",
+        description="Reads only: never starts an emulator nor creates tables or queues. A run "
+        "still scraping or enqueued 15 minutes after it started, with nothing left on the "
+        "events queue, is shown as abandoned.",
     )
     _add_target_options(status)
-    status.add_argument("--runs", type=int, default=5, help="how many runs to list (default 5)")
+    status.add_argument(
+        "--runs", type=_positive_int, default=5, help="how many runs to list (default 5)"
+    )
     status.add_argument("--json", action="store_true", help="print as JSON")
+    status.add_argument(
+        "--watch", action="store_true", help="redraw every --interval seconds until Ctrl-C"
+    )
+    status.add_argument(
+        "--interval", type=_positive_float, default=2.0, help="seconds between redraws (2)"
+    )
     status.set_defaults(handler=commands.status)
+
+    runs = sub.add_parser(
+        "runs",
+        help="list runs; `runs show RUN_ID`; `runs diff A B` (what changed between two runs)",
+        description="list: the last runs. show RUN_ID: every field of one run's record (counts, "
+        "rejects by reason, drift, sweep outcome and reason, timings). diff A B: events added, "
+        "removed, rescheduled and retitled between two runs, from the views the consumer "
+        "keeps in the runs table.",
+    )
+    _add_target_options(runs)
+    runs.add_argument("action", nargs="?", choices=("list", "show", "diff"), default="list")
+    runs.add_argument("run_ids", nargs="*", metavar="RUN_ID")
+    runs.add_argument("--runs", type=_positive_int, default=10, help="how many to list (10)")
+    runs.add_argument("--json", action="store_true", help="print as JSON")
+    runs.set_defaults(handler=commands.runs)
+
+    logs = sub.add_parser(
+        "logs",
+        help="the functions' JSON logs of one run (local files, or CloudWatch with --stack)",
+        description="Locally, each sync keeps its functions' logs in one JSON-lines file per "
+        "run under the state directory. With --stack, reads the stack's log groups "
+        "(filter_log_events; the last 24 hours).",
+    )
+    _add_target_options(logs)
+    logs.add_argument("--run", metavar="RUN_ID", help="which run (default: the newest)")
+    logs.add_argument("--function", help="only this function: producer, consumer or sweep")
+    logs.add_argument("--follow", action="store_true", help="keep printing new lines (Ctrl-C)")
+    logs.add_argument("--json", action="store_true", help="print the JSON records as they are")
+    logs.set_defaults(handler=commands.logs)
 
     events = sub.add_parser(
         "events",
@@ -137,7 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="which DLQ (default all)",
     )
     replay.add_argument("--dry-run", action="store_true", help="count, move nothing")
-    replay.add_argument("--max", type=int, help="move at most N messages per DLQ")
+    replay.add_argument(
+        "--show",
+        action="store_true",
+        help="print the dead letters (decoded, truncated), move nothing",
+    )
+    replay.add_argument(
+        "--max", type=_positive_int, help="move (or show) at most N messages per DLQ"
+    )
     replay.add_argument("--json", action="store_true", help="print as JSON")
     replay.set_defaults(handler=commands.replay_dlq)
 
@@ -163,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     calendar = sub.add_parser("calendar", help="the stand-in calendar (for local runs)")
     calendar.add_argument("action", choices=("serve",))
     calendar.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (8080)")
-    calendar.add_argument("--events", type=int, default=3000, help="how many events (3000)")
+    calendar.add_argument(
+        "--events", type=_positive_int, default=3000, help="how many events (3000)"
+    )
     calendar.add_argument("--seed", type=int, default=2026, help="data set seed (2026)")
     calendar.set_defaults(handler=commands.calendar)
     skill_commands.register(sub, _add_target_options)  # villages_sync.cli.skill
@@ -171,14 +277,53 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    _enable_completion(parser)
+    args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
+        return code
+    except commands.UsageError as error:
+        print(f"villages-sync {args.command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except commands.CommandError as error:
+        if args.debug:
+            traceback.print_exc()
         print(f"villages-sync {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`status | head`): stop quietly, as other Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as error:  # the last resort: one line, the traceback only with --debug
+        if args.debug:
+            raise
+        print(
+            f"villages-sync {args.command}: unexpected {type(error).__name__}: {error} "
+            "(run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+def _version() -> str:
+    try:
+        return version("villages-events-sync")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _enable_completion(parser: argparse.ArgumentParser) -> None:
+    """Shell completion (README: `eval "$(register-python-argcomplete villages-sync)"`)."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return  # not asked to complete: skip the import
+    import argcomplete
+
+    argcomplete.autocomplete(parser)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""What the commands print: progress on stderr, results on stdout (JSON with --json)."""
+"""What the commands print: progress on stderr, results on stdout (JSON with --json).
+
+Tables and the live progress line come from ``rich``, which fits them to the terminal's width
+(``COLUMNS`` when set, 80 when stdout is not a terminal). Without a terminal the output is plain
+lines: no colour, no borders, no redrawn lines. ``rich`` is a command-line dependency only: the
+Lambda handlers never import this module (tests/unit/test_handler_imports.py).
+"""
 
 from __future__ import annotations
 
@@ -8,42 +14,94 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+PLAIN_EVERY_SECONDS = 5.0  # without a terminal: one progress line per stage this often at most
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Leave a closed pipe to ``main``, which handles it the same for every command."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def stdout_console() -> Console:
+    return _Console(file=sys.stdout, highlight=False, soft_wrap=False)
+
 
 class ProgressPrinter:
-    """One line per stage change on stderr; repeated batch updates overwrite on a terminal."""
+    """Stage messages as lines on stderr; batch counts (``N/M messages``) as a live bar on a
+    terminal, or as a line every few seconds (and the last one) in a log."""
 
     def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
         self._stream = stream or sys.stderr
         self._quiet = quiet
-        self._tty = self._stream.isatty()
+        self._console = Console(file=self._stream, highlight=False)
+        self._tty = self._console.is_terminal
         self._started = time.monotonic()
-        self._last_stage = ""
-        self._counts: dict[str, int] = {}
+        self._progress: Progress | None = None
+        self._tasks: dict[str, Any] = {}
+        self._last_plain: dict[str, float] = {}
 
     def __call__(self, stage: str, message: str) -> None:
+        """A stage's message; ``count(stage, done, total)`` is for batch progress."""
         if self._quiet:
             return
-        elapsed = time.monotonic() - self._started
-        if message.startswith("batch of"):
-            self._counts[stage] = self._counts.get(stage, 0) + 1
-            line = f"[{elapsed:6.1f}s] {stage:<9} {self._counts[stage]} batches ({message})"
-            if self._tty:
-                self._stream.write("\r\033[K" + line)
-                self._stream.flush()
-                self._last_stage = stage
-                return
-            if self._counts[stage] % 25 != 1:
-                return  # in a log, every 25th batch is enough
-        elif self._tty and self._last_stage:
-            self._stream.write("\n")
-        self._last_stage = ""
-        self._stream.write(f"[{elapsed:6.1f}s] {stage:<9} {message}\n")
-        self._stream.flush()
+        line = f"[{self.elapsed():6.1f}s] {stage:<9} {message}"
+        if self._progress is not None:
+            self._progress.console.print(line, highlight=False, markup=False)
+        else:
+            self._console.print(line, highlight=False, markup=False)
+
+    def count(self, stage: str, done: int, total: int | None, failed: int = 0) -> None:
+        if self._quiet:
+            return
+        of = f"{done}/{total}" if total else str(done)
+        text = f"{of} messages" + (f", {failed} failed" if failed else "")
+        if not self._tty:
+            now = time.monotonic()
+            finished = total is not None and done >= total
+            if finished or now - self._last_plain.get(stage, 0.0) >= PLAIN_EVERY_SECONDS:
+                self._last_plain[stage] = now
+                self(stage, text)
+            return
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description:<9}"),
+                BarColumn(bar_width=24),
+                MofNCompleteColumn(),
+                TextColumn("messages"),
+                TimeElapsedColumn(),
+                console=self._console,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                transient=False,
+            )
+            self._progress.start()
+        task = self._tasks.get(stage)
+        if task is None:
+            task = self._tasks[stage] = self._progress.add_task(stage, total=total)
+        self._progress.update(task, completed=done, total=total)
+
+    def retry(self, attempt: Any, wait: Any, problem: str) -> None:
+        try:
+            wait_text = f"{float(wait):.1f} s"
+        except (TypeError, ValueError):
+            wait_text = str(wait)
+        self("retry", f"attempt {attempt} failed, next in {wait_text}: {problem[:24]}")
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
 
     def done(self) -> None:
-        if self._tty and self._last_stage and not self._quiet:
-            self._stream.write("\n")
-            self._last_stage = ""
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+            self._tasks.clear()
 
 
 def print_json(value: Any) -> None:
@@ -51,11 +109,33 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+def table(
+    headers: Sequence[str], *, numeric: Sequence[str] = (), wrap: Sequence[str] = ()
+) -> Table:
+    """A table that fits the console: boxed on a terminal, bare aligned columns otherwise.
+    Columns in ``wrap`` fold their text when the width runs out; the others stay on one line."""
+    console = stdout_console()
+    grid = Table(
+        box=box.SIMPLE_HEAD if console.is_terminal else None,
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold" if console.is_terminal else "",
+        padding=(0, 1),
+    )
+    for header in headers:
+        grid.add_column(
+            header,
+            justify="right" if header in numeric else "left",
+            no_wrap=header not in wrap,
+            overflow="fold" if header in wrap else "ellipsis",
+        )
+    return grid
+
+
+def print_table(grid: Table) -> None:
+    stdout_console().print(grid)
+
+
+def print_line(text: str) -> None:
+    """One line of text, folded to the console's width."""
+    stdout_console().print(text, highlight=False, markup=False, overflow="fold")

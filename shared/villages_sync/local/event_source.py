@@ -6,15 +6,20 @@ response deletes every record not listed in ``batchItemFailures`` (an empty or u
 records go back to the queue, and the queue's own redrive policy moves a record to its DLQ after
 ``maxReceiveCount`` receives, as SQS does.
 
-One local liberty, so that a run with poison messages finishes promptly: a failed record is made
-visible again at once (ChangeMessageVisibility 0) instead of after the queue's visibility
-timeout, which is when Lambda would see it again.
+Two local liberties, so that a run with poison messages finishes promptly and an interrupted
+run leaves nothing hidden: a failed record is made visible again at once (ChangeMessageVisibility
+0) instead of after the queue's visibility timeout, which is when Lambda would see it again; and
+so are the records of a batch that Ctrl-C interrupted, so the next run need not wait ~6 minutes
+for them (they are idempotent: whoever consumes them next applies them safely).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -74,12 +79,17 @@ class SqsEventSourceMapping:
         report = DrainReport()
         started = time.monotonic()
         while time.monotonic() - started < deadline_seconds:
-            messages = self._receive_batch()
-            if not messages:
-                if self._queue_is_empty():
-                    break
-                continue
-            batch = self._process(messages)
+            received: list[dict[str, Any]] = []
+            try:
+                messages = self._receive_batch(received)
+                if not messages:
+                    if self._queue_is_empty():
+                        break
+                    continue
+                batch = self._process(messages)
+            except BaseException:  # KeyboardInterrupt above all: hand the batch back at once
+                self._release(received)
+                raise
             report.invocations += 1
             report.records_received += batch.records_received
             report.records_deleted += batch.records_deleted
@@ -90,21 +100,32 @@ class SqsEventSourceMapping:
         report.elapsed_seconds = time.monotonic() - started
         return report
 
-    def _receive_batch(self) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
+    def _receive_batch(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Fill ``messages`` (the caller's list, so an interrupted receive still knows what it
+        holds) with up to ``batch_size`` records."""
         while len(messages) < self.batch_size:
-            response = self._sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(messages)),
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
-            )
-            received = response.get("Messages", [])
-            messages.extend(received)
+            # A Ctrl-C in the middle of this call would leave messages in flight whose receipt
+            # handles we never saw (hidden for the whole visibility timeout): hold it until the
+            # messages are in ``messages``, where an interrupt hands them back.
+            with _interrupts_deferred():
+                response = self._sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(messages)),
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                    WaitTimeSeconds=0,
+                )
+                received = response.get("Messages", [])
+                messages.extend(received)
             if len(received) < MAX_RECEIVE:
                 break
         return messages
+
+    def _release(self, messages: list[dict[str, Any]]) -> None:
+        """Make ``messages`` visible again now (those already deleted are simply not found)."""
+        for entries in _entry_batches(messages, VisibilityTimeout=0):
+            with contextlib.suppress(Exception):
+                self._sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries)
 
     def _queue_is_empty(self) -> bool:
         attributes = self._sqs.get_queue_attributes(
@@ -167,6 +188,23 @@ class SqsEventSourceMapping:
             "eventSourceARN": self.queue_arn,
             "awsRegion": self.region,
         }
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """SIGINT during the block is raised as KeyboardInterrupt when the block ends (main thread
+    only: elsewhere signals are not delivered anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _entry_batches(messages: list[dict[str, Any]], **extra: Any) -> Iterator[list[dict[str, Any]]]:

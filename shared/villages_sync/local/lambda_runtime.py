@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -108,7 +110,7 @@ def invoke(
         "LAMBDA_TASK_ROOT": os.getcwd(),
     }
     started = time.perf_counter()
-    with _environment(runtime_env):
+    with _environment(runtime_env), _lambda_json_logging(context.aws_request_id):
         try:
             handler = getattr(importlib.import_module(module_name), function)
             result = handler(json.loads(json.dumps(event)), context)
@@ -126,6 +128,59 @@ def invoke(
             },
         )
     return Invocation(payload, error, duration_ms, context.aws_request_id)
+
+
+class _LambdaJsonFormatter(logging.Formatter):
+    """Lambda's JSON log format (LoggingConfig LogFormat: JSON) for stdlib ``logging`` records:
+    timestamp, level, message, logger, requestId, and the record's ``extra`` fields."""
+
+    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__()
+        self._request_id = request_id
+
+    def format(self, record: logging.LogRecord) -> str:
+        document: dict[str, Any] = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": self._request_id,
+        }
+        document.update(
+            {k: v for k, v in vars(record).items() if k not in self._STANDARD and k[0] != "_"}
+        )
+        if record.exc_info:
+            document["stackTrace"] = self.formatException(record.exc_info).splitlines()
+        return json.dumps(document, default=str)
+
+
+@contextmanager
+def _lambda_json_logging(request_id: str) -> Iterator[None]:
+    """The runtime's root handler for the invocation: records of the code's own loggers reach
+    the function's output as Lambda's JSON lines (with their fields), not as bare text."""
+    handler = logging.StreamHandler(_CurrentStdout())
+    handler.setFormatter(_LambdaJsonFormatter(request_id))
+    root = logging.getLogger()
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO"
+    handler.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
+class _CurrentStdout:
+    """Whatever ``sys.stdout`` is at the time of each write (it may be redirected)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
 
 
 def _error_shape(exc: BaseException) -> dict[str, Any]:

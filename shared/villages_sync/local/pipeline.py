@@ -73,18 +73,20 @@ def deploy_locally(
     environment: str = "local",
     region: str = DEFAULT_REGION,
     template_path: Path | None = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> LocalDeployment:
     """Create whatever the template declares and the endpoints lack (idempotent).
 
     Tables go to ``dynamodb_endpoint_url`` when given, queues (and tables otherwise) to
-    ``endpoint_url``.
+    ``endpoint_url``. ``parameters`` (template parameters; ``environment`` is the Environment
+    one) shape the functions' environment.
     """
     clients = aws_clients(endpoint_url, region, dynamodb_endpoint_url=dynamodb_endpoint_url)
     resources = provision(
         load_template(template_path),
         dynamodb=clients.dynamodb,
         sqs=clients.sqs,
-        parameters={"Environment": environment},
+        parameters={"Environment": environment, **(parameters or {})},
     )
     return LocalDeployment(endpoint_url, region, resources, clients, dynamodb_endpoint_url)
 
@@ -93,9 +95,29 @@ def deploy_locally(
 class SyncOptions:
     calendar_base_url: str | None = None  # None: the template's value (the real site)
     days_ahead: int | None = None
-    function_log: TextIO | None = None  # where the functions' own logs and EMF metrics go
-    extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Where the functions' own output goes (their JSON logs, EMF metrics, warnings), as Lambda
+    # sends a function's stdout and stderr to CloudWatch Logs.
+    function_log: TextIO | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)  # every function
+    function_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # per logical id
     drain_deadline_seconds: float = 900.0
+
+
+class SyncInterrupted(Exception):
+    """Ctrl-C (or SIGTERM) during a local run: which stage, and the run this sync started."""
+
+    def __init__(self, stage: str, run_id: str | None) -> None:
+        super().__init__(f"interrupted during the {stage}")
+        self.stage = stage
+        self.run_id = run_id
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptOutcome:
+    run_id: str | None
+    marked_failed: bool
+    run: RunRecord | None
+    messages_left: int  # on the events queue, all visible again
 
 
 @dataclass(slots=True)
@@ -128,16 +150,24 @@ class LocalPipeline:
         self.deployment = deployment
         self.options = options or SyncOptions()
         self._progress = progress or (lambda stage, message: None)
+        self._run_floor = ""
+        self._stage = "producer"
 
     def run_sync(self) -> SyncReport:
+        """One run. Raises SyncInterrupted on Ctrl-C; the caller then calls ``interrupt``."""
         timings: dict[str, float] = {}
         started = time.monotonic()
+        self._run_floor = run_id_floor(datetime.now(UTC))
         self._progress("producer", "scraping the calendar and enqueuing events")
-        invocation = self.invoke_function(PRODUCER, scheduled_event(self.deployment.region))
+        try:
+            invocation = self.invoke_function(PRODUCER, scheduled_event(self.deployment.region))
+        except KeyboardInterrupt:
+            raise SyncInterrupted("producer", self.own_run_id()) from None
         timings["producer"] = round(time.monotonic() - started, 3)
         payload = invocation.payload if isinstance(invocation.payload, dict) else None
         error = invocation.error_text
-        run_id = payload.get("run_id") if payload else self._newest_run_id()
+        # Only the run this sync started: a producer that failed before recording one has none.
+        run_id = payload.get("run_id") if payload else self.own_run_id()
         if error:
             self._progress("producer", f"failed: {error}")
         else:
@@ -150,7 +180,10 @@ class LocalPipeline:
         if not error:
             # Even after a failed producer the queues would hold whatever it sent; a failed
             # run never completes, so draining would only upsert. We skip it for a prompt exit.
-            self.drain_queues(report)
+            try:
+                self.drain_queues(report)
+            except KeyboardInterrupt:
+                raise SyncInterrupted(self._stage, run_id) from None
         if run_id:
             with contextlib.suppress(RunNotFoundError):
                 report.run = self.deployment.runs.get(run_id)
@@ -161,14 +194,30 @@ class LocalPipeline:
         """Drain every event-source mapping until a full pass finds no work."""
         mappings = [self._mapping(spec) for spec in self.deployment.resources.event_source_mappings]
         deadline = time.monotonic() + self.options.drain_deadline_seconds
+        done: dict[str, int] = {}
+        failed: dict[str, int] = {}
+        # N of M: everything on the events queue now (this run's messages, and any an
+        # interrupted run left behind: those are consumed too).
+        waiting = self._events_waiting()
         while time.monotonic() < deadline:
             handled = 0
             for spec, mapping in mappings:
                 stage = "consumer" if spec.queue_logical_id == "EventsQueue" else "sweep"
+                self._stage = stage
                 begun = time.monotonic()
+
+                def on_batch(batch: BatchReport, stage: str = stage) -> None:
+                    done[stage] = done.get(stage, 0) + batch.records_deleted
+                    failed[stage] = failed.get(stage, 0) + batch.records_failed
+                    total = max(waiting, done[stage]) if stage == "consumer" else None
+                    count = getattr(self._progress, "count", None)
+                    if count is not None:
+                        count(stage, done[stage], total, failed[stage])
+                    else:
+                        self._progress(stage, _batch_text(batch))
+
                 drained = mapping.drain(
-                    deadline_seconds=max(1.0, deadline - time.monotonic()),
-                    on_batch=lambda batch, stage=stage: self._progress(stage, _batch_text(batch)),
+                    deadline_seconds=max(1.0, deadline - time.monotonic()), on_batch=on_batch
                 )
                 handled += drained.records_received
                 if report is not None:
@@ -182,9 +231,39 @@ class LocalPipeline:
             if handled == 0:
                 return
 
+    def _events_waiting(self) -> int:
+        attributes = self.deployment.clients.sqs.get_queue_attributes(
+            QueueUrl=self.deployment.resources.queue_urls["EventsQueue"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+    def own_run_id(self) -> str | None:
+        """The run this pipeline's producer started (None before it recorded one). Runs ids sort
+        by start time, and one sync runs at a time per environment (the CLI's lock)."""
+        if not self._run_floor:
+            return None
+        newer = self.deployment.runs.newer_runs(self._run_floor)
+        return newer[-1].run_id if newer else None
+
+    def interrupt(self, run_id: str | None, reason: str) -> InterruptOutcome:
+        """After Ctrl-C: fail the run if it is still scraping or enqueued (so it is never swept)
+        and count what is left on the events queue (the mappings made it visible again)."""
+        run: RunRecord | None = None
+        marked = False
+        runs = self.deployment.runs
+        if run_id:
+            with contextlib.suppress(RunNotFoundError):
+                run = runs.get(run_id)
+            if run is not None and str(run.status) in ("scraping", "enqueued"):
+                runs.fail_run(run_id, f"interrupted: {reason}")
+                marked = True
+                run = runs.get(run_id)
+        return InterruptOutcome(run_id, marked, run, self._events_waiting())
+
     def invoke_function(self, logical_id: str, event: dict[str, Any]) -> Invocation:
         spec = self.deployment.resources.functions[logical_id]
-        with _redirect_stdout(self.options.function_log):
+        with _redirect_output(self.options.function_log):
             return invoke(
                 spec.handler_path,
                 event,
@@ -206,6 +285,9 @@ class LocalPipeline:
         if self.options.days_ahead is not None:
             env["DAYS_AHEAD"] = str(self.options.days_ahead)
         env.update(self.options.extra_env)
+        env.update(self.options.function_env.get(spec.logical_id, {}))
+        # Tracing is off locally (no X-Ray daemon) unless the run's settings turn it on.
+        env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         return env
 
     def _mapping(self, spec: Any) -> tuple[Any, SqsEventSourceMapping]:
@@ -220,10 +302,6 @@ class LocalPipeline:
             region=self.deployment.region,
         )
         return spec, mapping
-
-    def _newest_run_id(self) -> str | None:
-        runs = self.deployment.runs.recent_runs(limit=1)
-        return runs[0].run_id if runs else None
 
 
 def scheduled_event(region: str) -> dict[str, Any]:
@@ -246,10 +324,17 @@ def _batch_text(batch: BatchReport) -> str:
     return text + (f", {batch.records_failed} failed" if batch.records_failed else "")
 
 
+def run_id_floor(moment: datetime) -> str:
+    """A string that sorts before every run id started at or after ``moment``."""
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y%m%dT%H%M%S}.{utc.microsecond:06d}Z"
+
+
 @contextlib.contextmanager
-def _redirect_stdout(stream: TextIO | None) -> Iterator[None]:
+def _redirect_output(stream: TextIO | None) -> Iterator[None]:
+    """The function's stdout and stderr (warnings too) go where Lambda would send them."""
     if stream is None:
         yield
         return
-    with contextlib.redirect_stdout(stream):
+    with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
         yield

@@ -1,0 +1,60 @@
+"""What each run saw of the calendar, kept compactly in the runs table for `runs diff`.
+
+One item per consumed message: key ``<run_id>#view#<seq:06d>``, holding the message's events as
+``[event_id, event_date, start_time, title, location]`` rows, JSON then zlib (about 3 KB per
+100 events). No ``record_type``, so the items stay out of the ``runs-by-start`` index; they
+expire with the run records (``expires_at``). Writing one again (a redelivery) rewrites the
+same value.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from villages_sync.aws.runs_table import RECORD_RETENTION_SECONDS, RunsTable
+
+VIEW_FIELDS = ("event_id", "event_date", "start_time", "title", "location")
+_BATCH_GET_MAX = 100
+
+
+def view_key(run_id: str, sequence: int) -> str:
+    return f"{run_id}#view#{sequence:06d}"
+
+
+def store_message_view(
+    runs: RunsTable, run_id: str, sequence: int, events: Iterable[Mapping[str, Any]]
+) -> None:
+    rows = [[str(event.get(name, "")) for name in VIEW_FIELDS] for event in events]
+    blob = zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 6)
+    runs._dynamodb.put_item(  # the runs table's own client: these items live beside its records
+        TableName=runs.table_name,
+        Item={
+            "run_id": {"S": view_key(run_id, sequence)},
+            "view": {"B": blob},
+            "expires_at": {"N": str(int(time.time()) + RECORD_RETENTION_SECONDS)},
+        },
+    )
+
+
+def load_run_view(
+    dynamodb: Any, table_name: str, run_id: str, message_count: int
+) -> tuple[dict[str, dict[str, str]], int]:
+    """The run's events by id, and how many of its ``message_count`` views were found."""
+    keys = [{"run_id": {"S": view_key(run_id, seq)}} for seq in range(message_count)]
+    events: dict[str, dict[str, str]] = {}
+    found = 0
+    for start in range(0, len(keys), _BATCH_GET_MAX):
+        request = {table_name: {"Keys": keys[start : start + _BATCH_GET_MAX]}}
+        while request:
+            response = dynamodb.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(table_name, []):
+                found += 1
+                for row in json.loads(zlib.decompress(item["view"]["B"])):
+                    event = dict(zip(VIEW_FIELDS, row, strict=False))
+                    events[event["event_id"]] = event
+            request = response.get("UnprocessedKeys") or {}
+    return events, found

@@ -1,0 +1,37 @@
+"""How a run is shown: its display status (``abandoned`` is derived, never stored) and fields.
+
+Pure: no I/O, so the rules are unit-tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from villages_sync.models import RunRecord
+
+# A run still "scraping" or "enqueued" this long after it started, with nothing left in flight
+# on the events queue, will never finish: the producer's Lambda timeout is 600 s, and a local
+# sync that was killed outright (kill -9) leaves its run in that state.
+ABANDONED_AFTER_SECONDS = 900
+ABANDONED = "abandoned"
+
+
+def display_status(run: RunRecord, *, now: float, events_in_queue: int) -> str:
+    status = str(run.status)
+    if status in ("scraping", "enqueued"):
+        stuck = now - run.started_at > ABANDONED_AFTER_SECONDS
+        if stuck and (status == "scraping" or events_in_queue == 0):
+            return ABANDONED
+    return status
+
+
+def run_fields(run: RunRecord) -> dict[str, Any]:
+    """Every field of the record, generically (new fields show without code changes)."""
+    fields = asdict(run)
+    fields["status"] = str(run.status)
+    fields["window"] = f"{run.window.first} .. {run.window.last}"
+    fields["done_sequences"] = f"{len(run.done_sequences)} of {run.message_count}"
+    if run.sweep_outcome is not None:
+        fields["sweep_outcome"] = str(run.sweep_outcome)
+    return fields

@@ -1,0 +1,190 @@
+"""``villages-sync sync``: one real run, locally, that is safe to interrupt.
+
+Before anything is created, every function's settings are checked as the function would parse
+them (exit 2 naming the variable). One sync at a time per state directory and environment (a
+lock). Ctrl-C or SIGTERM stops the run where it is: the run is marked failed ("interrupted"),
+so it is never swept; the messages a consumer batch held are made visible again at once, so the
+next sync consumes them instead of waiting out their visibility timeout; exit 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from villages_sync.cli.errors import CommandError, UsageError, state_dir
+from villages_sync.cli.function_logs import FunctionLogWriter, run_logs_dir
+from villages_sync.cli.output import ProgressPrinter, print_json, print_line
+from villages_sync.cli.run_lock import LockHeldError, sync_lock
+from villages_sync.cli.summaries import sync_as_dict, sync_exit_code, sync_text
+from villages_sync.cli.targets import local_endpoints
+from villages_sync.local.function_settings import (
+    EnvVarsFile,
+    SettingsProblem,
+    check_settings,
+    describe_overrides,
+    function_overrides,
+    known_settings,
+    load_env_vars_file,
+    offline_functions,
+    parse_parameter_overrides,
+    shell_settings,
+)
+from villages_sync.local.intrinsics import TemplateError
+from villages_sync.local.pipeline import LocalPipeline, SyncInterrupted, SyncOptions, deploy_locally
+from villages_sync.local.template import DEFAULT_REGION, load_template
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C'd command
+
+
+def sync(args: argparse.Namespace) -> int:
+    progress = ProgressPrinter(quiet=args.json or args.quiet)
+    region = args.region or DEFAULT_REGION
+    parameters, overrides = _settings(args, region)
+    home = state_dir(create=True)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(sync_lock(home, args.env))
+        except LockHeldError as error:
+            raise CommandError(str(error)) from None
+        return _run(args, progress, parameters, overrides, home, region)
+
+
+def _run(
+    args: argparse.Namespace,
+    progress: ProgressPrinter,
+    parameters: dict[str, str],
+    overrides: dict[str, dict[str, str]],
+    home: Path,
+    region: str,
+) -> int:
+    endpoints = local_endpoints(args.endpoint_url, args.dynamodb_endpoint_url)
+    progress("setup", f"tables and queues of {args.env!r} in {endpoints}")
+    for line in describe_overrides(overrides):
+        progress("settings", line)
+    deployment = deploy_locally(
+        endpoints.sqs,
+        dynamodb_endpoint_url=endpoints.dynamodb,
+        region=region,
+        parameters=parameters,
+    )
+    log = FunctionLogWriter(run_logs_dir(home), on_record=lambda r: _show_retry(progress, r))
+    options = SyncOptions(function_log=log, function_env=overrides)
+    pipeline = LocalPipeline(deployment, options, progress)
+    try:
+        with _sigterm_as_interrupt():
+            report = pipeline.run_sync()
+    except SyncInterrupted as interrupted:
+        progress.done()
+        with _ignoring_interrupts():
+            return _after_interrupt(pipeline, interrupted, log, args.json)
+    finally:
+        log.close()
+    progress.done()
+    if args.json:
+        print_json({**sync_as_dict(report), "log": str(log.path), "settings": overrides})
+    else:
+        for line in sync_text(report).splitlines():
+            print_line(line)  # folded to the terminal's width (a long error line included)
+        if report.run_id:
+            print_line(f"  logs        villages-sync logs --run {report.run_id}")
+    return sync_exit_code(report)
+
+
+def _settings(
+    args: argparse.Namespace, region: str
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Template parameters and per-function overrides, every value checked (UsageError)."""
+    try:
+        parameters = parse_parameter_overrides(args.parameter_overrides or [])
+        parameters["Environment"] = args.env
+        if args.days_ahead is not None:
+            parameters["DaysAhead"] = str(args.days_ahead)
+        if args.calendar_base_url is not None:
+            parameters["CalendarBaseUrl"] = args.calendar_base_url
+        try:
+            functions = offline_functions(load_template(), parameters, region)
+        except TemplateError as error:
+            raise SettingsProblem(f"{error} (see template.yaml's Parameters)") from None
+        known = known_settings(functions)
+        env_vars = (
+            load_env_vars_file(Path(args.env_vars), list(functions))
+            if args.env_vars
+            else EnvVarsFile()
+        )
+        overrides = function_overrides(
+            known, shell=shell_settings(os.environ, known), env_vars=env_vars
+        )
+        check_settings(functions, overrides)
+    except SettingsProblem as problem:
+        raise UsageError(str(problem)) from None
+    return parameters, overrides
+
+
+def _after_interrupt(
+    pipeline: LocalPipeline, interrupted: SyncInterrupted, log: FunctionLogWriter, as_json: bool
+) -> int:
+    outcome = pipeline.interrupt(interrupted.run_id, f"stopped during the {interrupted.stage}")
+    run = outcome.run
+    if as_json:
+        print_json(
+            {
+                "interrupted": True,
+                "stage": interrupted.stage,
+                "run_id": outcome.run_id,
+                "marked_failed": outcome.marked_failed,
+                "messages_left": outcome.messages_left,
+                "deleted": 0,
+                "exit_code": EXIT_INTERRUPTED,
+            }
+        )
+        return EXIT_INTERRUPTED
+    if outcome.run_id is None:
+        print(f"Interrupted during the {interrupted.stage}, before a run was recorded.")
+    else:
+        status = str(run.status) if run else "unknown"
+        done = f"{len(run.done_sequences)}/{run.message_count}" if run else "?"
+        print(f"Run {outcome.run_id}: interrupted during the {interrupted.stage}")
+        print(
+            f"  status      {status}"
+            + (" (marked failed: never swept)" if outcome.marked_failed else "")
+        )
+        print(f"  messages    {done} consumed")
+    print(f"  left        {outcome.messages_left} message(s) on EventsQueue, visible now;")
+    print("              the next sync consumes them (they are idempotent)")
+    print("  deletions   none: nothing was deleted")
+    return EXIT_INTERRUPTED
+
+
+def _show_retry(progress: ProgressPrinter, record: dict[str, Any]) -> None:
+    if "attempt" in record and "delay_seconds" in record:
+        progress.retry(record["attempt"], record["delay_seconds"], str(record.get("problem", "")))
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a sync the way Ctrl-C does (asyncio's own SIGINT handling included)."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _ignoring_interrupts() -> Iterator[None]:
+    """A second Ctrl-C must not cut short the bookkeeping of the first (a few local calls)."""
+    previous = (
+        signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.signal(signal.SIGTERM, signal.SIG_IGN),
+    )
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
