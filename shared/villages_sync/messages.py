@@ -1,10 +1,14 @@
 """The events-queue wire format: versioned JSON carrying a compressed list of events. Pure.
 
-``{"v": 1, "run_id": "...", "seq": 0, "n": 100, "encoding": "zlib+base64", "events": "..."}``
+``{"v": 1, "run_id": "...", "seq": 0, "n": 100, "encoding": "zlib+base64", "events": "...",
+"refresh": "...", "keep": ["123", ...]}``: ``refresh`` (events outside the run's window, encoded
+like ``events``) and ``keep`` (ids of events the run saw but could not store) are optional.
 
 Compression is what lets one ``SendMessageBatch`` (at most 10 entries and 256 KiB) carry many
 hundreds of realistic events; ``"encoding": "json"`` with a plain list is accepted too.
-Decoding validates everything and names the first problem: a poison message fails alone.
+Decoding validates the envelope and names the first problem, so a poison message fails alone;
+an event that breaks a rule fails alone too: it is left out of ``events`` and its problem listed
+in ``invalid`` (and its id kept, when it has a usable one), the rest of the message is applied.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from villages_sync.models import (
     CONTENT_HASH_BYTES,
     DESCRIPTION_MAX_CHARS,
     MESSAGE_VERSION,
+    MULTI_DAY_SPAN,
     SUBCATEGORIES_MAX,
     SUBCATEGORY_MAX_CHARS,
     TITLE_MAX_CHARS,
@@ -38,10 +44,13 @@ MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024  # a zip-bomb guard, far above any real
 ENCODINGS = ("zlib+base64", "json")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_EVENT_ID = re.compile(r"^[0-9]{1,20}$")
+EVENT_ID_MAX_DIGITS = 20  # DynamoDB keys hold more; no real id is near it
+_EVENT_ID = re.compile(rf"^[0-9]{{1,{EVENT_ID_MAX_DIGITS}}}$")
 _CONTENT_HASH = re.compile(rf"[0-9a-f]{{{2 * CONTENT_HASH_BYTES}}}")
 _STR_FIELDS_REQUIRED = ("title", "description", "location", "category", "start_iso")
-_STR_FIELDS_OPTIONAL = ("url", "end_iso", "venue_category", "address", "end_time", "end_date")
+_STR_FIELDS_OPTIONAL = (
+    "url", "end_iso", "venue_category", "address", "end_time", "end_date", "span",
+)  # fmt: skip
 _BOOL_FIELDS = ("all_day", "cancelled", "featured")
 _KNOWN_FIELDS = frozenset(
     (
@@ -63,24 +72,26 @@ class SendEntry:
 
 
 def encode_message(message: EventMessage, *, compress: bool = True) -> str:
-    events_json = json.dumps(message.events, separators=(",", ":"), ensure_ascii=False)
-    payload: str | list[EventItem]
-    if compress:
-        payload = base64.b64encode(zlib.compress(events_json.encode(), 6)).decode("ascii")
-    else:
-        payload = list(message.events)
-    return json.dumps(
-        {
-            "v": message.version,
-            "run_id": message.run_id,
-            "seq": message.sequence,
-            "n": len(message.events),
-            "encoding": ENCODINGS[0] if compress else ENCODINGS[1],
-            "events": payload,
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    envelope: dict[str, Any] = {
+        "v": message.version,
+        "run_id": message.run_id,
+        "seq": message.sequence,
+        "n": len(message.events),
+        "encoding": ENCODINGS[0] if compress else ENCODINGS[1],
+        "events": _encode_events(message.events, compress=compress),
+    }
+    if message.refresh:
+        envelope["refresh"] = _encode_events(message.refresh, compress=compress)
+    if message.keep:
+        envelope["keep"] = list(message.keep)
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+
+
+def _encode_events(events: Sequence[EventItem], *, compress: bool) -> str | list[EventItem]:
+    if not compress:
+        return list(events)
+    events_json = json.dumps(list(events), separators=(",", ":"), ensure_ascii=False)
+    return base64.b64encode(zlib.compress(events_json.encode(), 6)).decode("ascii")
 
 
 def decode_message(body: object) -> EventMessage:
@@ -103,16 +114,36 @@ def decode_message(body: object) -> EventMessage:
     sequence = envelope.get("seq")
     if not _is_int(sequence) or not 0 <= sequence < 1_000_000:
         raise MessageFormatError(f"seq {sequence!r:.20} is not a whole number 0-999999")
-    events = _events_payload(envelope)
+    encoding = envelope.get("encoding", "json")
+    events = _events_payload(encoding, envelope.get("events"), "events")
     count = envelope.get("n")
     if count is not None and (not _is_int(count) or count != len(events)):
         raise MessageFormatError(f"n is {count!r:.20} but the message carries {len(events)} events")
-    for index, event in enumerate(events):
-        try:
-            validate_event_item(event)
-        except MessageFormatError as error:
-            raise MessageFormatError(f"events[{index}]: {error}") from None
-    return EventMessage(run_id=run_id, sequence=sequence, events=events)
+    refresh = (
+        _events_payload(encoding, envelope["refresh"], "refresh") if "refresh" in envelope else []
+    )
+    keep = envelope.get("keep", [])
+    if not isinstance(keep, list) or not all(
+        isinstance(event_id, str) and _EVENT_ID.match(event_id) for event_id in keep
+    ):
+        raise MessageFormatError("keep is not a list of event ids")
+    message = EventMessage(run_id=run_id, sequence=sequence, events=[], keep=list(keep))
+    for name, payload, valid in (
+        ("events", events, message.events),
+        ("refresh", refresh, message.refresh),
+    ):
+        for index, event in enumerate(payload):
+            try:
+                validate_event_item(event)
+            except MessageFormatError as error:
+                # This event alone is not stored; a usable id still keeps its stored item.
+                message.invalid.append(f"{name}[{index}]: {error}")
+                event_id = event.get("event_id") if isinstance(event, dict) else None
+                if isinstance(event_id, str) and _EVENT_ID.match(event_id):
+                    message.keep.append(event_id)
+            else:
+                valid.append(event)
+    return message
 
 
 def validate_event_item(item: object) -> None:
@@ -147,6 +178,8 @@ def validate_event_item(item: object) -> None:
             raise MessageFormatError(f"{name} is empty (omit it instead)")
     if not item["title"]:
         raise MessageFormatError("title is empty")
+    if item.get("span", MULTI_DAY_SPAN) != MULTI_DAY_SPAN:
+        raise MessageFormatError(f"span is {item['span']!r:.30}, not {MULTI_DAY_SPAN!r}")
     for name in ("last_updated", "ttl"):
         if not _is_int(item.get(name)) or not 0 <= item[name] < 2**40:
             raise MessageFormatError(f"{name} {item.get(name)!r:.30} is not epoch seconds")
@@ -169,29 +202,60 @@ def validate_event_item(item: object) -> None:
         raise MessageFormatError(f"content_hash is not {2 * CONTENT_HASH_BYTES} hex digits")
 
 
+# What one message carries: ("events", item), ("refresh", item) or ("keep", event_id).
+PackEntry = tuple[str, Any]
+
+
 def pack_messages(
-    run_id: str, items: Sequence[EventItem], *, max_bytes: int, max_events: int
+    run_id: str,
+    items: Sequence[EventItem],
+    *,
+    max_bytes: int,
+    max_events: int,
+    refresh: Sequence[EventItem] = (),
+    keep: Sequence[str] = (),
 ) -> list[str]:
-    """Message bodies of at most ``max_events`` events and ``max_bytes`` bytes each, in order.
+    """Message bodies of at most ``max_events`` entries and ``max_bytes`` bytes each, in order:
+    the events to upsert, then those to refresh, then the ids to keep.
 
     Packs by count first (the common case: 100 compressed events are far below 256 KiB) and
     halves a chunk only when its encoded body is over the size limit.
     """
-    chunks: list[Sequence[EventItem]] = [
-        items[start : start + max_events] for start in range(0, len(items), max_events)
+    entries: list[PackEntry] = [
+        *(("events", item) for item in items),
+        *(("refresh", item) for item in refresh),
+        *(("keep", event_id) for event_id in keep),
     ]
+    iterator = iter(entries)
+    chunks: list[list[PackEntry]] = []
+    while chunk := list(islice(iterator, max_events)):
+        chunks.append(chunk)
     bodies: list[str] = []
     while chunks:
         chunk = chunks.pop(0)
-        body = encode_message(EventMessage(run_id, len(bodies), list(chunk)))
+        body = encode_message(message_of(run_id, len(bodies), chunk))
         if len(body.encode()) <= max_bytes:
             bodies.append(body)
             continue
         if len(chunk) == 1:
-            raise ValueError(f"event {chunk[0]['event_id']} alone is over {max_bytes} bytes")
+            raise ValueError(f"event {_entry_id(chunk[0])} alone is over {max_bytes} bytes")
         half = len(chunk) // 2
         chunks[:0] = [chunk[:half], chunk[half:]]
     return bodies
+
+
+def message_of(run_id: str, sequence: int, entries: Sequence[PackEntry]) -> EventMessage:
+    """The message carrying ``entries`` (see ``PackEntry``)."""
+    message = EventMessage(run_id, sequence, [])
+    lists = {"events": message.events, "refresh": message.refresh, "keep": message.keep}
+    for kind, value in entries:
+        lists[kind].append(value)
+    return message
+
+
+def _entry_id(entry: PackEntry) -> str:
+    kind, value = entry
+    return value if kind == "keep" else value["event_id"]
 
 
 def plan_send_batches(
@@ -218,36 +282,34 @@ def plan_send_batches(
     return batches
 
 
-def _events_payload(envelope: Mapping[str, Any]) -> list[Any]:
-    encoding = envelope.get("encoding", "json")
-    payload = envelope.get("events")
+def _events_payload(encoding: object, payload: object, name: str) -> list[Any]:
     if encoding == "json":
         if not isinstance(payload, list):
-            raise MessageFormatError("events is not a list")
+            raise MessageFormatError(f"{name} is not a list")
         return payload
     if encoding != "zlib+base64":
         raise MessageFormatError(f"unknown encoding {encoding!r:.30}")
     if not isinstance(payload, str):
-        raise MessageFormatError("events is not base64 text")
+        raise MessageFormatError(f"{name} is not base64 text")
     try:
         compressed = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise MessageFormatError("events is not valid base64") from None
+        raise MessageFormatError(f"{name} is not valid base64") from None
     inflater = zlib.decompressobj()
     try:
         raw = inflater.decompress(compressed, MAX_DECOMPRESSED_BYTES)
     except zlib.error as error:
-        raise MessageFormatError(f"events is not zlib data ({error})") from None
+        raise MessageFormatError(f"{name} is not zlib data ({error})") from None
     if inflater.unconsumed_tail or not inflater.eof:
         raise MessageFormatError(
-            f"events is truncated or inflates past {MAX_DECOMPRESSED_BYTES} bytes"
+            f"{name} is truncated or inflates past {MAX_DECOMPRESSED_BYTES} bytes"
         )
     try:
         events = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):
-        raise MessageFormatError("events does not inflate to JSON") from None
+        raise MessageFormatError(f"{name} does not inflate to JSON") from None
     if not isinstance(events, list):
-        raise MessageFormatError("events does not inflate to a list")
+        raise MessageFormatError(f"{name} does not inflate to a list")
     return events
 
 

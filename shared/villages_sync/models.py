@@ -18,6 +18,7 @@ SUBCATEGORIES_MAX = 20
 SUBCATEGORY_MAX_CHARS = 100
 CONTENT_HASH_BYTES = 16  # stored as twice as many hex digits
 TTL_DAYS_AFTER_EVENT = 90
+MULTI_DAY_SPAN = "multi-day"  # value of ``span`` on items that end on a later date
 
 
 class EventItem(TypedDict):
@@ -41,6 +42,7 @@ class EventItem(TypedDict):
     start_iso: str  # ISO 8601 with UTC offset, e.g. 2025-11-14T17:00:00-05:00
     end_iso: NotRequired[str]
     end_date: NotRequired[str]  # YYYY-MM-DD local, when the event ends on a later date
+    span: NotRequired[str]  # MULTI_DAY_SPAN on multi-day events: the multi-day index's key
     all_day: bool
     cancelled: bool
     featured: bool
@@ -59,6 +61,8 @@ class UpsertOutcome(enum.StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     SUPERSEDED = "superseded"  # a newer run already wrote this event: left as it is
+    KEPT = "kept"  # seen but not storable (invalid, or outside the window): marker refreshed
+    INVALID = "invalid"  # failed validation in the consumer: counted, never stored
 
 
 class RejectReason(enum.StrEnum):
@@ -68,7 +72,10 @@ class RejectReason(enum.StrEnum):
     MISSING_ID = "missing_id"
     MISSING_TITLE = "missing_title"
     MISSING_START = "missing_start"
+    BAD_ID = "bad_id"
     BAD_START = "bad_start"
+    BAD_FLAG = "bad_flag"  # allDay/cancelled/featured neither a boolean nor a boolean's spelling
+    INVALID = "invalid"  # breaks a rule the consumer checks (messages.validate_event_item)
     OUTSIDE_WINDOW = "outside_window"
 
 
@@ -96,13 +103,26 @@ class EventMessage:
     sequence: int  # 0-based position of this message within its run
     events: list[EventItem]
     version: int = MESSAGE_VERSION
+    # Events the run saw but will not upsert, so that their items are never swept:
+    keep: list[str] = field(default_factory=list)  # ids of invalid events: marker refreshed
+    refresh: list[EventItem] = field(default_factory=list)  # outside the window: update if stored
+    invalid: list[str] = field(default_factory=list)  # decoding: why events failed validation
 
 
 class RunStatus(enum.StrEnum):
     SCRAPING = "scraping"  # producer started
     ENQUEUED = "enqueued"  # producer sent every message; message_count is final
     COMPLETED = "completed"  # every message of the run was consumed
-    FAILED = "failed"  # producer failed: never swept
+    FAILED = "failed"  # producer failed or was interrupted: never swept
+
+
+# The only status changes a run may make; every one is a conditional write (runs_table).
+RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.SCRAPING: frozenset({RunStatus.ENQUEUED, RunStatus.FAILED}),
+    RunStatus.ENQUEUED: frozenset({RunStatus.COMPLETED, RunStatus.FAILED}),
+    RunStatus.COMPLETED: frozenset(),
+    RunStatus.FAILED: frozenset(),
+}
 
 
 class SweepOutcome(enum.StrEnum):
@@ -132,3 +152,14 @@ class RunRecord:
     sweep_outcome: SweepOutcome | None = None
     sweep_reason: str = ""
     deleted_count: int = 0
+    missed_count: int = 0  # items this run's sweep did not see, not yet deleted (first misses)
+    degraded: bool = False  # too many fetched events failed validation: never swept
+    degraded_reason: str = ""
+    sweep_requested: bool = False  # the sweep request is on the sweep queue
+    accepted_by: str = ""  # an operator accepted this run's refused sweep ...
+    accept_reason: str = ""  # ... and why
+
+    @property
+    def baseline(self) -> bool:
+        """Its sweep actually ran: only such runs are compared against (refused ones never)."""
+        return self.sweep_outcome is SweepOutcome.SWEPT

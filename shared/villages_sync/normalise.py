@@ -15,9 +15,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from villages_sync.messages import EVENT_ID_MAX_DIGITS, MessageFormatError, validate_event_item
 from villages_sync.models import (
     CONTENT_HASH_BYTES,
     DESCRIPTION_MAX_CHARS,
+    MULTI_DAY_SPAN,
     SUBCATEGORIES_MAX,
     SUBCATEGORY_MAX_CHARS,
     TITLE_MAX_CHARS,
@@ -35,16 +37,30 @@ _UNHASHED = ("last_updated", "ttl", "content_hash")
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    event_id: str | None
+    event_id: str | None  # the usable id, when the event has one
     reason: RejectReason
     detail: str
+    item: EventItem | None = None  # OUTSIDE_WINDOW, later than the window: the valid item
 
 
 @dataclass(slots=True)
 class NormaliseResult:
-    items: list[EventItem] = field(default_factory=list)
+    items: list[EventItem] = field(default_factory=list)  # to upsert
     rejects: dict[str, int] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
+    # Seen but not upserted, so that the sweep never deletes them (the run saw them):
+    refresh: list[EventItem] = field(default_factory=list)  # later than the window
+    keep: list[str] = field(default_factory=list)  # ids of invalid events
+
+    @property
+    def invalid(self) -> int:
+        """Events refused as invalid; those merely outside the window are not rejects."""
+        return invalid_count(self.rejects)
+
+
+def invalid_count(rejects: Mapping[str, int]) -> int:
+    """How many rejects were invalid events (outside the window is not invalid)."""
+    return sum(n for reason, n in rejects.items() if reason != RejectReason.OUTSIDE_WINDOW)
 
 
 def window_for(now: datetime, tz: ZoneInfo, days_ahead: int) -> DateWindow:
@@ -56,18 +72,30 @@ def window_for(now: datetime, tz: ZoneInfo, days_ahead: int) -> DateWindow:
 def normalise_events(
     raws: Iterable[object], *, tz: ZoneInfo, window: DateWindow, last_updated: int
 ) -> NormaliseResult:
-    """Every raw event normalised or rejected with a reason; duplicates of an id kept once."""
+    """Every raw event normalised or rejected with a reason; duplicates of an id kept once.
+
+    A rejected event with a usable id is still one the run saw: its id goes to ``keep`` (or
+    its item to ``refresh`` when it is valid but later than the window), never to deletion.
+    """
     result = NormaliseResult()
     seen: set[str] = set()
     counts: Counter[str] = Counter()
     for raw in raws:
         outcome = normalise_event(raw, tz=tz, window=window, last_updated=last_updated)
-        if isinstance(outcome, Rejection):
-            counts[str(outcome.reason)] += 1
-            result.rejections.append(outcome)
-        elif outcome["event_id"] not in seen:
-            seen.add(outcome["event_id"])
+        event_id = outcome.event_id if isinstance(outcome, Rejection) else outcome["event_id"]
+        if event_id is not None and event_id in seen:
+            continue
+        if event_id is not None:
+            seen.add(event_id)
+        if not isinstance(outcome, Rejection):
             result.items.append(outcome)
+            continue
+        counts[str(outcome.reason)] += 1
+        result.rejections.append(outcome)
+        if outcome.item is not None:
+            result.refresh.append(outcome.item)
+        elif event_id is not None and outcome.reason != RejectReason.OUTSIDE_WINDOW:
+            result.keep.append(event_id)
     result.rejects = dict(counts)
     return result
 
@@ -75,28 +103,45 @@ def normalise_events(
 def normalise_event(
     raw: object, *, tz: ZoneInfo, window: DateWindow, last_updated: int
 ) -> EventItem | Rejection:
-    """One API event as a stored item, or the reason it cannot be one. Never raises."""
+    """One API event as a stored item, or the reason it cannot be one. Never raises, whatever
+    JSON value it is given, and applies exactly the rules the consumer checks
+    (``messages.validate_event_item``), so every item it returns is accepted downstream."""
     if not isinstance(raw, Mapping):
         return Rejection(None, RejectReason.NOT_AN_OBJECT, f"got {type(raw).__name__}")
-    event_id = _event_id(raw.get("id"))
-    if event_id is None:
-        return Rejection(None, RejectReason.MISSING_ID, f"id is {raw.get('id')!r:.40}")
+    event_id: str | None = None
+    try:
+        raw_id = raw.get("id")
+        if raw_id is None:
+            return Rejection(None, RejectReason.MISSING_ID, "id is missing")
+        event_id = _event_id(raw_id)
+        if event_id is None:
+            return Rejection(None, RejectReason.BAD_ID, f"id {_snippet(raw_id)} is not an id")
+        return _normalise(raw, event_id, tz=tz, window=window, last_updated=last_updated)
+    except Exception as error:  # a last line of defence: one odd event must not stop a run
+        return Rejection(event_id, RejectReason.INVALID, f"{type(error).__name__}: {error}"[:200])
+
+
+def _normalise(
+    raw: Mapping[str, Any], event_id: str, *, tz: ZoneInfo, window: DateWindow, last_updated: int
+) -> EventItem | Rejection:
     title = clean_text(raw.get("title"), TITLE_MAX_CHARS)
     if not title:
         return Rejection(event_id, RejectReason.MISSING_TITLE, "title is empty")
-    all_day = raw.get("allDay") is True or _part(raw, "start").get("type") == "date"
+    flags: dict[str, bool] = {}
+    for key, name in (("allDay", "all_day"), ("cancelled", "cancelled"), ("featured", "featured")):
+        flag = _flag(raw.get(key))
+        if flag is None:
+            return Rejection(
+                event_id, RejectReason.BAD_FLAG, f"{key} {_snippet(raw.get(key))} is not a boolean"
+            )
+        flags[name] = flag
+    all_day = flags["all_day"] or _part(raw, "start").get("type") == "date"
     start_text = _part(raw, "start").get("date")
     if not isinstance(start_text, str) or not start_text.strip():
         return Rejection(event_id, RejectReason.MISSING_START, "start.date is missing")
     start = _local_start(start_text, tz, all_day=all_day)
     if start is None:
-        return Rejection(event_id, RejectReason.BAD_START, f"start.date {start_text!r:.40}")
-    if start.date() not in window:
-        return Rejection(
-            event_id,
-            RejectReason.OUTSIDE_WINDOW,
-            f"{start.date()} not in {window.first}..{window.last}",
-        )
+        return Rejection(event_id, RejectReason.BAD_START, f"start.date {_snippet(start_text)}")
     item: dict[str, Any] = {
         "event_id": event_id,
         "title": title,
@@ -106,21 +151,33 @@ def normalise_event(
         "event_date": start.date().isoformat(),
         "start_time": start.strftime("%H:%M"),
         "location": clean_text(_part(raw, "location").get("title"), SHORT_TEXT_MAX_CHARS),
-        "category": clean_text(raw.get("category"), SHORT_TEXT_MAX_CHARS).lower(),
+        "category": _lower_clean(raw.get("category"), SHORT_TEXT_MAX_CHARS),
         "last_updated": int(last_updated),
         "ttl": _ttl(start.date(), tz),
         "start_iso": start.isoformat(),
         "all_day": all_day,
-        "cancelled": raw.get("cancelled") is True,
-        "featured": raw.get("featured") is True,
+        "cancelled": flags["cancelled"],
+        "featured": flags["featured"],
         "subcategories": _subcategories(raw.get("subcategories")),
     }
-    if not all_day:
-        _add_end(item, _part(raw, "end").get("date"), start, tz)
+    _add_end(item, _part(raw, "end").get("date"), start, tz, all_day=all_day)
     _add_optional(item, "url", _url(raw.get("url")))
     _add_optional(item, "venue_category", clean_text(_part(raw, "location").get("category"), 100))
     _add_optional(item, "address", _address(_part(raw, "address")))
     item["content_hash"] = content_hash_of(item)
+    try:
+        validate_event_item(item)
+    except MessageFormatError as error:
+        return Rejection(event_id, RejectReason.INVALID, str(error))
+    last_day = date.fromisoformat(item.get("end_date", item["event_date"]))
+    if start.date() > window.last or last_day < window.first:
+        later = start.date() > window.last
+        return Rejection(
+            event_id,
+            RejectReason.OUTSIDE_WINDOW,
+            f"{start.date()}..{last_day} not in {window.first}..{window.last}",
+            item=item if later else None,  # type: ignore[arg-type]
+        )
     return item  # type: ignore[return-value]
 
 
@@ -132,13 +189,61 @@ def content_hash_of(item: Mapping[str, Any]) -> str:
 
 
 def _event_id(value: object) -> str | None:
+    """The id as a decimal string of at most ``EVENT_ID_MAX_DIGITS`` digits, or None.
+
+    Never ``int()`` on a string: a 5,000-digit id would raise (Python's int/str digit limit).
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) and value >= 0:
-        return str(value)
-    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
-        return str(int(value.strip()))
+    if isinstance(value, int):
+        return str(value) if 0 <= value < 10**EVENT_ID_MAX_DIGITS else None
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.isascii() and digits.isdecimal():
+            digits = digits.lstrip("0") or "0"
+            return digits if len(digits) <= EVENT_ID_MAX_DIGITS else None
     return None
+
+
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no", ""})
+
+
+def _flag(value: object) -> bool | None:
+    """A JSON boolean, or the strings and numbers an API might send for one; None otherwise.
+
+    Missing (None) is False: an event is not cancelled unless it says so.
+    """
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    return None
+
+
+def _snippet(value: object) -> str:
+    """A short, safe description of a value for a reject's detail (no huge reprs)."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "a number" if abs(value) >= 10**40 else repr(value)
+    return (
+        repr(value)[:40]
+        if isinstance(value, float | bool) or value is None
+        else (f"a {type(value).__name__}")
+    )
+
+
+def _lower_clean(value: object, max_chars: int) -> str:
+    """Lower-cased before cleaning: lower-casing can lengthen text ("İ" becomes two
+    characters), so cleaning (and its length cap) comes last."""
+    return clean_text(value.lower() if isinstance(value, str) else value, max_chars)
 
 
 def _part(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -173,24 +278,59 @@ def _local_start(text: str, tz: ZoneInfo, *, all_day: bool) -> datetime | None:
     return instant.astimezone(tz)
 
 
-def _add_end(item: dict[str, Any], text: object, start: datetime, tz: ZoneInfo) -> None:
+def _add_end(
+    item: dict[str, Any],
+    text: object,
+    start: datetime,
+    tz: ZoneInfo,
+    *,
+    all_day: bool,
+) -> None:
     """End fields when the end parses and is not before the start.
 
     A wrong end is dropped rather than the event rejected: the event still happens, and the
-    skill can still announce its start.
+    skill can still announce its start. An all-day event keeps only its end date (as written,
+    like its start); a multi-day event gets ``span`` too, the key of the multi-day index.
     """
     if not isinstance(text, str):
         return
-    instant = _parse_instant(text)
-    if instant is None:
-        return
-    end = instant.astimezone(tz)
-    if end < start:
-        return
-    item["end_time"] = end.strftime("%H:%M")
-    item["end_iso"] = end.isoformat()
+    if all_day:
+        end_day = _all_day_end(text, tz)
+        if end_day is None or end_day <= start.date():
+            return
+        end = datetime.combine(end_day, time(0, 0), tzinfo=tz)
+    else:
+        instant = _parse_instant(text)
+        if instant is None:
+            return
+        end = instant.astimezone(tz)
+        if end < start:
+            return
+        item["end_time"] = end.strftime("%H:%M")
+        item["end_iso"] = end.isoformat()
     if end.date() > start.date():
         item["end_date"] = end.date().isoformat()
+        item["span"] = MULTI_DAY_SPAN
+
+
+def _all_day_end(text: str, tz: ZoneInfo) -> date | None:
+    """The last day of an all-day event, from its end as written.
+
+    Ends are written like starts, as a local midnight in UTC (``05:00Z``) or a floating one,
+    and mean the moment the event is over: ``2026-11-21T04:59:59Z``, ``2026-11-20T23:59:59``
+    and ``2026-11-23T05:00:00Z`` end on the 20th, the 20th and the 22nd. Taking the zone's
+    offset and a second away gives the last day under either encoding. A bare date is the last
+    day itself.
+    """
+    written = text.strip()
+    try:
+        if len(written) <= 10:
+            return date.fromisoformat(written)
+        end = datetime.fromisoformat(written[:19])
+    except ValueError:
+        return None
+    offset = abs(end.replace(tzinfo=tz).utcoffset() or timedelta(0))
+    return (end - offset - timedelta(seconds=1)).date()
 
 
 def _ttl(day: date, tz: ZoneInfo) -> int:
@@ -201,7 +341,7 @@ def _ttl(day: date, tz: ZoneInfo) -> int:
 def _subcategories(value: object) -> list[str]:
     if not isinstance(value, list):
         return []
-    cleaned = (clean_text(v, SUBCATEGORY_MAX_CHARS).lower() for v in value[:SUBCATEGORIES_MAX])
+    cleaned = (_lower_clean(v, SUBCATEGORY_MAX_CHARS) for v in value[:SUBCATEGORIES_MAX])
     return [v for v in cleaned if v]
 
 

@@ -101,32 +101,48 @@ def bad_bodies(item: dict[str, Any]) -> list[tuple[str, object, str]]:
         ),
         ("n mismatch", envelope([item], n=2), "n is 2 but the message carries 1 events"),
         ("bool n", envelope([item], n=True), "n is True"),
-        ("event not object", envelope(["x"]), "events[0]: event is str, not an object"),
-        ("unknown field", envelope([{**item, "colour": "red"}]), "unknown field(s) ['colour']"),
-        ("long title", envelope([{**item, "title": "t" * 201}]), "title is 201 characters"),
-        (
-            "bad date",
-            envelope([{**item, "event_date": "2026-02-30"}]),
-            "event_date '2026-02-30' is not a real date",
-        ),
-        (
-            "bad time",
-            envelope([{**item, "start_time": "24:00"}]),
-            "start_time '24:00' is not HH:MM",
-        ),
-        (
-            "bool last_updated",
-            envelope([{**item, "last_updated": True}]),
-            "last_updated True is not epoch seconds",
-        ),
-        ("empty optional", envelope([{**item, "url": ""}]), "url is empty (omit it instead)"),
-        ("bad id", envelope([{**item, "event_id": "abc"}]), "event_id 'abc' is not a decimal"),
-        ("bool flag", envelope([{**item, "cancelled": 0}]), "cancelled is int, not a boolean"),
-        ("bad hash", envelope([{**item, "content_hash": "xyz"}]), "content_hash is not 32 hex"),
     ]
 
 
 _BAD_BODY_LABELS = [label for label, _, _ in bad_bodies({})]
+
+
+def bad_events(item: dict[str, Any]) -> list[tuple[str, object, str]]:
+    """Events that break one rule each: (label, event, what the problem text says)."""
+    return [
+        ("event not object", "x", "event is str, not an object"),
+        ("unknown field", {**item, "colour": "red"}, "unknown field(s) ['colour']"),
+        ("long title", {**item, "title": "t" * 201}, "title is 201 characters"),
+        ("bad date", {**item, "event_date": "2026-02-30"}, "event_date '2026-02-30' is not a real"),
+        ("bad time", {**item, "start_time": "24:00"}, "start_time '24:00' is not HH:MM"),
+        ("bool last_updated", {**item, "last_updated": True}, "last_updated True is not epoch"),
+        ("empty optional", {**item, "url": ""}, "url is empty (omit it instead)"),
+        ("bad id", {**item, "event_id": "abc"}, "event_id 'abc' is not a decimal"),
+        ("long id", {**item, "event_id": "1" * 21}, "is not a decimal"),
+        ("bool flag", {**item, "cancelled": 0}, "cancelled is int, not a boolean"),
+        ("bad hash", {**item, "content_hash": "xyz"}, "content_hash is not 32 hex"),
+        ("bad span", {**item, "span": "week"}, "span is 'week'"),
+    ]
+
+
+_BAD_EVENT_LABELS = [label for label, _, _ in bad_events({})]
+
+
+@pytest.mark.parametrize("label", _BAD_EVENT_LABELS)
+def test_decode_message_bad_event_fails_alone(make_item, label: str) -> None:
+    # Given a message whose second of three events breaks one rule
+    good = [make_item("1"), make_item("3")]
+    bad, expected = next((e, t) for name, e, t in bad_events(make_item("2")) if name == label)
+    body = envelope([good[0], bad, good[1]])
+    # When it is decoded
+    message = decode_message(body)
+    # Then the other two are applied, the bad one is named, and a usable id is still kept
+    assert [e["event_id"] for e in message.events] == ["1", "3"]
+    assert len(message.invalid) == 1
+    assert message.invalid[0].startswith("events[1]: ")
+    assert expected in message.invalid[0]
+    usable = isinstance(bad, dict) and bad.get("event_id") == "2"
+    assert message.keep == (["2"] if usable else [])
 
 
 @pytest.mark.parametrize("label", _BAD_BODY_LABELS)
@@ -140,16 +156,42 @@ def test_decode_message_bad_body_error_names_problem(make_item, label: str) -> N
     assert expected in str(raised.value)
 
 
-def test_decode_message_bad_event_error_names_its_index(make_item) -> None:
-    # Given a message whose fourth event has a bad time
+def test_decode_message_bad_event_problem_names_its_index(make_item) -> None:
+    # Given a compressed message whose fourth event has a bad time
     events = [make_item(str(n)) for n in range(5)]
     events[3]["end_time"] = "25:61"
     body = encode_message(EventMessage(RUN_ID, 0, events))
     # When it is decoded
-    with pytest.raises(MessageFormatError) as raised:
+    message = decode_message(body)
+    # Then the problem points at events[3], and the four others are applied
+    assert message.invalid == ["events[3]: end_time '25:61' is not HH:MM"]
+    assert [e["event_id"] for e in message.events] == ["0", "1", "2", "4"]
+
+
+def test_pack_messages_refresh_and_keep_round_trip(make_item) -> None:
+    # Given events to upsert, events later than the window to refresh, and ids to keep
+    items = [make_item(str(n)) for n in range(3)]
+    later = [make_item("90", event_date="2027-06-01")]
+    # When they are packed two entries a message and decoded again
+    bodies = pack_messages(
+        RUN_ID, items, max_bytes=256 * 1024, max_events=2, refresh=later, keep=["91", "92"]
+    )
+    messages = [decode_message(body) for body in bodies]
+    # Then every entry arrives once, in order, in the list it was packed into
+    assert [m.sequence for m in messages] == [0, 1, 2]
+    assert [e["event_id"] for m in messages for e in m.events] == ["0", "1", "2"]
+    assert [e["event_id"] for m in messages for e in m.refresh] == ["90"]
+    assert [i for m in messages for i in m.keep] == ["91", "92"]
+    assert all(not m.invalid for m in messages)
+
+
+def test_decode_message_keep_not_ids_rejected_whole() -> None:
+    # Given a message whose keep list holds something that is not an id
+    body = json.dumps({"v": 1, "run_id": RUN_ID, "seq": 0, "events": [], "keep": ["1", 2]})
+    # When it is decoded
+    # Then the whole message is refused (it cannot be trusted)
+    with pytest.raises(MessageFormatError, match="keep is not a list of event ids"):
         decode_message(body)
-    # Then the error points at events[3]
-    assert str(raised.value).startswith("events[3]: end_time '25:61'")
 
 
 def test_validate_event_item_valid_item_accepted(make_item) -> None:

@@ -7,6 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from villages_sync.messages import validate_event_item
 from villages_sync.models import DateWindow, RejectReason
 from villages_sync.normalise import (
     Rejection,
@@ -159,9 +162,17 @@ NARROW = DateWindow(first=date(2026, 11, 10), last=date(2026, 11, 20))
         ("not an event", RejectReason.NOT_AN_OBJECT, None),
         ([1, 2], RejectReason.NOT_AN_OBJECT, None),
         ({"title": "No id"}, RejectReason.MISSING_ID, None),
-        (raw_event(event_id=True), RejectReason.MISSING_ID, None),
-        (raw_event(event_id=-5), RejectReason.MISSING_ID, None),
-        (raw_event(event_id="12a"), RejectReason.MISSING_ID, None),
+        (raw_event(event_id=None), RejectReason.MISSING_ID, None),
+        (raw_event(event_id=True), RejectReason.BAD_ID, None),
+        (raw_event(event_id=-5), RejectReason.BAD_ID, None),
+        (raw_event(event_id="12a"), RejectReason.BAD_ID, None),
+        (raw_event(event_id="9" * 5000), RejectReason.BAD_ID, None),
+        (raw_event(event_id=10**5000), RejectReason.BAD_ID, None),
+        (raw_event(event_id="1" * 21), RejectReason.BAD_ID, None),
+        (raw_event(event_id={"id": 1}), RejectReason.BAD_ID, None),
+        (raw_event(cancelled="maybe"), RejectReason.BAD_FLAG, "4242"),
+        (raw_event(allDay=2), RejectReason.BAD_FLAG, "4242"),
+        (raw_event(featured={"x": 1}), RejectReason.BAD_FLAG, "4242"),
         (raw_event(title=None), RejectReason.MISSING_TITLE, "4242"),
         (raw_event(title="<p> </p>"), RejectReason.MISSING_TITLE, "4242"),
         (raw_event(start=None), RejectReason.MISSING_START, "4242"),
@@ -169,7 +180,9 @@ NARROW = DateWindow(first=date(2026, 11, 10), last=date(2026, 11, 20))
         (raw_event(start={"date": "next tuesday"}), RejectReason.BAD_START, "4242"),
         (raw_event(start={"date": "2026-02-30T10:00:00Z"}), RejectReason.BAD_START, "4242"),
         (
-            raw_event(start={"date": "2026-11-09T12:00:00.000Z"}),
+            raw_event(
+                start={"date": "2026-11-09T12:00:00.000Z"}, end={"date": "2026-11-09T14:00:00Z"}
+            ),
             RejectReason.OUTSIDE_WINDOW,
             "4242",
         ),
@@ -290,16 +303,26 @@ def test_normalise_event_address_parts_present_assembled(
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(True, True), (False, False), ("true", False), (1, False), (None, False)],
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        (" TRUE ", True),
+        ("False", False),
+        (1, True),
+        (0, False),
+        ("1", True),
+        ("0", False),
+        (None, False),
+    ],
 )
-def test_normalise_event_cancelled_featured_only_exactly_true(
-    value: object, expected: bool
-) -> None:
-    # Given cancelled/featured flags of various types
+def test_normalise_event_flags_booleans_and_their_spellings(value: object, expected: bool) -> None:
+    # Given cancelled/featured flags sent as booleans, or as the strings and numbers an API
+    # might send for one (issue 9, case 5)
     raw = raw_event(cancelled=value, featured=value)
     # When it is normalised
     item = normalise(raw)
-    # Then they are True only for a real True
+    # Then each is read as the boolean it spells
     assert item["cancelled"] is expected
     assert item["featured"] is expected
 
@@ -372,3 +395,107 @@ def test_window_for_utc_now_local_date_window(now: datetime, first: date) -> Non
     assert window.first == first
     assert window.last == first + timedelta(days=14)
     assert len(window.days()) == 15
+
+
+def test_normalise_event_subcategory_lengthened_by_lowering_passes_consumer_rules() -> None:
+    # Given a subcategory that lengthens when lower-cased ("İ" is two characters in lower case)
+    raw = raw_event(subcategories=["İ" * 100, "Rock"])
+    # When it is normalised
+    item = normalise(raw)
+    # Then it is cut after lowering, so the item passes the consumer's validator
+    validate_event_item(item)
+    assert len(item["subcategories"][0]) <= 100
+    assert item["subcategories"][1] == "rock"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected_end_date"),
+    [
+        # local midnight in UTC, ending at the end of the 22nd (three days)
+        ("2026-11-20T05:00:00.000Z", "2026-11-23T04:59:59.000Z", "2026-11-22"),
+        # local midnight in UTC, ending at the midnight that closes the 22nd
+        ("2026-11-20T05:00:00.000Z", "2026-11-23T05:00:00.000Z", "2026-11-22"),
+        # floating midnight, ending at 23:59:59 on the 22nd
+        ("2026-11-20T00:00:00.000Z", "2026-11-22T23:59:59.000Z", "2026-11-22"),
+        # a bare date is the last day itself
+        ("2026-11-20", "2026-11-22", "2026-11-22"),
+    ],
+)
+def test_normalise_event_all_day_multi_day_keeps_end_date(
+    start: str, end: str, expected_end_date: str
+) -> None:
+    # Given a three-day all-day festival, its dates encoded in each way seen or guessed
+    raw = raw_event(allDay=True, start={"date": start}, end={"date": end})
+    # When it is normalised
+    item = normalise(raw)
+    # Then it starts on the 20th, keeps its last day, and is on the multi-day index
+    assert (item["event_date"], item["end_date"]) == ("2026-11-20", expected_end_date)
+    assert item["span"] == "multi-day"
+    assert "end_time" not in item
+
+
+def test_normalise_event_all_day_as_string_floating_midnight_keeps_its_date() -> None:
+    # Given "allDay": "true" with a floating midnight start (issue 9, case 5)
+    raw = raw_event(allDay="true", start={"date": "2026-12-01T00:00:00.000Z"}, end=None)
+    # When it is normalised
+    item = normalise(raw)
+    # Then it is an all-day event on the date as written, not the previous evening
+    assert (item["all_day"], item["event_date"], item["start_time"]) == (
+        True,
+        "2026-12-01",
+        "00:00",
+    )
+
+
+def test_normalise_event_in_progress_multi_day_is_inside_the_window() -> None:
+    # Given a festival that started before the window and ends inside it
+    raw = raw_event(start={"date": "2026-11-08T15:00:00Z"}, end={"date": "2026-11-12T22:00:00Z"})
+    # When it is normalised for a window starting on the 10th
+    item = normalise(raw, window=NARROW)
+    # Then it is kept, dated from its start, and reaches the 12th
+    assert (item["event_date"], item["end_date"], item["span"]) == (
+        "2026-11-08",
+        "2026-11-12",
+        "multi-day",
+    )
+
+
+_JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**6000), max_value=10**6000)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=50)
+    | st.sampled_from(["9" * 5000, "true", "2026/12/01 22:00:00 UTC", "<b>x</b>", "\ud800"])
+)
+_JSON = st.recursive(
+    _JSON_SCALARS,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+_FIELDS = ("id", "title", "description", "excerpt", "allDay", "cancelled", "featured", "start",
+           "end", "location", "address", "category", "subcategories", "url")  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.just(raw_event()),
+    replaced=st.dictionaries(st.sampled_from(_FIELDS), _JSON, max_size=4),
+    start=st.one_of(st.none(), st.dictionaries(st.sampled_from(["date", "type"]), _JSON)),
+)
+def test_normalise_event_any_json_value_never_raises_and_passes_consumer_rules(
+    base: dict[str, Any], replaced: dict[str, Any], start: dict[str, Any] | None
+) -> None:
+    # Given an event whose fields hold any JSON value (huge numbers, nested objects, ...)
+    raw = {**base, **replaced}
+    if start is not None:
+        raw["start"] = start
+    # When it is normalised
+    outcome = normalise(raw)
+    # Then it never raises, and an item it returns is one the consumer accepts
+    if not isinstance(outcome, Rejection):
+        validate_event_item(outcome)
+    else:
+        assert outcome.reason in set(RejectReason)
