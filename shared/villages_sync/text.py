@@ -10,6 +10,7 @@ of its time here: BeautifulSoup costs some 100 us a string, the fast paths about
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -20,6 +21,10 @@ from bs4 import BeautifulSoup, CData, MarkupResemblesLocatorWarning, NavigableSt
 _TAG_LIKE = re.compile(r"</?[A-Za-z!/?][^<>]*>")
 _WHITESPACE = re.compile(r"\s+")  # \s is exactly str.isspace() for str patterns
 _ELLIPSIS = "…"
+# Short texts repeat from event to event (venues, categories, address parts, the titles of
+# recurring events): their cleaned text is remembered. Bounded: at most 4,096 entries of at
+# most 200 characters. Descriptions, longer and more varied, are cleaned every time.
+_CACHED_MAX_CHARS = 200
 _HIDDEN = frozenset({"script", "style", "template", "noscript"})  # content never shown
 # Phrasing elements: text runs on across them ("<strong>oldies</strong>." is "oldies.").
 # Every other element (p, div, li, br, td, unknown ones) separates the text on its two sides.
@@ -52,14 +57,25 @@ def clean_text(value: object, max_chars: int, *, reference: bool = False) -> str
     and format characters go; whitespace is folded. Numbers become their text; other
     non-strings "". ``reference=True`` takes the slow reference path (tests and benchmarks).
     """
+    if isinstance(value, str):
+        if reference:
+            return _clean(value, max_chars, reference=True)
+        if len(value) <= _CACHED_MAX_CHARS:
+            return _clean_cached(value, max_chars)
+        return _clean(value, max_chars, reference=False)
     if isinstance(value, bool) or value is None:
         return ""
     if isinstance(value, int | float):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value
-    else:
-        return ""
+        return _clean(str(value), max_chars, reference=reference)
+    return ""
+
+
+def _clean(text: str, max_chars: int, *, reference: bool) -> str:
+    if not reference and text.isprintable() and "<" not in text and "&" not in text:
+        # The common case, plain printable text: its only whitespace is " " (every other kind
+        # is unprintable), so there is nothing to drop and only runs of spaces to fold.
+        text = _WHITESPACE.sub(" ", text) if "  " in text else text
+        return truncate(text.strip(), max_chars)
     # Control, format and lone-surrogate characters go first: JSON can carry a lone surrogate
     # ("\ud800"), which BeautifulSoup cannot encode; it raised and failed the whole run.
     text = _printable_only(text, reference=reference)
@@ -70,6 +86,11 @@ def clean_text(value: object, max_chars: int, *, reference: bool = False) -> str
         text = _strip_markup(text) if simple is None else simple
     text = _printable_only(text, reference=reference)
     return truncate(_WHITESPACE.sub(" ", text).strip(), max_chars)
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_cached(text: str, max_chars: int) -> str:
+    return _clean(text, max_chars, reference=False)
 
 
 def truncate(text: str, max_chars: int) -> str:

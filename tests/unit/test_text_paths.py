@@ -62,7 +62,7 @@ def _folded(value: str) -> str:
     return text._WHITESPACE.sub(" ", text._printable_only(value, reference=True)).strip()
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(_markup())
 def test_simple_markup_accepted_input_same_text_as_beautifulsoup(markup: str) -> None:
     # Given markup the fast path accepts
@@ -76,7 +76,7 @@ def test_simple_markup_accepted_input_same_text_as_beautifulsoup(markup: str) ->
     assert _folded(fast) == _folded(reference)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(_PLAIN_TEXT)
 def test_clean_text_plain_text_same_as_reference_path(value: str) -> None:
     # Given text with neither markup nor entities (the plain fast path)
@@ -85,7 +85,7 @@ def test_clean_text_plain_text_same_as_reference_path(value: str) -> None:
     assert clean_text(value, 60) == clean_text(value, 60, reference=True)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(_ANY_TEXT | _markup())
 def test_clean_text_any_text_same_as_reference_path(value: str) -> None:
     # Given any text at all, markup-like or not
