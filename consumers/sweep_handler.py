@@ -35,7 +35,7 @@ def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]
         run_id,
         events=EventsTable(clients.dynamodb, settings.table_name),
         runs=RunsTable(clients.dynamodb, settings.runs_table_name),
-        min_ratio=settings.min_ratio,
+        rules=settings.rules,
     )
     if summary.already_done:
         logger.info("sweep already recorded for this run", extra={"sweep": summary.as_dict()})
@@ -45,6 +45,7 @@ def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]
     else:
         logger.info("sweep done", extra={"sweep": summary.as_dict()})
         metrics.add_metric(name="EventsDeleted", unit=MetricUnit.Count, value=summary.deleted)
+        metrics.add_metric(name="EventsMissed", unit=MetricUnit.Count, value=summary.missed)
     return summary.as_dict()
 
 

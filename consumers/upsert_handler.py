@@ -33,7 +33,10 @@ _OUTCOME_METRICS = {
     UpsertOutcome.UPDATED: "EventsUpdated",
     UpsertOutcome.UNCHANGED: "EventsUnchanged",
     UpsertOutcome.SUPERSEDED: "EventsSuperseded",
+    UpsertOutcome.KEPT: "EventsKept",
+    UpsertOutcome.INVALID: "EventsInvalid",
 }
+_NOT_UPSERTED = (UpsertOutcome.SUPERSEDED, UpsertOutcome.KEPT, UpsertOutcome.INVALID)
 
 
 @dataclass(slots=True)
@@ -70,8 +73,13 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
         raise
     invocation.counts.update({_OUTCOME_METRICS[k]: v for k, v in outcome.counts.items()})
     invocation.counts["EventsUpserted"] += sum(
-        v for k, v in outcome.counts.items() if k != UpsertOutcome.SUPERSEDED
+        v for k, v in outcome.counts.items() if k not in _NOT_UPSERTED
     )
+    for problem in outcome.invalid:
+        logger.warning(
+            "event failed validation: not stored, its stored copy kept",
+            extra={"run_id": outcome.run_id, "sequence": outcome.sequence, "problem": problem},
+        )
     if outcome.dropped:
         invocation.counts["MessagesDropped"] += 1
         logger.info(

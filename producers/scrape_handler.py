@@ -41,7 +41,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=1)
         raise
     _emit_metrics(summary)
-    logger.info("run enqueued", extra={"summary": summary.as_dict()})
+    if summary.degraded:
+        logger.error("run degraded: nothing will be deleted", extra={"summary": summary.as_dict()})
+    else:
+        logger.info("run enqueued", extra={"summary": summary.as_dict()})
     return summary.as_dict()
 
 
@@ -56,6 +59,7 @@ def _emit_metrics(summary: ProducerSummary) -> None:
     metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=summary.messages)
     metrics.add_metric(name="ScrapeSeconds", unit=MetricUnit.Seconds, value=summary.scrape_seconds)
     metrics.add_metric(name="RunDrift", unit=MetricUnit.Count, value=int(summary.drift))
+    metrics.add_metric(name="RunDegraded", unit=MetricUnit.Count, value=int(summary.degraded))
     metrics.add_metric(
         name="RunDurationSeconds", unit=MetricUnit.Seconds, value=summary.duration_seconds
     )

@@ -18,6 +18,7 @@ class MessageOutcome:
     run_id: str
     sequence: int
     counts: Counter[str] = field(default_factory=Counter)
+    invalid: list[str] = field(default_factory=list)  # events that failed validation, and why
     dropped: bool = False  # the run is older than the latest completed run
     completed_run: bool = False
 
@@ -31,7 +32,8 @@ def consume_message(
     sweep_queue_url: str,
     latest_completed_run_id: str | None,
 ) -> MessageOutcome:
-    """Apply one message. Raises (so the record fails alone) on a bad body or an AWS error.
+    """Apply one message. Raises (so the record fails alone) on an undecodable body or an AWS
+    error; an event that fails validation fails alone (counted, its stored item kept).
 
     A message from a run older than the latest completed run is dropped: replaying it from the
     DLQ must not bring back an event that the newer run's sweep deleted.
@@ -41,8 +43,15 @@ def consume_message(
     if latest_completed_run_id and message.run_id < latest_completed_run_id:
         outcome.dropped = True
         return outcome
-    results = events.upsert_many(message.events, message.run_id)
-    outcome.counts.update(str(result) for result in results)
+    outcome.counts.update(
+        str(result) for result in events.upsert_many(message.events, message.run_id)
+    )
+    refreshed = events.refresh_many(message.refresh, message.run_id)
+    kept = events.keep_many(message.keep, message.run_id)
+    outcome.counts[str(UpsertOutcome.KEPT)] += kept + sum(1 for r in refreshed if r is not None)
+    outcome.counts[str(UpsertOutcome.INVALID)] += len(message.invalid)
+    outcome.counts = +outcome.counts  # drop zero counts
+    outcome.invalid = message.invalid
     run = runs.mark_message_done(message.run_id, message.sequence, outcome.counts)
     outcome.completed_run = complete_run_if_done(
         run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url

@@ -165,7 +165,7 @@ def _normalise(
         "featured": flags["featured"],
         "subcategories": _subcategories(raw.get("subcategories")),
     }
-    _add_end(item, _part(raw, "end").get("date"), start, tz, all_day=all_day)
+    _add_end(item, _part(raw, "end").get("date"), start, tz, all_day=all_day, start_text=start_text)
     _add_optional(item, "url", _url(raw.get("url")))
     _add_optional(item, "venue_category", clean_text(_part(raw, "location").get("category"), 100))
     _add_optional(item, "address", _address(_part(raw, "address")))
@@ -290,6 +290,7 @@ def _add_end(
     tz: ZoneInfo,
     *,
     all_day: bool,
+    start_text: str = "",
 ) -> None:
     """End fields when the end parses and is not before the start.
 
@@ -300,7 +301,7 @@ def _add_end(
     if not isinstance(text, str):
         return
     if all_day:
-        end_day = _all_day_end(text, tz)
+        end_day = _all_day_end(text, start_text, tz)
         if end_day is None or end_day <= start.date():
             return
         end = datetime.combine(end_day, time(0, 0), tzinfo=tz)
@@ -318,19 +319,19 @@ def _add_end(
         item["span"] = MULTI_DAY_SPAN
 
 
-def _all_day_end(text: str, tz: ZoneInfo) -> date | None:
+def _all_day_end(text: str, start_text: str, tz: ZoneInfo) -> date | None:
     """The last day of an all-day event, from its end as written.
 
-    Ends are written like starts, as a local midnight in UTC (``05:00Z``) or a floating one,
-    and mean the moment the event is over: ``2026-11-21T04:59:59Z``, ``2026-11-20T23:59:59``
-    and ``2026-11-23T05:00:00Z`` end on the 20th, the 20th and the 22nd. Taking the zone's
-    offset and a second away gives the last day under either encoding. A bare date is the last
-    day itself.
+    An end written like the start (a bare date, or the same midnight encoding: ``T05:00Z``
+    after a ``T05:00Z`` start) names the last day, read as written like the start's date.
+    Any other time is the moment the event is over, as a local midnight in UTC or a floating
+    one: ``2026-11-21T04:59:59Z`` and ``2026-11-20T23:59:59`` both end on the 20th, so the
+    zone's offset and a second are taken away before the date is read.
     """
-    written = text.strip()
+    written, start_written = text.strip(), start_text.strip()
     try:
-        if len(written) <= 10:
-            return date.fromisoformat(written)
+        if len(written) <= 10 or written[10:19] == start_written[10:19]:
+            return date.fromisoformat(written[:10])
         end = datetime.fromisoformat(written[:19])
     except ValueError:
         return None

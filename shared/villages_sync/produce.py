@@ -18,9 +18,9 @@ from villages_sync.aws.runs_table import RunsTable
 from villages_sync.calendar_api.client import scrape_calendar
 from villages_sync.messages import pack_messages
 from villages_sync.models import RejectReason, RunRecord, RunStatus
-from villages_sync.normalise import normalise_events, window_for
+from villages_sync.normalise import NormaliseResult, invalid_count, normalise_events, window_for
 from villages_sync.settings import ProducerSettings
-from villages_sync.sweep_trigger import complete_run_if_done
+from villages_sync.sweep_trigger import complete_run_if_done, ensure_sweep_requested
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class ProducerSummary:
     rejects: dict[str, int] = field(default_factory=dict)
     drift: bool = False
     drift_reason: str = ""
+    degraded: bool = False
+    degraded_reason: str = ""
     completed: bool = False
     error: str = ""
     scrape_seconds: float = 0.0
@@ -53,7 +55,7 @@ class ProducerSummary:
     @property
     def rejected(self) -> int:
         """Events refused as invalid; those merely outside the window are not rejects."""
-        return sum(n for reason, n in self.rejects.items() if reason != RejectReason.OUTSIDE_WINDOW)
+        return invalid_count(self.rejects)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +70,7 @@ def produce_run(
     sqs: Any,
 ) -> ProducerSummary:
     started = time.monotonic()
+    _request_missing_sweeps(runs, sqs, settings.sweep_queue_url)
     window = window_for(now, settings.timezone, settings.days_ahead)
     summary = ProducerSummary(
         run_id=run_id,
@@ -108,6 +111,14 @@ def produce_run(
             last_updated=int(now.timestamp()),
         )
         summary.rejects = dict(normalised.rejects)
+        summary.degraded_reason = degraded_reason(normalised, settings.max_reject_ratio)
+        summary.degraded = bool(summary.degraded_reason)
+        if summary.degraded:
+            logger.error(
+                "run degraded: too many events failed validation; valid ones are stored, "
+                "nothing will be deleted",
+                extra={"degraded_reason": summary.degraded_reason, "rejects": summary.rejects},
+            )
         for rejection in normalised.rejections:
             if rejection.reason != RejectReason.OUTSIDE_WINDOW:
                 logger.info(
@@ -128,6 +139,8 @@ def produce_run(
             normalised.items,
             max_bytes=settings.max_message_bytes,
             max_events=settings.max_events_per_message,
+            refresh=normalised.refresh,
+            keep=normalised.keep,
         )
         sent = send_message_bodies(sqs, settings.events_queue_url, bodies)
         summary.events, summary.messages, summary.send_calls = (
@@ -143,19 +156,59 @@ def produce_run(
             rejects=summary.rejects,
             drift=scraped.drift,
             drift_reason=scraped.drift_reason,
+            degraded=summary.degraded,
+            degraded_reason=summary.degraded_reason,
         )
         summary.status = str(RunStatus.ENQUEUED)
         # Fast consumers may have finished every message already: then completing is ours.
         summary.completed = complete_run_if_done(
             run, runs=runs, sqs=sqs, sweep_queue_url=settings.sweep_queue_url
         )
-    except Exception as error:
-        summary.status, summary.error = str(RunStatus.FAILED), str(error)
-        runs.fail_run(run_id, f"{type(error).__name__}: {error}")
+    except BaseException as error:
+        # BaseException: an interrupt (KeyboardInterrupt, a timeout's signal) fails the run
+        # too, so it is never swept. The change is conditional: a run that already completed
+        # stays completed (the error came after, e.g. from the sweep request's send).
+        summary.error = str(error) or type(error).__name__
+        if runs.fail_run(run_id, _failure_text(error)):
+            summary.status = str(RunStatus.FAILED)
         raise
     finally:
         summary.duration_seconds = round(time.monotonic() - started, 3)
     return summary
+
+
+def degraded_reason(normalised: NormaliseResult, max_reject_ratio: float) -> str:
+    """Why the run is degraded (too large a share of invalid events), or "" when it is not.
+
+    Outside-the-window events are not counted either way: they are not invalid.
+    """
+    invalid = normalised.invalid
+    judged = invalid + len(normalised.items)
+    if not judged or invalid / judged <= max_reject_ratio:
+        return ""
+    reasons = ", ".join(
+        f"{reason} {n}"
+        for reason, n in sorted(normalised.rejects.items())
+        if reason != RejectReason.OUTSIDE_WINDOW
+    )
+    return (
+        f"{invalid} of {judged} events failed validation ({invalid / judged:.1%} > "
+        f"{max_reject_ratio:.1%}): {reasons}"
+    )
+
+
+def _failure_text(error: BaseException) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted: the run was stopped before it finished"
+    return f"{type(error).__name__}: {error}"
+
+
+def _request_missing_sweeps(runs: RunsTable, sqs: Any, sweep_queue_url: str) -> None:
+    """Request the sweep of recent completed runs that never got one (a crash or a failed send
+    between completing a run and requesting its sweep)."""
+    for run in runs.unrequested_sweeps():
+        if ensure_sweep_requested(run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url):
+            logger.warning("sweep request of an earlier run sent again", extra={"run": run.run_id})
 
 
 def _consume(items: list[Any]) -> Iterator[Any]:

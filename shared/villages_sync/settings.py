@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from villages_sync.sweep_policy import SweepRules
+
 T = TypeVar("T")
 N = TypeVar("N", int, float)
 
@@ -119,6 +121,9 @@ class ProducerSettings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     max_message_bytes: int = 256 * 1024
     max_events_per_message: int = 100
+    # More than this share of the fetched events invalid (outside the window not counted): the
+    # run is degraded, stores what is valid and never sweeps.
+    max_reject_ratio: float = 0.02
     log_level: str = "INFO"
 
     @classmethod
@@ -140,6 +145,7 @@ class ProducerSettings:
                 max_events_per_message=_parsed(
                     env, "MESSAGE_MAX_EVENTS", _int_in(1, 1000), "a whole number 1-1000"
                 ),
+                max_reject_ratio=_parsed(env, "MAX_REJECT_RATIO", _float_in(0, 1), "a ratio 0-1"),
                 log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
             )
         )
@@ -168,8 +174,18 @@ class ConsumerSettings:
 class SweepSettings:
     table_name: str
     runs_table_name: str
-    min_ratio: float = 0.5
+    min_ratio: float = 0.5  # of the last swept run's event count
+    max_delete_ratio: float = 0.10  # of the items in the window, not seen by the run
+    misses_before_delete: int = 2  # clean runs in a row that did not see an item
     log_level: str = "INFO"
+
+    @property
+    def rules(self) -> SweepRules:
+        return SweepRules(
+            min_ratio=self.min_ratio,
+            max_delete_ratio=self.max_delete_ratio,
+            misses_before_delete=self.misses_before_delete,
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SweepSettings:
@@ -178,6 +194,10 @@ class SweepSettings:
                 table_name=_required(env, "TABLE_NAME"),
                 runs_table_name=_required(env, "RUNS_TABLE_NAME"),
                 min_ratio=_parsed(env, "SWEEP_MIN_RATIO", _float_in(0, 1), "a ratio 0-1"),
+                max_delete_ratio=_parsed(env, "MAX_DELETE_RATIO", _float_in(0, 1), "a ratio 0-1"),
+                misses_before_delete=_parsed(
+                    env, "SWEEP_MISSES_BEFORE_DELETE", _int_in(1, 10), "a whole number 1-10"
+                ),
                 log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
             )
         )

@@ -1,4 +1,5 @@
-"""The sweep of one completed run: delete what the run no longer saw, or refuse and say why."""
+"""The sweep of one completed run: count what the run no longer saw, delete what enough clean
+runs in a row no longer saw, or refuse and say why."""
 
 from __future__ import annotations
 
@@ -7,10 +8,16 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from villages_sync.aws.events_table import EventsTable
+from villages_sync.aws.events_table import EventsTable, StrikeOutcome
 from villages_sync.aws.runs_table import RunsTable
-from villages_sync.models import RunStatus, SweepOutcome
-from villages_sync.sweep_policy import decide_sweep
+from villages_sync.models import RunRecord, RunStatus, SweepOutcome
+from villages_sync.sweep_policy import (
+    ACCEPTABLE,
+    SweepDecision,
+    SweepRules,
+    decide_deletions,
+    decide_sweep,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -20,10 +27,13 @@ class SweepSummary:
     run_id: str
     outcome: str
     reason: str = ""
-    stale_found: int = 0
-    deleted: int = 0
-    kept: int = 0  # stale when read, rewritten by a newer run before the delete
+    in_window: int = 0  # items stored in the run's window when the sweep read it
+    stale_found: int = 0  # of those, items the run did not see
+    deleted: int = 0  # absent from enough clean runs in a row
+    missed: int = 0  # absent this time: counted, deleted only if still absent next time
+    kept: int = 0  # stale when read, rewritten by a newer run before the write
     already_done: bool = False
+    accepted_by: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,38 +56,81 @@ def _newer_run_in_flight(runs: RunsTable, run_id: str, *, now: float) -> str | N
 
 
 def sweep_run(
-    run_id: str, *, events: EventsTable, runs: RunsTable, min_ratio: float
+    run_id: str, *, events: EventsTable, runs: RunsTable, rules: SweepRules
 ) -> SweepSummary:
+    """Sweep ``run_id`` once. A redelivered request finds the outcome recorded and does nothing
+    again. A refused run that an operator accepted (``RunsTable.record_accept``) is swept,
+    overriding the refusals about the calendar's answer (``ACCEPTABLE``) but never those about
+    the run's state; it then becomes the baseline."""
     run = runs.get(run_id)
-    if run.sweep_outcome is not None:
-        # A redelivered sweep request: the run's sweep is already recorded.
+    accepted = run.sweep_outcome is SweepOutcome.REFUSED and bool(run.accepted_by)
+    if run.sweep_outcome is not None and not accepted:
         return SweepSummary(
             run_id=run_id,
             outcome=str(run.sweep_outcome),
             reason=run.sweep_reason,
             deleted=run.deleted_count,
+            missed=run.missed_count,
             already_done=True,
         )
     decision = decide_sweep(
         run,
         latest_completed_run_id=runs.latest_completed_run_id(),
-        previous_completed=runs.previous_completed_run(run_id),
-        min_ratio=min_ratio,
+        baseline=runs.previous_baseline_run(run_id),
+        min_ratio=rules.min_ratio,
         newer_run_in_flight=_newer_run_in_flight(runs, run_id, now=time.time()),
+        accepted=accepted,
     )
     if not decision.allowed:
-        runs.record_sweep(run_id, SweepOutcome.REFUSED, decision.reason)
-        return SweepSummary(
-            run_id=run_id, outcome=str(SweepOutcome.REFUSED), reason=decision.reason
-        )
-    summary = SweepSummary(run_id=run_id, outcome=str(SweepOutcome.SWEPT))
-    for day in run.window.days():
-        for event_id in list(events.stale_on(day, run_id)):
-            summary.stale_found += 1
-            if events.delete_if_stale(event_id, run_id):
-                summary.deleted += 1
-                runs.add_deleted(run_id)
-            else:
-                summary.kept += 1
-    runs.record_sweep(run_id, SweepOutcome.SWEPT, "")
+        return _refuse(run, decision, runs=runs, accepted=accepted)
+    candidates = list(events.window_candidates(run.window))
+    stale = [candidate for candidate in candidates if candidate.older_than(run_id)]
+    summary = SweepSummary(
+        run_id=run_id,
+        outcome=str(SweepOutcome.SWEPT),
+        in_window=len(candidates),
+        stale_found=len(stale),
+        accepted_by=run.accepted_by if accepted else "",
+    )
+    decision = decide_deletions(
+        stale=len(stale),
+        in_window=len(candidates),
+        max_delete_ratio=rules.max_delete_ratio,
+        accepted=accepted,
+    )
+    if not decision.allowed:
+        refused = _refuse(run, decision, runs=runs, accepted=accepted)
+        refused.in_window, refused.stale_found = summary.in_window, summary.stale_found
+        return refused
+    for candidate in stale:
+        if candidate.missed_by == run_id:
+            continue  # counted by an earlier attempt of this sweep (a retry after a crash)
+        outcome = events.strike(candidate, run_id, misses_before_delete=rules.misses_before_delete)
+        if outcome is StrikeOutcome.DELETED:
+            summary.deleted += 1
+            runs.add_deleted(run_id)
+        elif outcome is StrikeOutcome.MISSED:
+            summary.missed += 1
+        else:
+            summary.kept += 1
+    if summary.missed:
+        runs.add_missed(run_id, summary.missed)
+    reason = f"accepted by {run.accepted_by}: {run.accept_reason}" if accepted else ""
+    runs.record_sweep(run_id, SweepOutcome.SWEPT, reason)
     return summary
+
+
+def accept_refusal(decision: SweepDecision) -> str:
+    """Why an operator's accept could not override ``decision`` ("" when it could)."""
+    if decision.allowed or decision.refusal in ACCEPTABLE:
+        return ""
+    overridable = ", ".join(sorted(ACCEPTABLE))
+    return f"accept refused: {decision.reason} (an accept overrides only {overridable})"
+
+
+def _refuse(
+    run: RunRecord, decision: SweepDecision, *, runs: RunsTable, accepted: bool
+) -> SweepSummary:
+    reason = accept_refusal(decision) if accepted else decision.reason
+    runs.record_sweep(run.run_id, SweepOutcome.REFUSED, reason)
+    return SweepSummary(run_id=run.run_id, outcome=str(SweepOutcome.REFUSED), reason=reason)

@@ -1,8 +1,12 @@
-"""Completing a run and triggering its sweep, shared by the producer and the consumer.
+"""Completing a run and requesting its sweep, shared by the producer and the consumer.
 
 The producer and the consumers race to see a run's last message done: whoever observes
 "enqueued and every sequence done" tries the conditional ENQUEUED → COMPLETED transition, and
-only the one caller that wins it sends the run's single sweep request.
+the one caller that wins it requests the run's sweep. The request is recorded on the run
+(``sweep_requested``) after it is sent, so a crash or a failed send in between is repaired:
+a redelivered message that finds its run completed without a request sends it again, and so
+does every producer run for the recent runs it finds in that state. A duplicate request is
+harmless: the sweep records its outcome once.
 """
 
 from __future__ import annotations
@@ -33,11 +37,33 @@ def all_messages_done(run: RunRecord) -> bool:
 def complete_run_if_done(
     run: RunRecord, *, runs: RunsTable, sqs: Any, sweep_queue_url: str
 ) -> bool:
-    """Complete ``run`` and request its sweep if every message is done; True if this call did."""
+    """Complete ``run`` and request its sweep if every message is done; True if this call
+    completed it. A run found already completed without a sweep request gets one."""
+    if run.status is RunStatus.COMPLETED:
+        ensure_sweep_requested(run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url)
+        return False
     if not all_messages_done(run) or not runs.complete_run(run.run_id):
         return False
-    sqs.send_message(QueueUrl=sweep_queue_url, MessageBody=encode_sweep_request(run.run_id))
+    request_sweep(run.run_id, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url)
     return True
+
+
+def ensure_sweep_requested(
+    run: RunRecord, *, runs: RunsTable, sqs: Any, sweep_queue_url: str
+) -> bool:
+    """Request the sweep of a completed run whose request was never recorded; True if sent."""
+    if run.status is not RunStatus.COMPLETED or run.sweep_requested or run.sweep_outcome:
+        return False
+    request_sweep(run.run_id, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url)
+    return True
+
+
+def request_sweep(run_id: str, *, runs: RunsTable, sqs: Any, sweep_queue_url: str) -> None:
+    """Each step idempotent, in an order that a crash anywhere leaves repairable: the pointer
+    (in case completing crashed before it), the request, then the record of the request."""
+    runs.advance_latest_completed(run_id)
+    sqs.send_message(QueueUrl=sweep_queue_url, MessageBody=encode_sweep_request(run_id))
+    runs.mark_sweep_requested(run_id)
 
 
 def encode_sweep_request(run_id: str) -> str:

@@ -147,12 +147,12 @@ async def test_scrape_calendar_pages_shrink_after_first_fetches_the_gaps(
     assert not result.drift
 
 
-@pytest.mark.parametrize("token_style", ["dp_auth", "object"])
+@pytest.mark.parametrize("token_style", ["dp_auth", "object", "object_lower"])
 async def test_scrape_calendar_both_token_styles_authenticate(
     start_calendar: StartCalendar, token_style: str
 ) -> None:
     # Given a script using either known spelling of the credential
-    token = "0123456789abcdef01234567" if token_style == "object" else "c3RhbmQtaW46dGVzdA=="
+    token = "0123456789abcdef01234567" if token_style != "dp_auth" else "c3RhbmQtaW46dGVzdA=="
     calendar = await start_calendar(events=EVENTS[:150], token=token, token_style=token_style)
 
     # When
@@ -335,6 +335,22 @@ async def test_scrape_calendar_script_without_token_raises_naming_token_url(
     # Then
     assert raised.value.url == f"{calendar.base_url}{TOKEN_PATH}"
     assert "credential" in raised.value.problem
+    assert statuses(calendar) == []
+
+
+async def test_scrape_calendar_token_in_template_variable_fails_saying_so(
+    start_calendar: StartCalendar,
+) -> None:
+    # Given a script whose credential sits in a template variable (PROTOCOL.md)
+    calendar = await start_calendar(token_style="template_variable")
+
+    # When the scraper reads it
+    with pytest.raises(CalendarError) as raised:
+        await scrape_calendar(fast_settings(calendar.base_url))
+
+    # Then it fails naming the script and why, and never sends "${...}" to the API
+    assert raised.value.url == f"{calendar.base_url}{TOKEN_PATH}"
+    assert "template variable" in raised.value.problem
     assert statuses(calendar) == []
 
 

@@ -67,10 +67,58 @@ def test_latest_completed_older_run_completing_later_does_not_move_pointer(deplo
     # When the older run completes afterwards
     runs.complete_run(older)
 
-    # Then the pointer still names the newer run, and "previous completed" sees the order
+    # Then the pointer still names the newer run, and the runs list sees the order
     assert runs.latest_completed_run_id() == newer
-    assert runs.previous_completed_run(newer).run_id == older
     assert [r.run_id for r in runs.recent_runs(5)] == [newer, older]
+
+
+def test_previous_baseline_run_skips_refused_runs(deployment):
+    # Given three completed runs: the oldest swept, the middle one refused
+    runs = deployment.runs
+    swept, refused, newest = (f"20261124T1{h}0000.000000Z-aaaaaa" for h in (0, 1, 2))
+    for run_id in (swept, refused, newest):
+        _start(runs, run_id)
+        runs.complete_run(run_id)
+    runs.record_sweep(swept, SweepOutcome.SWEPT, "")
+    runs.record_sweep(refused, SweepOutcome.REFUSED, "too_few_events_against_baseline: ...")
+
+    # When the newest run looks for its baseline
+    baseline = runs.previous_baseline_run(newest)
+
+    # Then a refused run never becomes the baseline (issue 9, case 2)
+    assert baseline is not None and baseline.run_id == swept
+
+
+def test_fail_run_never_moves_a_completed_run_back(deployment):
+    # Given a completed run
+    runs = deployment.runs
+    run_id = "20261124T100000.000000Z-aaaaaa"
+    _start(runs, run_id)
+    runs.complete_run(run_id)
+
+    # When a late error tries to fail it (issue 9, case 4)
+    changed = runs.fail_run(run_id, "ThrottlingException: sweep request not sent")
+
+    # Then it stays completed
+    assert changed is False
+    assert runs.get(run_id).status is RunStatus.COMPLETED
+
+
+def test_record_sweep_refusal_never_overwrites_a_sweep_that_ran(deployment):
+    # Given a completed run whose sweep ran
+    runs = deployment.runs
+    run_id = "20261124T100000.000000Z-aaaaaa"
+    _start(runs, run_id)
+    runs.complete_run(run_id)
+    runs.record_sweep(run_id, SweepOutcome.SWEPT, "")
+
+    # When a late refusal is recorded, and an accept is tried
+    runs.record_sweep(run_id, SweepOutcome.REFUSED, "newer_run_completed: ...")
+    accepted = runs.record_accept(run_id, accepted_by="ops", reason="checked by hand")
+
+    # Then the run stays swept, and there was nothing to accept
+    assert runs.get(run_id).sweep_outcome is SweepOutcome.SWEPT
+    assert accepted is False
 
 
 def test_mark_message_done_unknown_run_raises(deployment):

@@ -26,6 +26,12 @@ FAST_RETRIES = {
     "BACKOFF_MAX_SECONDS": "0.2",
     "TIMEOUT_SECONDS": "5",
 }
+# The fault matrix runs with the sweep's two outer safety nets off (deletion on the first miss,
+# no cap on the share deleted), so that each fault's effect shows in one run and the run
+# marker's conditions alone must keep every live event: a stricter test of them than the
+# defaults give. The nets themselves are proven at their defaults by
+# test_deletion_state_machine.py, test_sweep_policy.py and the events-table adapter tests.
+ONE_STRIKE = {"SWEEP_MISSES_BEFORE_DELETE": "1", "MAX_DELETE_RATIO": "1"}
 
 
 def today():
@@ -55,7 +61,7 @@ class Harness:
         options = SyncOptions(
             calendar_base_url=base_url,
             function_log=self.log,
-            extra_env={**FAST_RETRIES, **extra_env},
+            extra_env={**FAST_RETRIES, **ONE_STRIKE, **extra_env},
         )
         return LocalPipeline(self.deployment, options)
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
-from villages_sync.calendar_api.client import backoff_seconds, extract_token, retry_after_seconds
+from villages_sync.calendar_api.client import (
+    backoff_seconds,
+    extract_token,
+    parse_json_int,
+    retry_after_seconds,
+    token_problem,
+)
 
 B64 = "dmlsbGFnZXM6c2VjcmV0"
 
@@ -30,6 +37,8 @@ def test_extract_token_dp_auth_spellings_returns_credential(script: str) -> None
         'fetch(u,{headers:{Authorization:"Basic 0123456789abcdef01234567"}})',
         "{'Authorization': 'Basic 0123456789abcdef01234567'}",
         '{"Authorization":"Basic 0123456789abcdef01234567","Accept":"*/*"}',
+        'headers:{authorization:"Basic 0123456789abcdef01234567"}',
+        "{AUTHORIZATION: `Basic 0123456789abcdef01234567`}",
     ],
 )
 def test_extract_token_object_literal_returns_credential(script: str) -> None:
@@ -42,6 +51,36 @@ def test_extract_token_object_literal_returns_credential(script: str) -> None:
 )
 def test_extract_token_without_basic_credential_returns_none(script: str) -> None:
     assert extract_token(script) is None
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "headers:{Authorization:`Basic ${token}`}",
+        "headers:{authorization: `Basic ${window.t}`}",
+        "const dp_AUTH_TOKEN = `Basic ${k}`",
+    ],
+)
+def test_extract_token_template_variable_named_as_such(script: str) -> None:
+    # Given a script whose credential is a template variable (PROTOCOL.md)
+    # When it is read / Then no token (never "${token}"), and the problem says why
+    assert extract_token(script) is None
+    assert "template variable" in token_problem(script)
+
+
+def test_token_problem_without_any_credential_names_both_spellings() -> None:
+    assert "dp_AUTH_TOKEN" in token_problem("<html>")
+    assert "template" not in token_problem("<html>")
+
+
+def test_parse_json_int_huge_id_kept_as_text_page_still_readable() -> None:
+    # Given a page whose one event has a 5,000-digit id (beyond Python's int/str limit)
+    body = '{"count": 2, "events": [{"id": ' + "9" * 5000 + '}, {"id": 7}]}'
+    # When it is parsed as the client does
+    page = json.loads(body, parse_int=parse_json_int)
+    # Then the page is readable: the odd id stays text (the normaliser rejects it alone)
+    assert page["events"][1]["id"] == 7
+    assert page["events"][0]["id"] == "9" * 5000
 
 
 def test_retry_after_seconds_number_returns_seconds() -> None:

@@ -413,8 +413,9 @@ def test_normalise_event_subcategory_lengthened_by_lowering_passes_consumer_rule
     [
         # local midnight in UTC, ending at the end of the 22nd (three days)
         ("2026-11-20T05:00:00.000Z", "2026-11-23T04:59:59.000Z", "2026-11-22"),
-        # local midnight in UTC, ending at the midnight that closes the 22nd
-        ("2026-11-20T05:00:00.000Z", "2026-11-23T05:00:00.000Z", "2026-11-22"),
+        # an end written like the start (same midnight encoding) names the last day
+        ("2026-11-20T05:00:00.000Z", "2026-11-22T05:00:00.000Z", "2026-11-22"),
+        ("2026-11-20T00:00:00.000Z", "2026-11-22T00:00:00.000Z", "2026-11-22"),
         # floating midnight, ending at 23:59:59 on the 22nd
         ("2026-11-20T00:00:00.000Z", "2026-11-22T23:59:59.000Z", "2026-11-22"),
         # a bare date is the last day itself

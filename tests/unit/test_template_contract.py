@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from support.template import as_list
+from villages_sync.aws.events_table import MULTI_DAY_INDEX
 from villages_sync.local.template import (
     TEMPLATE_ENV_VAR,
     TemplateError,
@@ -265,8 +266,25 @@ def test_template_events_table_date_index_keys_and_projection(
     assert index["Projection"] == {"ProjectionType": "ALL"}
     # Every key attribute is an attribute of the stored item, as a string.
     types = {a["AttributeName"]: a["AttributeType"] for a in table.attribute_definitions}
-    assert types == {"event_id": "S", "event_date": "S", "start_time": "S"}
+    assert types == {
+        "event_id": "S",
+        "event_date": "S",
+        "start_time": "S",
+        "span": "S",
+        "end_date": "S",
+    }
     assert set(types) <= set(EventItem.__annotations__)
+
+
+def test_template_events_table_multi_day_index_sparse_on_span(resolver: TemplateResolver) -> None:
+    table = read_tables(resolver)["EventsTable"]
+    (index,) = [i for i in table.global_secondary_indexes if i["IndexName"] == MULTI_DAY_INDEX]
+    # The key the normaliser sets only on multi-day items, and the end date the read ranges on
+    assert index["KeySchema"] == [
+        {"AttributeName": "span", "KeyType": "HASH"},
+        {"AttributeName": "end_date", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "ALL"}
 
 
 def test_template_ttl_attributes(resolver: TemplateResolver) -> None:
@@ -330,8 +348,9 @@ def test_template_consumer_cannot_delete_events(resolver: TemplateResolver) -> N
         for action in as_list(statement["Action"])
     }
 
-    # BatchWriteItem can delete too; PartiQL could as well.
-    assert actions_on_events == {"dynamodb:PutItem"}
+    # BatchWriteItem can delete too; PartiQL could as well. UpdateItem refreshes the marker of
+    # an event the run saw but could not store.
+    assert actions_on_events == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 
 
 def test_template_only_the_sweep_deletes_events(resolver: TemplateResolver) -> None:

@@ -1,18 +1,47 @@
-"""The events table: idempotent upserts guarded by the run marker, the date index, the sweep."""
+"""The events table: idempotent upserts guarded by the run marker, the date index, the sweep.
+
+An item without a ``run_id`` (restored from a backup, imported, written by hand) is older than
+every run: it is updated when the calendar lists it and a deletion candidate when it does not.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import enum
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
-from villages_sync.models import EventItem, UpsertOutcome
+from villages_sync.models import MULTI_DAY_SPAN, DateWindow, EventItem, UpsertOutcome
 
 DATE_INDEX = "date-index"
+MULTI_DAY_INDEX = "multi-day-index"  # sparse: only items with ``span`` (multi-day events)
+# The marker is older than ``:run``, or absent (an item the sync did not write).
+_OLDER = "(attribute_not_exists(run_id) OR run_id < :run)"
+_NAMES = {"#misses": "misses", "#missed_by": "missed_by"}
+
+
+@dataclass(frozen=True, slots=True)
+class SweepCandidate:
+    """An item in a run's window, as the sweep reads it (keys and marker fields only)."""
+
+    event_id: str
+    run_id: str | None  # None: written outside the sync
+    misses: int  # consecutive clean sweeps that did not see it
+    missed_by: str | None  # the last run whose sweep counted a miss
+
+    def older_than(self, run_id: str) -> bool:
+        return self.run_id is None or self.run_id < run_id
+
+
+class StrikeOutcome(enum.StrEnum):
+    DELETED = "deleted"  # absent from enough clean runs in a row
+    MISSED = "missed"  # one more miss counted; deleted only if still absent next time
+    KEPT = "kept"  # a run at least as new wrote it since it was read: left alone
 
 
 class EventsTable:
@@ -32,7 +61,10 @@ class EventsTable:
             response = self._dynamodb.put_item(
                 TableName=self.table_name,
                 Item=to_attributes({**item, "run_id": run_id}),
-                ConditionExpression="attribute_not_exists(event_id) OR run_id <= :run",
+                ConditionExpression=(
+                    "attribute_not_exists(event_id) OR attribute_not_exists(run_id) "
+                    "OR run_id <= :run"
+                ),
                 ExpressionAttributeValues={":run": {"S": run_id}},
                 ReturnValues="ALL_OLD",
             )
@@ -47,42 +79,40 @@ class EventsTable:
             return UpsertOutcome.UNCHANGED
         return UpsertOutcome.UPDATED
 
-    def upsert_many(
-        self, items: Sequence[EventItem], run_id: str, *, max_workers: int = 8
-    ) -> list[UpsertOutcome]:
-        """Upsert in parallel (boto3 clients are thread-safe); outcomes in the order of ``items``.
-
-        Raises the first error after every write has been tried, so a retry of the message
-        repeats only idempotent writes.
-        """
-        if len(items) <= 1 or max_workers <= 1:
-            return [self.upsert(item, run_id) for item in items]
-        with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
-            futures = [pool.submit(self.upsert, item, run_id) for item in items]
-        errors = [f.exception() for f in futures if f.exception() is not None]
-        if errors:
-            raise errors[0]  # type: ignore[misc]
-        return [f.result() for f in futures]
-
-    def events_on(self, day: date) -> list[dict[str, Any]]:
-        """Every item dated ``day``, in start-time order, through the date index."""
-        return [
-            from_attributes(raw)
-            for raw in self._query_date(day, projection=None, filter_run_before=None)
-        ]
-
-    def stale_on(self, day: date, run_id: str) -> Iterator[str]:
-        """Ids of the items dated ``day`` whose run marker is older than ``run_id``."""
-        for raw in self._query_date(day, projection="event_id", filter_run_before=run_id):
-            yield raw["event_id"]["S"]
-
-    def delete_if_stale(self, event_id: str, run_id: str) -> bool:
-        """Delete the item unless a run at least as new as ``run_id`` has written it since."""
+    def refresh_existing(self, item: EventItem, run_id: str) -> UpsertOutcome | None:
+        """Write ``item`` only over a stored, older copy (an event now later than the window:
+        its stored date is out of date, but it is not gone). None when nothing was stored."""
         try:
-            self._dynamodb.delete_item(
+            response = self._dynamodb.put_item(
+                TableName=self.table_name,
+                Item=to_attributes({**item, "run_id": run_id}),
+                ConditionExpression=(
+                    "attribute_exists(event_id) AND "
+                    "(attribute_not_exists(run_id) OR run_id <= :run)"
+                ),
+                ExpressionAttributeValues={":run": {"S": run_id}},
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if conditional_check_failed(error):
+                return None
+            raise
+        old = response.get("Attributes", {})
+        if old.get("content_hash", {}).get("S") == item["content_hash"]:
+            return UpsertOutcome.UNCHANGED
+        return UpsertOutcome.UPDATED
+
+    def keep(self, event_id: str, run_id: str) -> bool:
+        """Refresh the marker of a stored item the run saw but could not store (invalid), so
+        its last good content stays and the sweep does not take it. False when absent or a
+        run at least as new already wrote it."""
+        try:
+            self._dynamodb.update_item(
                 TableName=self.table_name,
                 Key={"event_id": {"S": event_id}},
-                ConditionExpression="run_id < :run",
+                UpdateExpression="SET run_id = :run REMOVE #misses, #missed_by",
+                ConditionExpression=f"attribute_exists(event_id) AND {_OLDER}",
+                ExpressionAttributeNames=_NAMES,
                 ExpressionAttributeValues={":run": {"S": run_id}},
             )
         except ClientError as error:
@@ -91,26 +121,146 @@ class EventsTable:
             raise
         return True
 
+    def upsert_many(
+        self, items: Sequence[EventItem], run_id: str, *, max_workers: int = 8
+    ) -> list[UpsertOutcome]:
+        """Upsert in parallel (boto3 clients are thread-safe); outcomes in the order of ``items``.
+
+        Raises the first error after every write has been tried, so a retry of the message
+        repeats only idempotent writes.
+        """
+        return _in_parallel(lambda item: self.upsert(item, run_id), items, max_workers)
+
+    def refresh_many(
+        self, items: Sequence[EventItem], run_id: str, *, max_workers: int = 8
+    ) -> list[UpsertOutcome | None]:
+        return _in_parallel(lambda item: self.refresh_existing(item, run_id), items, max_workers)
+
+    def keep_many(self, event_ids: Sequence[str], run_id: str, *, max_workers: int = 8) -> int:
+        """How many stored items had their marker refreshed."""
+        kept = _in_parallel(lambda event_id: self.keep(event_id, run_id), event_ids, max_workers)
+        return sum(kept)
+
+    def events_on(self, day: date) -> list[dict[str, Any]]:
+        """Every item in progress on ``day``: those dated ``day`` (date index) and the multi-day
+        ones that started earlier and end on or after it (multi-day index). Queries only."""
+        dated = self._query_date(day, projection=None)
+        earlier = self._query_multi_day(day, started_before=day, projection=None)
+        return [from_attributes(raw) for raw in (*dated, *earlier)]
+
+    def window_candidates(self, window: DateWindow) -> Iterator[SweepCandidate]:
+        """Every item in ``window``: dated inside it, or multi-day and started before it but
+        still running on its first day. Key and marker fields only."""
+        projection = "event_id, run_id, #misses, #missed_by"
+        for day in window.days():
+            for raw in self._query_date(day, projection=projection):
+                yield _candidate(raw)
+        first = window.first
+        for raw in self._query_multi_day(first, started_before=first, projection=projection):
+            yield _candidate(raw)
+
+    def strike(
+        self, candidate: SweepCandidate, run_id: str, *, misses_before_delete: int
+    ) -> StrikeOutcome:
+        """Count one more clean run that did not see the item, deleting it when that makes
+        ``misses_before_delete`` in a row. Conditional on the item being as it was read (no
+        newer marker, no other miss counted since), so a retried sweep counts each miss once
+        and never deletes an item a newer run has written."""
+        if candidate.missed_by is not None and candidate.missed_by >= run_id:
+            return StrikeOutcome.KEPT  # a miss by this run (a retry) or a newer one is counted
+        unchanged = (
+            f"{_OLDER} AND "
+            + ("attribute_not_exists(#misses)" if candidate.misses == 0 else "#misses = :misses")
+            + " AND (attribute_not_exists(#missed_by) OR #missed_by < :run)"
+        )
+        values: dict[str, Any] = {":run": {"S": run_id}}
+        if candidate.misses:
+            values[":misses"] = {"N": str(candidate.misses)}
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"event_id": {"S": candidate.event_id}},
+            "ConditionExpression": unchanged,
+            "ExpressionAttributeNames": _NAMES,
+        }
+        deleting = candidate.misses + 1 >= misses_before_delete
+        try:
+            if deleting:
+                self._dynamodb.delete_item(**request, ExpressionAttributeValues=values)
+            else:
+                values[":next"] = {"N": str(candidate.misses + 1)}
+                self._dynamodb.update_item(
+                    **request,
+                    UpdateExpression="SET #misses = :next, #missed_by = :run",
+                    ExpressionAttributeValues=values,
+                )
+        except ClientError as error:
+            if conditional_check_failed(error):
+                return StrikeOutcome.KEPT
+            raise
+        return StrikeOutcome.DELETED if deleting else StrikeOutcome.MISSED
+
     def get(self, event_id: str) -> dict[str, Any] | None:
         response = self._dynamodb.get_item(
             TableName=self.table_name, Key={"event_id": {"S": event_id}}, ConsistentRead=True
         )
         return from_attributes(response["Item"]) if "Item" in response else None
 
-    def _query_date(
-        self, day: date, *, projection: str | None, filter_run_before: str | None
+    def _query_date(self, day: date, *, projection: str | None) -> Iterator[Mapping[str, Any]]:
+        yield from self._query(
+            IndexName=DATE_INDEX,
+            KeyConditionExpression="event_date = :day",
+            ExpressionAttributeValues={":day": {"S": day.isoformat()}},
+            projection=projection,
+        )
+
+    def _query_multi_day(
+        self, day: date, *, started_before: date, projection: str | None
     ) -> Iterator[Mapping[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": DATE_INDEX,
-            "KeyConditionExpression": "event_date = :day",
-            "ExpressionAttributeValues": {":day": {"S": day.isoformat()}},
-        }
+        """Multi-day items still running on ``day`` that started before ``started_before``."""
+        yield from self._query(
+            IndexName=MULTI_DAY_INDEX,
+            KeyConditionExpression="#span = :span AND end_date >= :day",
+            ExpressionAttributeNames={"#span": "span"},
+            FilterExpression="event_date < :before",
+            ExpressionAttributeValues={
+                ":span": {"S": MULTI_DAY_SPAN},
+                ":day": {"S": day.isoformat()},
+                ":before": {"S": started_before.isoformat()},
+            },
+            projection=projection,
+        )
+
+    def _query(self, *, projection: str | None, **request: Any) -> Iterator[Mapping[str, Any]]:
+        request["TableName"] = self.table_name
         if projection:
             request["ProjectionExpression"] = projection
-        if filter_run_before:
-            request["FilterExpression"] = "run_id < :run"
-            request["ExpressionAttributeValues"][":run"] = {"S": filter_run_before}
+            names = {name: value for name, value in _NAMES.items() if name in projection}
+            names.update(request.get("ExpressionAttributeNames", {}))
+            if names:
+                request["ExpressionAttributeNames"] = names
         paginator = self._dynamodb.get_paginator("query")
         for page in paginator.paginate(**request):
             yield from page.get("Items", [])
+
+
+def _candidate(raw: Mapping[str, Any]) -> SweepCandidate:
+    return SweepCandidate(
+        event_id=raw["event_id"]["S"],
+        run_id=raw.get("run_id", {}).get("S"),
+        misses=int(raw.get("misses", {}).get("N", "0")),
+        missed_by=raw.get("missed_by", {}).get("S"),
+    )
+
+
+def _in_parallel(call: Callable[[Any], Any], values: Sequence[Any], max_workers: int) -> list[Any]:
+    """``call`` on every value, in parallel (boto3 clients are thread-safe), results in order.
+    Raises the first error after every call has been tried, so a retry repeats only idempotent
+    writes."""
+    if len(values) <= 1 or max_workers <= 1:
+        return [call(value) for value in values]
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(values))) as pool:
+        futures = [pool.submit(call, value) for value in values]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        raise errors[0]  # type: ignore[misc]
+    return [f.result() for f in futures]

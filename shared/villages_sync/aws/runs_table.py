@@ -65,9 +65,13 @@ class RunsTable:
         rejects: Mapping[str, int],
         drift: bool,
         drift_reason: str,
+        degraded: bool = False,
+        degraded_reason: str = "",
     ) -> RunRecord:
         """Every message is on the queue: the message count is final from here on."""
         values = {
+            ":degraded": degraded,
+            ":degraded_reason": degraded_reason,
             ":enqueued": str(RunStatus.ENQUEUED),
             ":scraping": str(RunStatus.SCRAPING),
             ":messages": message_count,
@@ -82,25 +86,40 @@ class RunsTable:
             run_id,
             "SET #status = :enqueued, message_count = :messages, event_count = :events, "
             "fetched_count = :fetched, rejects = :rejects, drift = :drift, "
-            "drift_reason = :reason, finished_at = :now",
+            "drift_reason = :reason, degraded = :degraded, degraded_reason = :degraded_reason, "
+            "finished_at = :now",
             "#status = :scraping",
             values,
         )
 
-    def fail_run(self, run_id: str, error: str) -> None:
-        """Record a failed run; it will never complete, so it is never swept."""
+    def fail_run(self, run_id: str, error: str) -> bool:
+        """SCRAPING or ENQUEUED → FAILED: a failed run never completes, so it is never swept.
+
+        Conditional like every status change: a run that already completed (or failed) stays
+        as it is, so a late error (say the sweep request's send) cannot turn a COMPLETED run
+        back. True when this call failed the run.
+        """
         values = {
             ":failed": str(RunStatus.FAILED),
+            ":scraping": str(RunStatus.SCRAPING),
+            ":enqueued": str(RunStatus.ENQUEUED),
             ":error": error[:1000],
             ":now": int(time.time()),
         }
-        self._dynamodb.update_item(
-            TableName=self.table_name,
-            Key={"run_id": {"S": run_id}},
-            UpdateExpression="SET #status = :failed, #error = :error, finished_at = :now",
-            ExpressionAttributeNames={"#status": "status", "#error": "error"},
-            ExpressionAttributeValues=to_attributes(values),
-        )
+        try:
+            self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"run_id": {"S": run_id}},
+                UpdateExpression="SET #status = :failed, #error = :error, finished_at = :now",
+                ConditionExpression="#status IN (:scraping, :enqueued)",
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues=to_attributes(values),
+            )
+        except ClientError as error:
+            if conditional_check_failed(error):
+                return False
+            raise
+        return True
 
     # -- consumer -------------------------------------------------------------------------
     def mark_message_done(
@@ -131,7 +150,12 @@ class RunsTable:
         return _run_from_item(from_attributes(response["Attributes"]))
 
     def complete_run(self, run_id: str) -> bool:
-        """ENQUEUED → COMPLETED, at most once: True only for the caller that made the change."""
+        """ENQUEUED → COMPLETED, at most once: True only for the caller that made the change.
+
+        The latest-completed pointer is advanced here and again by
+        ``sweep_trigger.request_sweep`` (idempotent), which whoever finds the run completed
+        without a sweep request repeats: a crash between the two writes cannot leave it behind.
+        """
         values = {
             ":completed": str(RunStatus.COMPLETED),
             ":enqueued": str(RunStatus.ENQUEUED),
@@ -146,8 +170,30 @@ class RunsTable:
             )
         except RunStateError:
             return False
-        self._advance_latest_completed(run_id)
+        self.advance_latest_completed(run_id)
         return True
+
+    def mark_sweep_requested(self, run_id: str) -> None:
+        """The run's sweep request is on the sweep queue (sent at least once)."""
+        self._dynamodb.update_item(
+            TableName=self.table_name,
+            Key={"run_id": {"S": run_id}},
+            UpdateExpression="SET sweep_requested = :yes",
+            ConditionExpression="attribute_exists(run_id)",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
+
+    def unrequested_sweeps(self, limit: int = 20) -> list[RunRecord]:
+        """Recent completed runs whose sweep was neither requested nor recorded (a crash or a
+        failed send between completing the run and requesting its sweep), oldest first."""
+        stuck = [
+            run
+            for run in self.recent_runs(limit)
+            if run.status is RunStatus.COMPLETED
+            and not run.sweep_requested
+            and run.sweep_outcome is None
+        ]
+        return sorted(stuck, key=lambda run: run.run_id)
 
     # -- sweep ----------------------------------------------------------------------------
     def add_deleted(self, run_id: str, count: int = 1) -> None:
@@ -160,15 +206,67 @@ class RunsTable:
             ExpressionAttributeValues={":n": {"N": str(count)}},
         )
 
-    def record_sweep(self, run_id: str, outcome: SweepOutcome, reason: str) -> None:
-        """The sweep's outcome. Its deletions are already counted, one by one (``add_deleted``)."""
-        values = {":outcome": str(outcome), ":reason": reason}
+    def add_missed(self, run_id: str, count: int = 1) -> None:
+        """Count first misses (items this sweep did not see and did not yet delete)."""
         self._dynamodb.update_item(
             TableName=self.table_name,
             Key={"run_id": {"S": run_id}},
-            UpdateExpression="SET sweep_outcome = :outcome, sweep_reason = :reason",
-            ExpressionAttributeValues=to_attributes(values),
+            UpdateExpression="ADD missed_count :n",
+            ExpressionAttributeValues={":n": {"N": str(count)}},
         )
+
+    def record_accept(self, run_id: str, *, accepted_by: str, reason: str) -> bool:
+        """An operator accepts the refused sweep of a completed run: recorded (who and why)
+        before the sweep is requested again, which then runs it. False unless the run is
+        completed and its sweep refused."""
+        values = {
+            ":by": accepted_by[:200],
+            ":why": reason[:1000],
+            ":refused": str(SweepOutcome.REFUSED),
+            ":completed": str(RunStatus.COMPLETED),
+        }
+        try:
+            self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"run_id": {"S": run_id}},
+                UpdateExpression="SET accepted_by = :by, accept_reason = :why",
+                ConditionExpression="#status = :completed AND sweep_outcome = :refused",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(values),
+            )
+        except ClientError as error:
+            if conditional_check_failed(error):
+                return False
+            raise
+        return True
+
+    def record_sweep(self, run_id: str, outcome: SweepOutcome, reason: str) -> None:
+        """The sweep's outcome. Its deletions are already counted, one by one (``add_deleted``).
+
+        A refusal never overwrites a sweep that ran; a sweep that ran (an accepted one) may
+        replace a refusal.
+        """
+        values: dict[str, Any] = {
+            ":outcome": str(outcome),
+            ":reason": reason,
+            ":swept": str(SweepOutcome.SWEPT),
+        }
+        update = "SET sweep_outcome = :outcome, sweep_reason = :reason"
+        try:
+            self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"run_id": {"S": run_id}},
+                UpdateExpression=update,
+                ConditionExpression=(
+                    "attribute_exists(run_id) AND "
+                    "(attribute_not_exists(sweep_outcome) OR sweep_outcome <> :swept "
+                    "OR :outcome = :swept)"
+                ),
+                ExpressionAttributeValues=to_attributes(values),
+            )
+        except ClientError as error:
+            if not conditional_check_failed(error):
+                raise
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, run_id: str) -> RunRecord:
@@ -210,17 +308,20 @@ class RunsTable:
         )
         return [_run_from_item(from_attributes(raw)) for page in pages for raw in page["Items"]]
 
-    def previous_completed_run(self, run_id: str) -> RunRecord | None:
-        """The newest completed run that started before ``run_id``."""
+    def previous_baseline_run(self, run_id: str) -> RunRecord | None:
+        """The newest run before ``run_id`` whose sweep actually ran: the accepted baseline.
+
+        A refused run never becomes the baseline, so a persistent half-answer cannot lower the
+        bar by being compared with itself.
+        """
         paginator = self._dynamodb.get_paginator("query")
         pages = paginator.paginate(
             TableName=self.table_name,
             IndexName=RUNS_INDEX,
             KeyConditionExpression="record_type = :type AND run_id < :run",
-            FilterExpression="#status = :completed",
-            ExpressionAttributeNames={"#status": "status"},
+            FilterExpression="sweep_outcome = :swept",
             ExpressionAttributeValues=to_attributes(
-                {":type": RECORD_TYPE, ":run": run_id, ":completed": str(RunStatus.COMPLETED)}
+                {":type": RECORD_TYPE, ":run": run_id, ":swept": str(SweepOutcome.SWEPT)}
             ),
             ScanIndexForward=False,
         )
@@ -250,7 +351,7 @@ class RunsTable:
             raise
         return _run_from_item(from_attributes(response["Attributes"]))
 
-    def _advance_latest_completed(self, run_id: str) -> None:
+    def advance_latest_completed(self, run_id: str) -> None:
         try:
             self._dynamodb.update_item(
                 TableName=self.table_name,
@@ -291,4 +392,10 @@ def _run_from_item(item: Mapping[str, Any]) -> RunRecord:
         sweep_outcome=SweepOutcome(outcome) if outcome else None,
         sweep_reason=item.get("sweep_reason", ""),
         deleted_count=int(item.get("deleted_count", 0)),
+        missed_count=int(item.get("missed_count", 0)),
+        degraded=bool(item.get("degraded", False)),
+        degraded_reason=item.get("degraded_reason", ""),
+        sweep_requested=bool(item.get("sweep_requested", False)),
+        accepted_by=item.get("accepted_by", ""),
+        accept_reason=item.get("accept_reason", ""),
     )

@@ -41,16 +41,27 @@ MAX_REDIRECTS = 3
 MAX_PAGES = 5000
 SNIPPET_CHARS = 60
 
-# Both spellings seen in the wild; group "token" is the credential after "Basic ".
+# Both spellings seen in the wild; group "token" is the credential after "Basic ". The key
+# has been met in lower case too (``authorization:``), so keys match in any case.
 _TOKEN_PATTERNS = (
     re.compile(
-        r"""dp_AUTH_TOKEN\s*[:=]\s*(?P<q>["'`])\s*Basic\s+(?P<token>[A-Za-z0-9+/=._~-]+)\s*(?P=q)"""
+        r"""dp_AUTH_TOKEN\s*[:=]\s*(?P<q>["'`])\s*Basic\s+(?P<token>[A-Za-z0-9+/=._~-]+)\s*(?P=q)""",
+        re.IGNORECASE,
     ),
     re.compile(
         r"""(?P<k>["']?)Authorization(?P=k)\s*:\s*(?P<q>["'`])\s*Basic\s+"""
-        r"""(?P<token>[A-Za-z0-9+/=._~-]+)\s*(?P=q)"""
+        r"""(?P<token>[A-Za-z0-9+/=._~-]+)\s*(?P=q)""",
+        re.IGNORECASE,
     ),
 )
+# The credential in a template variable (``Authorization:`Basic ${token}` ``): the literal is
+# elsewhere in the script, and sending "${token}" would only earn a 401.
+_TEMPLATE_TOKEN = re.compile(
+    r"""(?:dp_AUTH_TOKEN|Authorization)["']?\s*[:=]\s*`\s*Basic\s+\$\{""", re.IGNORECASE
+)
+# Python refuses to convert integers of more digits than this (sys.int_info): one absurd id in
+# the feed must not make a whole page unreadable.
+_MAX_INT_DIGITS = 4300
 
 
 class CalendarError(RuntimeError):
@@ -88,6 +99,21 @@ class ScrapeResult:
             f"request_count={self.request_count}, retry_count={self.retry_count}, "
             f"page_count={self.page_count})"
         )
+
+
+def token_problem(script: str) -> str:
+    """Why no credential could be read from the auth script, for the run's error."""
+    if _TEMPLATE_TOKEN.search(script):
+        return (
+            "the credential is a template variable ('Basic ${...}'), not a literal: the "
+            "script's shape changed, so the token cannot be read from it"
+        )
+    return "no 'dp_AUTH_TOKEN' or 'Authorization: \"Basic ...\"' credential in the script"
+
+
+def parse_json_int(digits: str) -> int | str:
+    """An integer, or its digits as text when Python would refuse to convert it."""
+    return int(digits) if len(digits.lstrip("-")) <= _MAX_INT_DIGITS else digits
 
 
 def extract_token(script: str) -> str | None:
@@ -298,11 +324,10 @@ class _Scrape:
         response = await self.get_with_retries(url, {"Accept": "*/*"})
         if response.status != 200:
             raise CalendarError(url, f"HTTP {response.status} fetching the auth script")
-        token = extract_token(response.body.decode("utf-8", errors="replace"))
+        script = response.body.decode("utf-8", errors="replace")
+        token = extract_token(script)
         if token is None:
-            raise CalendarError(
-                url, "no 'dp_AUTH_TOKEN' or 'Authorization: \"Basic ...\"' credential in the script"
-            )
+            raise CalendarError(url, token_problem(script))
         return token
 
     async def open_session(self) -> None:
@@ -388,8 +413,8 @@ class _Scrape:
 
     def parse_page(self, url: str, start_row: int, body: bytes) -> _Page:
         try:
-            data = json.loads(body)
-        except ValueError as error:
+            data = json.loads(body, parse_int=parse_json_int)
+        except (ValueError, RecursionError) as error:
             problem = f"response is not valid JSON ({error}); it starts {self.snippet(body)}"
             raise CalendarError(url, problem) from None
         if not isinstance(data, dict):

@@ -52,6 +52,9 @@ TOWN_SQUARES = (
         "Brownwood Paddock Square", "town-squares", "2705 West Torch Lake Drive", -82.0221, 28.8445
     ),
     Venue("Sawgrass Grove", "town-squares", "766 Marilee Place", -81.9688, 28.7898),
+    # On the town-square schedule (PROTOCOL.md) though no public client's venue list has it:
+    # the sync must carry every location it is given, never a hand-kept list.
+    Venue("Eastport", "town-squares", "Eastport Run", -81.9580, 28.8330),
 )
 REC_CENTERS = (
     Venue("Savannah Center", "entertainment", "1545 Buena Vista Boulevard", -81.9871, 28.9322),
@@ -83,6 +86,23 @@ REC_CENTERS = (
         -82.0028,
         28.8753,
     ),
+    # Venues seen in public clients (PROTOCOL.md).
+    Venue("The Sharon", "entertainment", "1051 Main Street", -81.9519, 28.9395),
+    Venue(
+        "The Studio Theatre at Tierra Del Sol",
+        "entertainment",
+        "806 San Marino Drive",
+        -81.9561,
+        28.9526,
+    ),
+    Venue(
+        "The Show Kitchen at Sawgrass Grove",
+        "entertainment",
+        "766 Marilee Place",
+        -81.9688,
+        28.7898,
+    ),
+    Venue("Polo Club", "sports-recreation", "3000 Polo Club Drive", -81.9886, 28.9046),
 )
 SPORTS_VENUES = (
     Venue("Saddlebrook Pickleball Complex", "sports", "3010 Saddlebrook Lane", -81.9930, 28.9169),

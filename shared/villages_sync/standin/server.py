@@ -25,7 +25,10 @@ from aiohttp import web
 from villages_sync.calendar_api.urls import EVENTS_PATH, SESSION_PATH, TOKEN_PATH
 from villages_sync.standin.dataset import api_order, generate_events, mutate_events
 
-TokenStyle = Literal["dp_auth", "object"]
+# The spellings PROTOCOL.md records: dp_AUTH_TOKEN; an object literal's Authorization key, as
+# written or in lower case inside a template literal; and the credential held in a template
+# variable (the literal elsewhere), which a client cannot read.
+TokenStyle = Literal["dp_auth", "object", "object_lower", "template_variable"]
 DEFAULT_TOKEN = base64.b64encode(b"villages-calendar:stand-in").decode()
 SESSION_COOKIE = "tv_calendar_session"
 Mutation = Callable[[list[dict]], list[dict]] | tuple[int, int]
@@ -109,7 +112,7 @@ class StandInCalendar:
     def rotate_token(self) -> str:
         """A new token (same style); the old one is refused from now on."""
         digest = hashlib.sha256(f"{self.token}:rotated".encode()).digest()
-        if self.token_style == "object":
+        if self.token_style != "dp_auth":
             self.token = digest[:12].hex()
         else:
             self.token = base64.b64encode(digest[:18]).decode()
@@ -155,6 +158,11 @@ class StandInCalendar:
             credential = (
                 f'headers:{{Authorization:"Basic {self.token}","Content-Type":"application/json"}}'
             )
+        elif self.token_style == "object_lower":
+            credential = f"headers:{{authorization:`Basic {self.token}`}}"
+        elif self.token_style == "template_variable":
+            credential = f'k="{self.token}",h={{authorization:`Basic ${{k}}`}}'
+
         else:
             credential = f"dp_AUTH_TOKEN = 'Basic {self.token}'"
         return (
