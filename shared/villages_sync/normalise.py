@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -75,7 +75,12 @@ def window_for(now: datetime, tz: ZoneInfo, days_ahead: int) -> DateWindow:
 
 
 def normalise_events(
-    raws: Iterable[object], *, tz: ZoneInfo, window: DateWindow, last_updated: int
+    raws: Iterable[object],
+    *,
+    tz: ZoneInfo,
+    window: DateWindow,
+    last_updated: int,
+    seen: MutableSet[str] | None = None,
 ) -> NormaliseResult:
     """Every raw event normalised or rejected with a reason; duplicates of an id kept once.
 
@@ -83,7 +88,7 @@ def normalise_events(
     its item to ``refresh`` when it is valid but later than the window), never to deletion.
     """
     result = NormaliseResult()
-    seen: set[str] = set()
+    seen = set() if seen is None else seen  # a caller's: de-duplicate across calls (streaming)
     counts: Counter[str] = Counter()
     for raw in raws:
         outcome = normalise_event(raw, tz=tz, window=window, last_updated=last_updated)

@@ -9,26 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 
 import pytest
+from support.calendar import fast_settings
 from villages_sync.calendar_api.client import ScrapeResult, scrape_calendar
-from villages_sync.settings import CalendarSettings
 from villages_sync.standin.dataset import generate_events
 from villages_sync.standin.server import Faults, StandInCalendar
 
 EVENTS = generate_events(1200, seed=13, today=date(2026, 11, 24))
-
-
-def _settings(base_url: str, **overrides: float) -> CalendarSettings:
-    values: dict = {
-        "base_url": base_url,
-        "page_size": 100,
-        "max_concurrency": 4,
-        "max_attempts": 3,
-        "timeout_seconds": 2.0,
-        "backoff_base_seconds": 0.001,
-        "backoff_max_seconds": 0.01,
-    }
-    values.update(overrides)
-    return CalendarSettings(**values)
 
 
 def _add_early_events(events: list[dict]) -> list[dict]:
@@ -96,10 +82,10 @@ async def test_scrape_calendar_streamed_same_events_and_verdict_as_collected(
 
     # When one is scraped into a list and the other streamed into a sink
     collected = await scrape_calendar(
-        _settings(collected_from.base_url, max_concurrency=concurrency)
+        fast_settings(collected_from.base_url, max_concurrency=concurrency)
     )
     streamed = await scrape_calendar(
-        _settings(streamed_from.base_url, max_concurrency=concurrency), on_events=sink
+        fast_settings(streamed_from.base_url, max_concurrency=concurrency), on_events=sink
     )
 
     # Then the sink got the same events once each, and the verdicts (drift and why) agree
@@ -121,7 +107,7 @@ async def test_scrape_calendar_streamed_first_page_delivered_before_the_rest_is_
         requests_when_delivered.append(len(calendar.requests_to("/events/")))
 
     # When it is streamed
-    await scrape_calendar(_settings(calendar.base_url), on_events=sink)
+    await scrape_calendar(fast_settings(calendar.base_url), on_events=sink)
 
     # Then the first page reached the sink after one events request, not after all of them
     assert requests_when_delivered[0] == 1
@@ -143,7 +129,7 @@ async def test_scrape_calendar_slow_sink_holds_at_most_twice_concurrency_pages(
 
     # When the calendar is streamed into it with 3 requests at a time
     result = await scrape_calendar(
-        _settings(calendar.base_url, max_concurrency=3), on_events=slow_sink
+        fast_settings(calendar.base_url, max_concurrency=3), on_events=slow_sink
     )
 
     # Then pages queued for the sink stay bounded, and every page was still fetched
@@ -166,5 +152,5 @@ async def test_scrape_calendar_sink_raises_scrape_raises_it(
 
     # When / Then the scrape fails with the sink's error, without fetching everything
     with pytest.raises(RuntimeError, match="queue unavailable"):
-        await scrape_calendar(_settings(calendar.base_url), on_events=failing_sink)
+        await scrape_calendar(fast_settings(calendar.base_url), on_events=failing_sink)
     assert len(pages) < 12

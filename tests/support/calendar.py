@@ -1,0 +1,20 @@
+"""Calendar client settings the tiers share. Imported as ``support.calendar``."""
+
+from __future__ import annotations
+
+from villages_sync.settings import CalendarSettings
+
+
+def fast_settings(base_url: str, **overrides: float) -> CalendarSettings:
+    """Small back-off so failure paths take milliseconds, not seconds."""
+    values: dict = {
+        "base_url": base_url,
+        "page_size": 100,
+        "max_concurrency": 4,
+        "max_attempts": 3,
+        "timeout_seconds": 2.0,
+        "backoff_base_seconds": 0.001,
+        "backoff_max_seconds": 0.01,
+    }
+    values.update(overrides)
+    return CalendarSettings(**values)
