@@ -34,7 +34,7 @@ from villages_sync.settings import ProducerSettings
 from villages_sync.sweep_trigger import complete_run_if_done, ensure_sweep_requested
 
 logger = logging.getLogger(__name__)
-SENDS_AHEAD = 2  # full calls waiting while one is sent; then the sink waits (back-pressure)
+SENDS_AHEAD = 8  # full calls (~80 KiB each) waiting while one is sent; then the sink waits
 
 
 class EmptyCalendarError(RuntimeError):
