@@ -8,6 +8,7 @@ event-source mapping, each invocation timed: a stage's busy time is the time its
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import subprocess
@@ -121,6 +122,7 @@ def _mapping(pipeline: LocalPipeline, queue: str, invoker: _TimedInvoker) -> Sqs
 
 def measure_concurrent_run(events: int, *, latency: float) -> ConcurrentRunFigures:
     with (
+        contextlib.ExitStack() as stack,
         moto_process() as moto,
         calendar_process(events, page_cap=100, latency_seconds=latency) as calendar,
     ):
@@ -135,7 +137,8 @@ def measure_concurrent_run(events: int, *, latency: float) -> ConcurrentRunFigur
         sweeper = _TimedInvoker(pipeline, "SweepFunction")
         events_queue = _mapping(pipeline, "EventsQueue", consumer)
         sweep_queue = _mapping(pipeline, "SweepQueue", sweeper)
-        spec_file, out_file, err_file = (tempfile.TemporaryFile("w+") for _ in range(3))
+        files = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in range(3)]
+        spec_file, out_file, err_file = files
         spec_file.write(
             json.dumps({"handler": spec.handler_path, "env": env, "memory_mb": spec.memory_mb})
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, MutableSet
 from dataclasses import dataclass, field
 
+from villages_sync.id_sets import CompactIds
 from villages_sync.messages import (
     SQS_MAX_BATCH_ENTRIES,
     PackEntry,
@@ -80,19 +81,19 @@ def entries_of(
 
 
 class EventIds(MutableSet[str]):
-    """Normalised event ids (decimal text) held as ints: 28 bytes each instead of ~56, which
-    at 200,000 events is the difference that keeps the producer's memory flat."""
+    """Normalised event ids (decimal text) held as numbers in a CompactIds: a few bytes each
+    instead of ~110 as text in a set, which keeps the producer's memory flat in the run's size."""
 
     __slots__ = ("_ids",)
 
     def __init__(self) -> None:
-        self._ids: set[int] = set()
+        self._ids = CompactIds()
 
     def __contains__(self, event_id: object) -> bool:
         return isinstance(event_id, str) and int(event_id) in self._ids
 
     def __iter__(self) -> Iterator[str]:
-        return (str(n) for n in self._ids)
+        return (str(n) for n in self._ids)  # only numbers are ever added
 
     def __len__(self) -> int:
         return len(self._ids)

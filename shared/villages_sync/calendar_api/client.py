@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -23,6 +23,7 @@ import aiohttp
 from yarl import URL
 
 from villages_sync.calendar_api.urls import CalendarUrls
+from villages_sync.id_sets import CompactIds
 from villages_sync.settings import CalendarSettings
 
 logger = logging.getLogger(__name__)
@@ -220,15 +221,15 @@ class _Scrape:
     retry_count: int = field(init=False, default=0)
     rows_seen: _RowsSeen = field(init=False, default_factory=_RowsSeen)
     pages: list[_Page] = field(init=False, default_factory=list)  # in the order they arrived
-    ids_seen: set[object] = field(init=False, default_factory=set)  # streaming: ids delivered
+    ids_seen: CompactIds = field(init=False, default_factory=CompactIds)  # streaming: delivered
     unique_count: int = field(init=False, default=0)  # streaming: events delivered
 
     def __post_init__(self) -> None:
         self.urls = CalendarUrls.for_base(self.settings.base_url)
         self.timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
         self.slots = asyncio.Semaphore(self.settings.max_concurrency)
-        # Streaming: pages fetched but not yet taken by on_events. Every span is a task from
-        # the start, so without this bound a slow sink would let every page pile up.
+        # Streaming: pages fetched but not yet taken by on_events (a bound however the spans
+        # are scheduled).
         self.pages_in_flight = asyncio.Semaphore(2 * self.settings.max_concurrency)
         self.token_lock = asyncio.Lock()
 
@@ -256,8 +257,20 @@ class _Scrape:
                 else range(1, count)
             )
             spans = [(start, min(start + page_length, count)) for start in starts]
-            await _all_or_none([self.fetch_span(start, stop) for start, stop in spans])
+            if self.on_events is None:
+                await _all_or_none([self.fetch_span(start, stop) for start, stop in spans])
+            else:
+                # Streaming: a few workers take the spans in order, so pages arrive about in
+                # API order and only the spans being fetched exist as tasks (a task a span,
+                # made up front, cost ~2 KB each: 4 MB at 200,000 events).
+                queue = iter(spans)
+                workers = min(len(spans), 2 * self.settings.max_concurrency)
+                await _all_or_none([self.take_spans(queue) for _ in range(workers)])
         return self.result(count)
+
+    async def take_spans(self, spans: Iterator[tuple[int, int]]) -> None:
+        for start, stop in spans:
+            await self.fetch_span(start, stop)
 
     async def fetch_span(self, start: int, stop: int) -> None:
         """Rows [start, stop): a short page before ``stop`` is followed by a request for the gap."""
@@ -575,7 +588,7 @@ def _start_row(page: _Page) -> int:
     return page.start_row
 
 
-def _unique_by_id(pages: Any, seen: set[object] | None = None) -> list[dict]:
+def _unique_by_id(pages: Any, seen: MutableSet[object] | None = None) -> list[dict]:
     """First occurrence of each ``id``, in API order. Objects without a usable id pass through
     so that the normaliser counts and logs them as rejects instead of them vanishing here."""
     seen = set() if seen is None else seen
