@@ -9,21 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 
 import pytest
-from support.calendar import fast_settings
+from support.calendar import add_early_events, fast_settings
 from villages_sync.calendar_api.client import ScrapeResult, scrape_calendar
 from villages_sync.standin.dataset import generate_events
 from villages_sync.standin.server import Faults, StandInCalendar
 
 EVENTS = generate_events(1200, seed=13, today=date(2026, 11, 24))
-
-
-def _add_early_events(events: list[dict]) -> list[dict]:
-    first_start = events[0]["start"]["date"]
-    extra = [
-        {**e, "id": 9_000_000 + n, "start": {"date": first_start, "type": "time"}}
-        for n, e in enumerate(events[:10])
-    ]
-    return extra + events
 
 
 @pytest.fixture
@@ -61,7 +52,7 @@ def _verdict(result: ScrapeResult) -> tuple:
             lambda: Faults(mutate_after_requests=3, mutation=(0, 10)), 1, id="rows-removed"
         ),
         pytest.param(
-            lambda: Faults(mutate_after_requests=2, mutation=_add_early_events), 1, id="rows-added"
+            lambda: Faults(mutate_after_requests=2, mutation=add_early_events), 1, id="rows-added"
         ),
         pytest.param(
             lambda: Faults(mutate_after_requests=6, mutation=(7, 7)), 1, id="added-and-removed"

@@ -18,3 +18,13 @@ def fast_settings(base_url: str, **overrides: float) -> CalendarSettings:
     }
     values.update(overrides)
     return CalendarSettings(**values)
+
+
+def add_early_events(events: list[dict]) -> list[dict]:
+    """A mutation: 10 events added before every other (later pages repeat rows fetched)."""
+    first_start = events[0]["start"]["date"]
+    extra = [
+        {**e, "id": 9_000_000 + n, "start": {"date": first_start, "type": "time"}}
+        for n, e in enumerate(events[:10])
+    ]
+    return extra + events
