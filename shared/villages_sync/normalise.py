@@ -56,6 +56,7 @@ class NormaliseResult:
     # Seen but not upserted, so that the sweep never deletes them (the run saw them):
     refresh: list[EventItem] = field(default_factory=list)  # later than the window
     keep: list[str] = field(default_factory=list)  # ids of invalid events
+    duplicates: int = 0  # later events with an id already seen: the first one counts
 
     @property
     def invalid(self) -> int:
@@ -94,6 +95,7 @@ def normalise_events(
         outcome = normalise_event(raw, tz=tz, window=window, last_updated=last_updated)
         event_id = outcome.event_id if isinstance(outcome, Rejection) else outcome["event_id"]
         if event_id is not None and event_id in seen:
+            result.duplicates += 1
             continue
         if event_id is not None:
             seen.add(event_id)

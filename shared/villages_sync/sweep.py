@@ -92,8 +92,12 @@ def sweep_run(
         stale_found=len(stale),
         accepted_by=run.accepted_by if accepted else "",
     )
+    # Only items no earlier clean sweep had already missed count against the cap: those were
+    # judged gone by a run the operator or the rules accepted, and are now due their second
+    # strike. The cap is about a sudden loss.
+    newly_unseen = sum(1 for candidate in stale if candidate.misses == 0)
     decision = decide_deletions(
-        stale=len(stale),
+        unseen=newly_unseen,
         in_window=len(candidates),
         max_delete_ratio=rules.max_delete_ratio,
         accepted=accepted,

@@ -104,18 +104,18 @@ def decide_sweep(
 
 
 def decide_deletions(
-    *, stale: int, in_window: int, max_delete_ratio: float, accepted: bool = False
+    *, unseen: int, in_window: int, max_delete_ratio: float, accepted: bool = False
 ) -> SweepDecision:
-    """Refuse when the items this run did not see are more than ``max_delete_ratio`` of the
-    items stored in its window: no scrape that lost a large part of the calendar acts on it
-    (not even by counting first misses). An operator's accept overrides it."""
-    if accepted or stale == 0 or in_window == 0:
+    """Refuse when the items this run newly did not see are more than ``max_delete_ratio`` of
+    the items stored in its window: no scrape that lost a large part of the calendar acts on
+    it (not even by counting first misses). An operator's accept overrides it."""
+    if accepted or unseen == 0 or in_window == 0:
         return ALLOWED
-    ratio = stale / in_window
+    ratio = unseen / in_window
     if ratio > max_delete_ratio:
         return _refuse(
             SweepRefusal.TOO_MANY_DELETIONS,
-            f"{stale} of the {in_window} items in the window were not seen "
+            f"{unseen} of the {in_window} items in the window were not seen "
             f"({ratio:.0%} > {max_delete_ratio:.0%})",
         )
     return ALLOWED

@@ -117,18 +117,20 @@ def test_cli_shared_emulator_keeps_state_between_commands(cli_env, calendar_even
     assert "stopped" in stop.stdout
 
 
-def test_cli_demo_two_days_show_added_updated_and_deleted(cli_env):
+def test_cli_demo_days_show_added_updated_missed_then_deleted(cli_env):
     # Given nothing running at all / When a user runs the demo (small, for speed)
     result = run_cli("demo", "--events", "300", "--json", env=cli_env)
 
-    # Then both days completed; day two added, updated and deleted; today was read back
+    # Then every day completed; day two added and updated and counted the removed events'
+    # first miss; day three deleted exactly those; today was read back
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)
-    day_one, day_two = summary["days"]
+    day_one, day_two, day_three = summary["days"]
     assert day_one["run"]["upserts"]["added"] == day_one["run"]["events"]
     assert day_two["run"]["upserts"]["added"] > 0
     assert day_two["run"]["upserts"]["updated"] > 0
-    assert day_two["run"]["deleted"] > 0
+    assert day_two["run"]["missed"] > 0 and day_two["run"]["deleted"] == 0
+    assert day_three["run"]["deleted"] == day_two["run"]["missed"]
     assert all(
         event["event_date"] == summary["today"][0]["event_date"] for event in summary["today"]
     )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from reliability_harness import expected_items, today
 from villages_sync.aws.dlq import replay_dlq
-from villages_sync.messages import encode_message
+from villages_sync.messages import decode_message, encode_message
 from villages_sync.models import EventMessage
 from villages_sync.run_ids import new_run_id
 from villages_sync.standin.dataset import generate_events
@@ -40,21 +40,6 @@ def poison_bodies(make_item) -> dict[str, str]:
         "run_id of the wrong type": _envelope(run_id, [good], run_id=5, encoding="json"),
         "sequence negative": _envelope(run_id, [good], seq=-1, encoding="json"),
         "count that lies": _envelope(run_id, [good], n=7, encoding="json"),
-        "event with a title of the wrong type": _envelope(
-            run_id, [{**good, "title": 12}], encoding="json"
-        ),
-        "event with an oversized title": _envelope(
-            run_id, [{**good, "title": "x" * 5000}], encoding="json"
-        ),
-        "event with an oversized description": encode_message(
-            EventMessage(run_id, 0, [{**good, "description": "y" * 50_000}])
-        ),
-        "event with an unknown field": _envelope(
-            run_id, [{**good, "owner": "mallory"}], encoding="json"
-        ),
-        "event with a bad date": _envelope(
-            run_id, [{**good, "event_date": "2026-02-30"}], encoding="json"
-        ),
         "unknown encoding": _envelope(run_id, "abc", encoding="rot13"),
         "bad base64": _envelope(run_id, "!!!not base64!!!"),
         "bad zlib": _envelope(run_id, base64.b64encode(b"definitely not zlib").decode()),
@@ -62,6 +47,51 @@ def poison_bodies(make_item) -> dict[str, str]:
         "zlib of something not JSON": _envelope(run_id, _packed(b"\xff\xfe not json")),
         "zip bomb (64 MiB of spaces)": _envelope(run_id, _packed(b"[" + b" " * (64 << 20) + b"]")),
     }
+
+
+# Events that break one rule each: inside a good message they fail alone (issue 9).
+BAD_EVENTS = {
+    "a title of the wrong type": {"title": 12},
+    "an oversized title": {"title": "x" * 5000},
+    "an oversized description": {"description": "y" * 50_000},
+    "an unknown field": {"owner": "mallory"},
+    "a bad date": {"event_date": "2026-02-30"},
+}
+
+
+def test_consumer_bad_event_fails_alone_rest_of_its_message_applied(harness, fault_report):
+    # Given a good run whose five messages each carry one event broken in a different way
+    events = generate_events(100, seed=72, today=today())
+    with RunningCalendar(events) as calendar:
+        pipeline, invocation = harness.produce(calendar.base_url, MESSAGE_MAX_EVENTS="20")
+        bodies = harness.take_messages()
+        broken_ids = []
+        for index, (body, change) in enumerate(zip(bodies, BAD_EVENTS.values(), strict=True)):
+            message = decode_message(body)
+            broken_ids.append(message.events[0]["event_id"])
+            message.events[0] = {**message.events[0], **change}
+            bodies[index] = encode_message(message)
+        harness.put_messages(bodies)
+
+        # When the queue is drained
+        pipeline.drain_queues()
+
+    # Then each broken event alone is left out and counted; every other event is stored, no
+    # message dead-letters, and the run completes
+    expected = {k: v for k, v in expected_items(events).items() if k not in broken_ids}
+    assert harness.stored_hashes() == expected
+    run = harness.deployment.runs.get(invocation.payload["run_id"])
+    assert str(run.status) == "completed"
+    assert run.upserts["invalid"] == len(BAD_EVENTS)
+    assert harness.queue_count("EventsDLQ") == 0
+    fault_report.count_input("events breaking a rule inside a good message", len(BAD_EVENTS))
+    fault_report.record(
+        f"one bad event in each of {len(BAD_EVENTS)} good messages ({', '.join(BAD_EVENTS)})",
+        "each bad event fails alone; the rest of its message is applied; nothing dead-letters",
+        f"{run.upserts['invalid']} invalid counted, {len(expected)} stored, DLQ empty, "
+        f"run {run.status}",
+        events=len(expected),
+    )
 
 
 def test_consumer_poison_messages_each_fail_alone_reach_dlq_and_replay_without_loss(

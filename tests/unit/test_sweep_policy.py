@@ -130,7 +130,7 @@ def test_decide_sweep_accepted_overrides_only_judgements_of_the_answer(run, late
 
 
 @pytest.mark.parametrize(
-    ("stale", "in_window", "accepted", "allowed"),
+    ("unseen", "in_window", "accepted", "allowed"),
     [
         (0, 0, False, True),
         (10, 100, False, True),
@@ -141,14 +141,14 @@ def test_decide_sweep_accepted_overrides_only_judgements_of_the_answer(run, late
     ],
     ids=["nothing", "exactly-10pc", "just-over", "half-the-calendar", "accepted", "empty-window"],
 )
-def test_decide_deletions_share_of_window(stale, in_window, accepted, allowed):
-    # Given how many items the run did not see among those in its window
+def test_decide_deletions_share_of_window(unseen, in_window, accepted, allowed):
+    # Given how many items the run newly did not see among those in its window
     # When the policy decides (default MAX_DELETE_RATIO 10%)
     decision = decide_deletions(
-        stale=stale, in_window=in_window, max_delete_ratio=0.10, accepted=accepted
+        unseen=unseen, in_window=in_window, max_delete_ratio=0.10, accepted=accepted
     )
     # Then more than 10% unseen refuses (issue 9, case 2), naming the figures
     assert decision.allowed is allowed
     if not allowed:
         assert decision.refusal == SweepRefusal.TOO_MANY_DELETIONS
-        assert f"{stale} of the {in_window} items" in decision.reason
+        assert f"{unseen} of the {in_window} items" in decision.reason

@@ -106,20 +106,13 @@ class RunsTable:
             ":error": error[:1000],
             ":now": int(time.time()),
         }
-        try:
-            self._dynamodb.update_item(
-                TableName=self.table_name,
-                Key={"run_id": {"S": run_id}},
-                UpdateExpression="SET #status = :failed, #error = :error, finished_at = :now",
-                ConditionExpression="#status IN (:scraping, :enqueued)",
-                ExpressionAttributeNames={"#status": "status", "#error": "error"},
-                ExpressionAttributeValues=to_attributes(values),
-            )
-        except ClientError as error:
-            if conditional_check_failed(error):
-                return False
-            raise
-        return True
+        return self._update_if(
+            run_id,
+            "SET #status = :failed, #error = :error, finished_at = :now",
+            "#status IN (:scraping, :enqueued)",
+            values,
+            names={"#status": "status", "#error": "error"},
+        )
 
     # -- consumer -------------------------------------------------------------------------
     def mark_message_done(
@@ -225,20 +218,13 @@ class RunsTable:
             ":refused": str(SweepOutcome.REFUSED),
             ":completed": str(RunStatus.COMPLETED),
         }
-        try:
-            self._dynamodb.update_item(
-                TableName=self.table_name,
-                Key={"run_id": {"S": run_id}},
-                UpdateExpression="SET accepted_by = :by, accept_reason = :why",
-                ConditionExpression="#status = :completed AND sweep_outcome = :refused",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_attributes(values),
-            )
-        except ClientError as error:
-            if conditional_check_failed(error):
-                return False
-            raise
-        return True
+        return self._update_if(
+            run_id,
+            "SET accepted_by = :by, accept_reason = :why",
+            "#status = :completed AND sweep_outcome = :refused",
+            values,
+            names={"#status": "status"},
+        )
 
     def record_sweep(self, run_id: str, outcome: SweepOutcome, reason: str) -> None:
         """The sweep's outcome. Its deletions are already counted, one by one (``add_deleted``).
@@ -251,22 +237,13 @@ class RunsTable:
             ":reason": reason,
             ":swept": str(SweepOutcome.SWEPT),
         }
-        update = "SET sweep_outcome = :outcome, sweep_reason = :reason"
-        try:
-            self._dynamodb.update_item(
-                TableName=self.table_name,
-                Key={"run_id": {"S": run_id}},
-                UpdateExpression=update,
-                ConditionExpression=(
-                    "attribute_exists(run_id) AND "
-                    "(attribute_not_exists(sweep_outcome) OR sweep_outcome <> :swept "
-                    "OR :outcome = :swept)"
-                ),
-                ExpressionAttributeValues=to_attributes(values),
-            )
-        except ClientError as error:
-            if not conditional_check_failed(error):
-                raise
+        self._update_if(
+            run_id,
+            "SET sweep_outcome = :outcome, sweep_reason = :reason",
+            "attribute_exists(run_id) AND "
+            "(attribute_not_exists(sweep_outcome) OR sweep_outcome <> :swept OR :outcome = :swept)",
+            values,
+        )
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, run_id: str) -> RunRecord:
@@ -350,6 +327,32 @@ class RunsTable:
                 raise RunStateError(f"run {run_id}: {condition} does not hold") from None
             raise
         return _run_from_item(from_attributes(response["Attributes"]))
+
+    def _update_if(
+        self,
+        run_id: str,
+        update: str,
+        condition: str,
+        values: Mapping[str, Any],
+        names: Mapping[str, str] | None = None,
+    ) -> bool:
+        """A conditional update of the run; False (not an error) when the condition fails."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"run_id": {"S": run_id}},
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        try:
+            self._dynamodb.update_item(**request)
+        except ClientError as error:
+            if conditional_check_failed(error):
+                return False
+            raise
+        return True
 
     def advance_latest_completed(self, run_id: str) -> None:
         try:

@@ -68,6 +68,16 @@ def sync(args: argparse.Namespace) -> int:
     return sync_exit_code(report)
 
 
+def run_local_sweeps(args: argparse.Namespace) -> None:
+    """Drain the local queues (the sweep requests among them) through the local runtime."""
+    endpoint = local_endpoint(args.endpoint_url)
+    deployment = deploy_locally(
+        endpoint, environment=args.env, region=args.region or DEFAULT_REGION
+    )
+    with _function_log() as (log, _path):
+        LocalPipeline(deployment, SyncOptions(function_log=log)).drain_queues()
+
+
 def demo(args: argparse.Namespace) -> int:
     from villages_sync.cli.demo import run_demo
 

@@ -1,7 +1,9 @@
-"""``villages-sync demo``: the whole pipeline offline, over two simulated days.
+"""``villages-sync demo``: the whole pipeline offline, over three simulated runs.
 
 Day 1 fills an empty table; overnight the stand-in calendar changes (events added, edited and
-removed); day 2 shows all three in the table. Everything runs on 127.0.0.1 and stops at the end.
+removed); day 2 adds and updates, and counts the removed events' first miss; day 3, the calendar
+unchanged, deletes them: an event goes only when two clean runs in a row missed it. Everything
+runs on 127.0.0.1 and stops at the end.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def run_demo(*, events: int, seed: int, as_json: bool) -> int:
         progress("setup", f"AWS emulator {aws.endpoint_url}, calendar {calendar.base_url}")
         deployment = deploy_locally(aws.endpoint_url, environment="demo")
         options = SyncOptions(calendar_base_url=calendar.base_url, function_log=function_log)
-        for label, data in (("day 1", day_one), ("day 2", day_two)):
+        for label, data in (("day 1", day_one), ("day 2", day_two), ("day 3", day_two)):
             calendar.set_events(data)
             progress(label, f"the calendar has {len(data)} events")
             report = LocalPipeline(deployment, options, progress).run_sync()

@@ -25,9 +25,11 @@ examples:
   villages-sync events --date today --venue "spanish springs"
   villages-sync status
   villages-sync replay-dlq --dry-run
+  villages-sync sweep accept RUN_ID --reason "calendar really halved"
 
 exit codes: 0 success; 1 the run or command failed (nothing was deleted); 2 bad arguments;
-3 the run completed but its sweep refused to delete (see the reason it prints).
+3 the run completed but its sweep refused to delete (see the reason it prints); 4 the run was
+degraded: too many events failed validation, the valid ones were stored, nothing deleted.
 """
 
 
@@ -57,10 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="run the whole pipeline offline over two simulated days",
+        help="run the whole pipeline offline over three simulated runs",
         description="Starts an embedded AWS emulator and a stand-in calendar (both on "
-        "127.0.0.1), syncs twice (the calendar changes in between, so events are added, "
-        "updated and deleted) and reads today's events back. Leaves nothing running.",
+        "127.0.0.1) and syncs three times: the calendar changes after the first run (events "
+        "added, updated, removed); the second run adds and updates and counts each removed "
+        "event's first miss; the third deletes them (two clean runs in a row missed them). "
+        "Then reads today's events back. Leaves nothing running.",
     )
     demo.add_argument("--events", type=int, default=2000, help="calendar size (default 2000)")
     demo.add_argument("--seed", type=int, default=2026, help="data set seed (default 2026)")
@@ -132,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument("action", choices=("start", "stop", "status"))
     emulator.set_defaults(handler=commands.emulator)
+
+    from villages_sync.cli.sweep_accept import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub, _add_target_options)
 
     calendar = sub.add_parser("calendar", help="the stand-in calendar (for local runs)")
     calendar.add_argument("action", choices=("serve",))

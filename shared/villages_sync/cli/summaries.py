@@ -11,6 +11,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # the run failed or did not complete: nothing was deleted
 EXIT_USAGE = 2  # argparse's own code for bad arguments
 EXIT_SWEEP_REFUSED = 3  # the run completed and upserted, but its sweep refused to delete
+EXIT_DEGRADED = 4  # too many events failed validation: valid ones stored, nothing deleted
 
 
 def run_as_dict(run: RunRecord) -> dict[str, Any]:
@@ -30,12 +31,19 @@ def run_as_dict(run: RunRecord) -> dict[str, Any]:
         "sweep": str(run.sweep_outcome) if run.sweep_outcome else None,
         "sweep_reason": run.sweep_reason,
         "deleted": run.deleted_count,
+        "missed": run.missed_count,
+        "degraded": run.degraded,
+        "degraded_reason": run.degraded_reason,
+        "accepted_by": run.accepted_by,
+        "accept_reason": run.accept_reason,
     }
 
 
 def sync_exit_code(report: SyncReport) -> int:
     if not report.succeeded or report.run is None:
         return EXIT_FAILED
+    if report.run.degraded:
+        return EXIT_DEGRADED
     if report.run.sweep_outcome is not None and str(report.run.sweep_outcome) == "refused":
         return EXIT_SWEEP_REFUSED
     return EXIT_OK
@@ -77,6 +85,8 @@ def sync_text(report: SyncReport) -> str:
     ]
     if run.drift:
         lines.append(f"  drift       {run.drift_reason}")
+    if run.degraded:
+        lines.append(f"  DEGRADED    {run.degraded_reason}")
     if run.sweep_outcome is None:
         lines.append(
             f"  sweep       not run ({len(run.done_sequences)}/{run.message_count} messages done)"
@@ -84,7 +94,10 @@ def sync_text(report: SyncReport) -> str:
     elif str(run.sweep_outcome) == "refused":
         lines.append(f"  sweep       REFUSED, nothing deleted: {run.sweep_reason}")
     else:
-        lines.append(f"  sweep       {run.deleted_count} deleted")
+        lines.append(
+            f"  sweep       {run.deleted_count} deleted, {run.missed_count} missed "
+            "(deleted if the next clean run misses them too)"
+        )
     if report.records_failed:
         lines.append(
             f"  failures    {report.records_failed} message deliveries failed (see status / DLQ)"
