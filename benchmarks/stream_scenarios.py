@@ -184,6 +184,10 @@ def stream_end_to_end(plan: Plan) -> Section:
             ["consumer done", f"{f.consumer_end_seconds:.1f}"],
             ["end to end (producer start to sweep done)", f"{f.total_seconds:.1f}"],
             ["end to end / slowest stage", f"{ratio:.2f}x"],
+            [
+                "producer + consumer only: consumer done / the slower of the two",
+                f"{f.consumer_end_seconds / max(f.producer_seconds, f.consumer_busy_seconds):.2f}x",
+            ],
             ["run", f"{f.status}, sweep {f.sweep_outcome}"],
         ],
         notes=[

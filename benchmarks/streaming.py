@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -148,19 +149,19 @@ def measure_concurrent_run(events: int, *, latency: float) -> ConcurrentRunFigur
         producer = subprocess.Popen(
             [sys.executable, "-c", _CHILD], stdin=spec_file, stdout=out_file, stderr=err_file
         )
-        producer_end = None
+        ended: list[float] = []  # when the producer process exited, seen by a waiting thread
+        waiter = threading.Thread(target=lambda: (producer.wait(), ended.append(time.monotonic())))
+        waiter.start()
         while True:
             drained = events_queue.drain(deadline_seconds=600)
-            if producer_end is None and producer.poll() is not None:
-                producer_end = time.monotonic()
-            if producer_end is not None and drained.records_received == 0:
+            if ended and drained.records_received == 0:
                 break
             if drained.records_received == 0:
                 time.sleep(0.05)  # the poller's interval while the queue is momentarily empty
         consumer_end = time.monotonic()
         sweep_queue.drain(deadline_seconds=600)
         total = time.monotonic() - started
-        producer.wait(timeout=60)
+        waiter.join(60)
         out_file.seek(0)
         err_file.seek(0)
         out, err = out_file.read(), err_file.read()
@@ -180,7 +181,7 @@ def measure_concurrent_run(events: int, *, latency: float) -> ConcurrentRunFigur
         sweep_busy_seconds=sweeper.busy,
         consumer_invocations=consumer.count,
         first_consumer_start_seconds=(consumer.first_start or started) - started,
-        producer_end_seconds=producer_end - started,
+        producer_end_seconds=ended[0] - started,
         consumer_end_seconds=consumer_end - started,
         status=str(run.status),
         sweep_outcome=str(run.sweep_outcome),
