@@ -16,6 +16,7 @@ from villages_sync.run_ids import new_run_id
 from villages_sync.settings import ProducerSettings
 
 logger = Logger(service="villages-sync-producer")
+DEADLINE_MARGIN = 90.0  # seconds kept for normalising, sending and recording the run
 metrics = Metrics()
 
 
@@ -35,6 +36,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             now=now,
             runs=RunsTable(clients.dynamodb, settings.runs_table_name),
             sqs=clients.sqs,
+            # Fail the run cleanly before Lambda's timeout would kill it mid-scrape, leaving
+            # time to record it and to pack and send what was read.
+            deadline_seconds=context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN,
         )
     except Exception:
         logger.exception("run failed: nothing will be deleted for it")

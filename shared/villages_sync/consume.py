@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from villages_sync.aws.events_table import EventsTable
-from villages_sync.aws.runs_table import RunsTable
+from villages_sync.aws.runs_table import RunNotFoundError, RunsTable
 from villages_sync.messages import decode_message
 from villages_sync.models import UpsertOutcome
 from villages_sync.sweep_trigger import complete_run_if_done
@@ -41,7 +41,16 @@ def consume_message(
     message = decode_message(body)
     outcome = MessageOutcome(run_id=message.run_id, sequence=message.sequence)
     if latest_completed_run_id and message.run_id < latest_completed_run_id:
+        # Its events are not applied, but the message is done: the run can still complete
+        # (its sweep then refuses, superseded) instead of staying enqueued for ever.
         outcome.dropped = True
+        try:
+            run = runs.mark_message_done(message.run_id, message.sequence)
+        except RunNotFoundError:
+            return outcome  # a stray message of a run with no record: nothing to finish
+        outcome.completed_run = complete_run_if_done(
+            run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url
+        )
         return outcome
     outcome.counts.update(
         str(result) for result in events.upsert_many(message.events, message.run_id)

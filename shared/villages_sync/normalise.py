@@ -34,6 +34,9 @@ from villages_sync.models import (
 from villages_sync.text import clean_text
 
 SHORT_TEXT_MAX_CHARS = 200
+# A timed event ending after midnight but by this hour (a late dance) belongs to its first
+# day only; one ending later on a later day is on every day it spans.
+NIGHT_ENDS = time(6, 0)
 _UNHASHED = ("last_updated", "ttl", "content_hash")
 # One encoder for every hash: json.dumps with options builds a new one per call.
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -45,7 +48,7 @@ class Rejection:
     event_id: str | None  # the usable id, when the event has one
     reason: RejectReason
     detail: str
-    item: EventItem | None = None  # OUTSIDE_WINDOW, later than the window: the valid item
+    item: EventItem | None = None  # OUTSIDE_WINDOW: the valid item, to refresh a stored copy
 
 
 @dataclass(slots=True)
@@ -54,7 +57,7 @@ class NormaliseResult:
     rejects: dict[str, int] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
     # Seen but not upserted, so that the sweep never deletes them (the run saw them):
-    refresh: list[EventItem] = field(default_factory=list)  # later than the window
+    refresh: list[EventItem] = field(default_factory=list)  # valid, dated outside the window
     keep: list[str] = field(default_factory=list)  # ids of invalid events
     duplicates: int = 0  # later events with an id already seen: the first one counts
 
@@ -62,6 +65,15 @@ class NormaliseResult:
     def invalid(self) -> int:
         """Events refused as invalid; those merely outside the window are not rejects."""
         return invalid_count(self.rejects)
+
+
+# Rejects that name no usable id: no stored item can be matched to them, so a run that has
+# any cannot tell which of its stored events it saw.
+UNIDENTIFIED = frozenset({RejectReason.NOT_AN_OBJECT, RejectReason.MISSING_ID, RejectReason.BAD_ID})
+
+
+def unidentified_count(rejects: Mapping[str, int]) -> int:
+    return sum(n for reason, n in rejects.items() if reason in UNIDENTIFIED)
 
 
 def invalid_count(rejects: Mapping[str, int]) -> int:
@@ -85,8 +97,10 @@ def normalise_events(
 ) -> NormaliseResult:
     """Every raw event normalised or rejected with a reason; duplicates of an id kept once.
 
-    A rejected event with a usable id is still one the run saw: its id goes to ``keep`` (or
-    its item to ``refresh`` when it is valid but later than the window), never to deletion.
+    A rejected event with a usable id is still one the run saw: its item goes to ``refresh``
+    when it is valid but dated outside the window (moved, or far ahead), its id to ``keep``
+    otherwise; never to deletion. Each costs one conditional write a run, the price of never
+    deleting an event the calendar still lists.
     """
     result = NormaliseResult()
     seen = set() if seen is None else seen  # a caller's: de-duplicate across calls (streaming)
@@ -106,7 +120,8 @@ def normalise_events(
         result.rejections.append(outcome)
         if outcome.item is not None:
             result.refresh.append(outcome.item)
-        elif event_id is not None and outcome.reason != RejectReason.OUTSIDE_WINDOW:
+        elif event_id is not None:
+            # Invalid: listed all the same, so its stored copy (last good content) is kept.
             result.keep.append(event_id)
     result.rejects = dict(counts)
     return result
@@ -128,9 +143,36 @@ def normalise_event(
         event_id = _event_id(raw_id)
         if event_id is None:
             return Rejection(None, RejectReason.BAD_ID, f"id {_snippet(raw_id)} is not an id")
-        return _normalise(raw, event_id, tz=tz, window=window, last_updated=last_updated)
+        outcome = _normalise(raw, event_id, tz=tz, window=window, last_updated=last_updated)
     except Exception as error:  # a last line of defence: one odd event must not stop a run
-        return Rejection(event_id, RejectReason.INVALID, f"{type(error).__name__}: {error}"[:200])
+        outcome = Rejection(
+            event_id, RejectReason.INVALID, f"{type(error).__name__}: {error}"[:200]
+        )
+    if isinstance(outcome, Rejection) and outcome.reason not in _DATED_REASONS:
+        # An invalid event whose start still reads outside the window is outside the window:
+        # it is not in this run's judgement (the degraded ratio), only its id is kept.
+        start = _readable_start(raw, tz)
+        if start is not None and start not in window:
+            return Rejection(
+                event_id, RejectReason.OUTSIDE_WINDOW, f"{start}, and {outcome.detail}"
+            )
+    return outcome
+
+
+# Rejections that already account for the start: no second look at the window needed.
+_DATED_REASONS = frozenset(
+    {RejectReason.OUTSIDE_WINDOW, RejectReason.MISSING_START, RejectReason.BAD_START}
+)
+
+
+def _readable_start(raw: Mapping[str, Any], tz: ZoneInfo) -> date | None:
+    """The local start date, when it can be read whatever else is wrong with the event."""
+    start_text = _part(raw, "start").get("date")
+    if not isinstance(start_text, str):
+        return None
+    all_day = _flag(raw.get("allDay")) is True or _part(raw, "start").get("type") == "date"
+    start = _local_start(start_text, tz, all_day=all_day)
+    return start.date() if start is not None else None
 
 
 def _normalise(
@@ -176,6 +218,8 @@ def _normalise(
     _add_optional(item, "url", _url(raw.get("url")))
     _add_optional(item, "venue_category", clean_text(_part(raw, "location").get("category"), 100))
     _add_optional(item, "address", _address(_part(raw, "address")))
+    # Expire 90 days after the last day, not the first: a season-long event stays while it runs.
+    item["ttl"] = _ttl(date.fromisoformat(item.get("end_date", item["event_date"])), tz)
     item["content_hash"] = content_hash_of(item)
     try:
         validate_event_item(item)
@@ -183,12 +227,13 @@ def _normalise(
         return Rejection(event_id, RejectReason.INVALID, str(error))
     last_day = date.fromisoformat(item.get("end_date", item["event_date"]))
     if start.date() > window.last or last_day < window.first:
-        later = start.date() > window.last
+        # Valid but dated outside the window: a stored copy (dated inside it) is refreshed to
+        # the new date, so the skill stops announcing the old one and the sweep never takes it.
         return Rejection(
             event_id,
             RejectReason.OUTSIDE_WINDOW,
             f"{start.date()}..{last_day} not in {window.first}..{window.last}",
-            item=item if later else None,  # type: ignore[arg-type]
+            item=item,  # type: ignore[arg-type]
         )
     return item  # type: ignore[return-value]
 
@@ -207,6 +252,8 @@ def _event_id(value: object) -> str | None:
     """
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 2000010.0: a serialiser's change of type, the same id
     if isinstance(value, int):
         return str(value) if 0 <= value < 10**EVENT_ID_MAX_DIGITS else None
     if isinstance(value, str):
@@ -323,7 +370,8 @@ def _add_end(
         item["end_iso"] = end.isoformat()
     if end.date() > start.date():
         item["end_date"] = end.date().isoformat()
-        item["span"] = MULTI_DAY_SPAN
+        if all_day or end - start >= timedelta(hours=24) or end.time() > NIGHT_ENDS:
+            item["span"] = MULTI_DAY_SPAN  # on the days after its start too (multi-day index)
 
 
 def _all_day_end(text: str, start_text: str, tz: ZoneInfo) -> date | None:

@@ -29,9 +29,14 @@ from villages_sync.aws.runs_table import RunsTable
 from villages_sync.calendar_api.client import ScrapeResult, scrape_calendar
 from villages_sync.message_stream import EventIds, MessageStream, SendBatch, entries_of
 from villages_sync.models import DateWindow, RejectReason, RunRecord, RunStatus
-from villages_sync.normalise import invalid_count, normalise_events, window_for
+from villages_sync.normalise import (
+    invalid_count,
+    normalise_events,
+    unidentified_count,
+    window_for,
+)
 from villages_sync.settings import ProducerSettings
-from villages_sync.sweep_trigger import complete_run_if_done, ensure_sweep_requested
+from villages_sync.sweep_trigger import complete_run_if_done, request_sweep
 
 logger = logging.getLogger(__name__)
 SENDS_AHEAD = 8  # full calls (~80 KiB each) waiting while one is sent; then the sink waits
@@ -82,9 +87,14 @@ def produce_run(
     now: datetime,
     runs: RunsTable,
     sqs: Any,
+    deadline_seconds: float | None = None,
 ) -> ProducerSummary:
+    """``deadline_seconds``: how long the scrape (and the sends streamed with it) may take (the
+    Lambda's remaining time less a margin), so a slow calendar fails the run cleanly instead of
+    the run being killed."""
     started = time.monotonic()
-    _request_missing_sweeps(runs, sqs, settings.sweep_queue_url)
+    _end_abandoned_runs(runs, now=now.timestamp())
+    _request_missing_sweeps(runs, sqs, settings.sweep_queue_url, now=now.timestamp())
     window = window_for(now, settings.timezone, settings.days_ahead)
     summary = ProducerSummary(
         run_id=run_id,
@@ -102,7 +112,7 @@ def produce_run(
     )
     try:
         stream = _RunStream(settings, sqs, run_id, window, int(now.timestamp()), started)
-        scraped = asyncio.run(stream.run())
+        scraped = asyncio.run(_within(stream.run(), deadline_seconds))
         summary.scrape_seconds = stream.scrape_seconds
         summary.first_page_seconds = stream.first_page_seconds
         summary.first_message_seconds = stream.sender.first_sent_seconds
@@ -294,16 +304,27 @@ def degraded_reason(rejects: Mapping[str, int], valid: int, max_reject_ratio: fl
     """
     invalid = invalid_count(rejects)
     judged = invalid + valid
+    unidentified = unidentified_count(rejects)
+    if unidentified:
+        # Whatever the ratio: these listings match no stored item, so the run cannot tell
+        # which of its stored events it saw, and any of them could be the one it missed.
+        return (
+            f"{unidentified} fetched event(s) have no usable id, so stored events cannot be "
+            f"matched to them: {_reasons(rejects)}"
+        )
     if not judged or invalid / judged <= max_reject_ratio:
         return ""
-    reasons = ", ".join(
+    return (
+        f"{invalid} of {judged} events failed validation ({invalid / judged:.1%} > "
+        f"{max_reject_ratio:.1%}): {_reasons(rejects)}"
+    )
+
+
+def _reasons(rejects: Mapping[str, int]) -> str:
+    return ", ".join(
         f"{reason} {n}"
         for reason, n in sorted(rejects.items())
         if reason != RejectReason.OUTSIDE_WINDOW
-    )
-    return (
-        f"{invalid} of {judged} events failed validation ({invalid / judged:.1%} > "
-        f"{max_reject_ratio:.1%}): {reasons}"
     )
 
 
@@ -313,9 +334,32 @@ def _failure_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _request_missing_sweeps(runs: RunsTable, sqs: Any, sweep_queue_url: str) -> None:
-    """Request the sweep of recent completed runs that never got one (a crash or a failed send
-    between completing a run and requesting its sweep)."""
-    for run in runs.unrequested_sweeps():
-        if ensure_sweep_requested(run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url):
-            logger.warning("sweep request of an earlier run sent again", extra={"run": run.run_id})
+class ScrapeDeadlineError(TimeoutError):
+    """The scrape did not finish in the time the function had left."""
+
+
+async def _within(scrape: Any, deadline_seconds: float | None) -> Any:
+    if deadline_seconds is None:
+        return await scrape
+    try:
+        return await asyncio.wait_for(scrape, timeout=max(deadline_seconds, 1.0))
+    except TimeoutError:
+        raise ScrapeDeadlineError(
+            f"the calendar was not read within {deadline_seconds:.0f} s, the time left before "
+            "the function's timeout"
+        ) from None
+
+
+def _end_abandoned_runs(runs: RunsTable, *, now: float) -> None:
+    for run in runs.abandoned_runs(now=now):
+        if runs.fail_run(run.run_id, "abandoned: its producer stopped without finishing"):
+            logger.warning("abandoned run ended as failed", extra={"run": run.run_id})
+
+
+def _request_missing_sweeps(runs: RunsTable, sqs: Any, sweep_queue_url: str, *, now: float) -> None:
+    """Request again the sweep of recent completed runs that never got one (a crash or a failed
+    send after completing the run) or whose request was lost (dead-lettered). A duplicate is
+    harmless: a sweep records its outcome once."""
+    for run in runs.unswept_runs(now=now):
+        request_sweep(run.run_id, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url)
+        logger.warning("sweep of an earlier run requested again", extra={"run": run.run_id})

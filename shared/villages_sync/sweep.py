@@ -10,7 +10,7 @@ from typing import Any
 
 from villages_sync.aws.events_table import EventsTable, StrikeOutcome
 from villages_sync.aws.runs_table import RunsTable
-from villages_sync.models import RunRecord, RunStatus, SweepOutcome
+from villages_sync.models import RUN_ABANDONED_AFTER_SECONDS, RunRecord, RunStatus, SweepOutcome
 from villages_sync.sweep_policy import (
     ACCEPTABLE,
     SweepDecision,
@@ -39,9 +39,6 @@ class SweepSummary:
         return asdict(self)
 
 
-IN_FLIGHT_GRACE_SECONDS = 2 * 3600  # a run still unfinished after this long is dead
-
-
 def _newer_run_in_flight(runs: RunsTable, run_id: str, *, now: float) -> str | None:
     """The first newer run that is still scraping or being consumed, if any.
 
@@ -50,7 +47,7 @@ def _newer_run_in_flight(runs: RunsTable, run_id: str, *, now: float) -> str | N
     """
     for newer in runs.newer_runs(run_id):
         running = newer.status in (RunStatus.SCRAPING, RunStatus.ENQUEUED)
-        if running and now - newer.started_at < IN_FLIGHT_GRACE_SECONDS:
+        if running and now - newer.started_at < RUN_ABANDONED_AFTER_SECONDS:
             return newer.run_id
     return None
 
@@ -108,7 +105,8 @@ def sweep_run(
         return refused
     for candidate in stale:
         if candidate.missed_by == run_id:
-            continue  # counted by an earlier attempt of this sweep (a retry after a crash)
+            summary.missed += 1  # counted on the item by an earlier attempt (a retry)
+            continue
         outcome = events.strike(candidate, run_id, misses_before_delete=rules.misses_before_delete)
         if outcome is StrikeOutcome.DELETED:
             summary.deleted += 1
@@ -117,8 +115,7 @@ def sweep_run(
             summary.missed += 1
         else:
             summary.kept += 1
-    if summary.missed:
-        runs.add_missed(run_id, summary.missed)
+    runs.record_missed(run_id, summary.missed)
     reason = f"accepted by {run.accepted_by}: {run.accept_reason}" if accepted else ""
     runs.record_sweep(run_id, SweepOutcome.SWEPT, reason)
     return summary

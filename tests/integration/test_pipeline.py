@@ -214,3 +214,27 @@ def test_sync_poison_messages_on_queue_finish_promptly_in_dlq(deployment, day_on
     assert _stored_ids(deployment) == _expected_ids(day_one)
     assert message_count(sqs, queues["EventsQueue"]) == 0
     assert message_count(sqs, queues["EventsDLQ"]) == 3
+
+
+def test_sync_ends_a_run_its_killed_producer_left_scraping(deployment, day_one):
+    # Given a run left SCRAPING three hours ago (its producer killed at Lambda's timeout: no
+    # exception ever reached Python to record it)
+    from villages_sync.models import DateWindow, RunRecord, RunStatus
+
+    stuck_id = "20261101T000000.000000Z-killed"
+    started = int(datetime.now(TZ).timestamp()) - 3 * 3600
+    window = window_for(datetime.now(TZ), TZ, 90)
+    deployment.runs.start_run(
+        RunRecord(stuck_id, started, DateWindow(window.first, window.last), RunStatus.SCRAPING)
+    )
+
+    # When the next run syncs
+    with RunningCalendar(day_one) as calendar:
+        report = _sync(deployment, calendar.base_url)
+
+    # Then the stuck run is ended as failed (abandoned), never swept; the new run is unaffected
+    stuck = deployment.runs.get(stuck_id)
+    assert stuck.status is RunStatus.FAILED
+    assert stuck.error.startswith("abandoned")
+    assert stuck.sweep_outcome is None
+    assert report.succeeded, report.producer_error

@@ -159,3 +159,25 @@ def test_record_sweep_refused_on_retry_keeps_the_deletions_already_counted(deplo
     record = runs.get(run_id)
     assert record.sweep_outcome is SweepOutcome.REFUSED
     assert record.deleted_count == 3
+
+
+def test_unswept_runs_never_requested_or_requested_long_ago(deployment):
+    # Given three completed runs without a sweep outcome: one never requested, one requested
+    # just now, one requested two hours ago (its request dead-lettered); and one swept
+    runs = deployment.runs
+    never, fresh, lost, swept = (f"20261124T1{h}0000.000000Z-aaaaaa" for h in range(4))
+    for run_id in (never, fresh, lost, swept):
+        _start(runs, run_id)
+        runs.complete_run(run_id)
+    for run_id in (fresh, lost, swept):
+        runs.mark_sweep_requested(run_id)
+    runs.record_sweep(swept, SweepOutcome.SWEPT, "")
+    completed_at = runs.get(lost).completed_at
+
+    # When a producer run looks for sweeps to request again, two hours after they completed
+    later = [r.run_id for r in runs.unswept_runs(now=completed_at + 2 * 3600)]
+    now = [r.run_id for r in runs.unswept_runs(now=completed_at)]
+
+    # Then the never-requested one always, the lost one only once it has waited an hour
+    assert now == [never]
+    assert later == [never, fresh, lost]

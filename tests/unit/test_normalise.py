@@ -500,3 +500,71 @@ def test_normalise_event_any_json_value_never_raises_and_passes_consumer_rules(
         validate_event_item(outcome)
     else:
         assert outcome.reason in set(RejectReason)
+
+
+def test_normalise_events_listed_but_outside_window_never_a_deletion_candidate() -> None:
+    # Given a feed listing one event dated before the window (its start moved into the past),
+    # one later than it, one invalid with a usable id, and one valid inside it
+    raws = [
+        raw_event(event_id=1, start={"date": "2026-11-05T15:00:00Z"}, end=None),
+        raw_event(event_id=2, start={"date": "2027-03-01T15:00:00Z"}, end=None),
+        raw_event(event_id=3, start={"date": "2026/11/12 22:00:00 UTC"}),
+        raw_event(event_id=4, start={"date": "2026-11-12T15:00:00Z"}, end=None),
+    ]
+    # When they are normalised for a window of the 10th to the 20th
+    result = normalise_events(raws, tz=TZ, window=NARROW, last_updated=LAST_UPDATED)
+    # Then only the valid one is upserted; the invalid one is kept (its stored copy stays), the
+    # ones dated outside the window refresh a stored copy to their new date: none is left for
+    # the sweep to miss
+    assert [item["event_id"] for item in result.items] == ["4"]
+    assert result.keep == ["3"]
+    assert [item["event_id"] for item in result.refresh] == ["1", "2"]
+    assert result.invalid == 1  # only the bad start: outside the window is not invalid
+
+
+def test_normalise_event_invalid_but_dated_outside_window_is_outside_window() -> None:
+    # Given an untitled placeholder for next year's programme, far outside the window
+    raw = raw_event(title="", start={"date": "2027-08-01T15:00:00Z"}, end=None)
+    # When it is normalised for a window of the 10th to the 20th
+    outcome = normalise(raw, window=NARROW)
+    # Then it is outside the window (not invalid: it must not make a clean window degraded)
+    assert outcome.reason == RejectReason.OUTSIDE_WINDOW
+    assert outcome.event_id == "4242"
+
+
+def test_normalise_event_long_event_expires_after_its_last_day() -> None:
+    # Given a 150-day market season that started 100 days before the window
+    raw = raw_event(
+        allDay=True, start={"date": "2026-08-02T05:00:00Z"}, end={"date": "2026-12-30T05:00:00Z"}
+    )
+    # When it is normalised
+    item = normalise(raw, window=NARROW)
+    # Then its ttl is 90 days after its last day, not its first
+    last_day = datetime(2026, 12, 30, tzinfo=TZ)
+    assert item["ttl"] == int((last_day + timedelta(days=90)).timestamp())
+
+
+@pytest.mark.parametrize(
+    ("end", "multi_day"),
+    [
+        ("2026-11-15T05:30:00.000Z", False),  # 21:00-00:30: a late dance
+        ("2026-11-15T10:00:00.000Z", False),  # ends 05:00
+        ("2026-11-15T14:00:00.000Z", True),  # ends 09:00 next day
+        ("2026-11-17T02:00:00.000Z", True),  # three evenings
+    ],
+)
+def test_normalise_event_past_midnight_is_not_multi_day(end: str, multi_day: bool) -> None:
+    # Given an event starting at 21:00 local on the 14th and ending on a later date
+    raw = raw_event(start={"date": "2026-11-15T02:00:00.000Z"}, end={"date": end})
+    # When it is normalised
+    item = normalise(raw)
+    # Then it is on the days after its start only when it runs past the early morning
+    assert item["event_date"] == "2026-11-14"
+    assert ("span" in item) is multi_day
+
+
+def test_normalise_event_integral_float_id_is_the_same_id() -> None:
+    # Given an id sent as 2000010.0 (a serialiser's change of type)
+    # When / Then it is the same id as 2000010
+    assert normalise(raw_event(event_id=2000010.0))["event_id"] == "2000010"
+    assert normalise(raw_event(event_id=2000010.5)).reason == RejectReason.BAD_ID

@@ -15,12 +15,21 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
-from villages_sync.models import DateWindow, RunRecord, RunStatus, SweepOutcome, UpsertOutcome
+from villages_sync.models import (
+    RUN_ABANDONED_AFTER_SECONDS,
+    DateWindow,
+    RunRecord,
+    RunStatus,
+    SweepOutcome,
+    UpsertOutcome,
+)
 
 RUNS_INDEX = "runs-by-start"
 RECORD_TYPE = "run"
 LATEST_COMPLETED_KEY = "latest-completed"
 RECORD_RETENTION_SECONDS = 400 * 24 * 3600  # a year of history for `status`, then TTL
+# A requested sweep with no outcome after this long was lost (its request dead-lettered).
+SWEEP_REQUEST_RETRY_SECONDS = 3600
 
 
 class RunNotFoundError(LookupError):
@@ -176,15 +185,29 @@ class RunsTable:
             ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 
-    def unrequested_sweeps(self, limit: int = 20) -> list[RunRecord]:
-        """Recent completed runs whose sweep was neither requested nor recorded (a crash or a
-        failed send between completing the run and requesting its sweep), oldest first."""
+    def abandoned_runs(self, *, now: float, limit: int = 20) -> list[RunRecord]:
+        """Recent runs still SCRAPING long after they started: their producer was killed (at
+        Lambda's timeout, say) without a chance to record it."""
+        return [
+            run
+            for run in self.recent_runs(limit)
+            if run.status is RunStatus.SCRAPING
+            and now - run.started_at > RUN_ABANDONED_AFTER_SECONDS
+        ]
+
+    def unswept_runs(self, *, now: float, limit: int = 20) -> list[RunRecord]:
+        """Recent completed runs whose sweep has no recorded outcome and was either never
+        requested (a crash or a failed send after completing) or requested long ago (the request
+        dead-lettered), oldest first: their sweep is to be requested again."""
         stuck = [
             run
             for run in self.recent_runs(limit)
             if run.status is RunStatus.COMPLETED
-            and not run.sweep_requested
             and run.sweep_outcome is None
+            and (
+                not run.sweep_requested
+                or now - (run.completed_at or run.started_at) > SWEEP_REQUEST_RETRY_SECONDS
+            )
         ]
         return sorted(stuck, key=lambda run: run.run_id)
 
@@ -199,12 +222,13 @@ class RunsTable:
             ExpressionAttributeValues={":n": {"N": str(count)}},
         )
 
-    def add_missed(self, run_id: str, count: int = 1) -> None:
-        """Count first misses (items this sweep did not see and did not yet delete)."""
+    def record_missed(self, run_id: str, count: int) -> None:
+        """How many items this sweep counted a miss on (not yet deleted). Set, not added: a
+        retried sweep counts again the misses its first attempt left on the items."""
         self._dynamodb.update_item(
             TableName=self.table_name,
             Key={"run_id": {"S": run_id}},
-            UpdateExpression="ADD missed_count :n",
+            UpdateExpression="SET missed_count = :n",
             ExpressionAttributeValues={":n": {"N": str(count)}},
         )
 

@@ -44,6 +44,8 @@ def sync_exit_code(report: SyncReport) -> int:
         return EXIT_FAILED
     if report.run.degraded:
         return EXIT_DEGRADED
+    if report.run.sweep_outcome is None:
+        return EXIT_FAILED  # completed, but its sweep never ran (see status / SweepDLQ)
     if report.run.sweep_outcome is not None and str(report.run.sweep_outcome) == "refused":
         return EXIT_SWEEP_REFUSED
     return EXIT_OK
