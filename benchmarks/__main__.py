@@ -1,5 +1,8 @@
-"""``python -m benchmarks [--quick] [--only NAME ...]``: run the scenarios, print the table,
-write docs/benchmarks.md and docs/benchmarks-scrape.png."""
+"""``python -m benchmarks [--quick] [--only NAME ...] [--dynamodb moto,local]``: run the
+scenarios, print the table, write docs/benchmarks.md and docs/benchmarks-scrape.png.
+
+The consumer and end-to-end scenarios run on each DynamoDB backend, side by side: moto and
+DynamoDB Local (by default both when `make dynamodb-local` has installed it, else moto)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from villages_sync.local.dynamodb_local import INSTALL_HINT, is_installed
 
 from benchmarks import scenarios, stream_scenarios
 from benchmarks.report import Section, print_sections, write_markdown
@@ -31,8 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="about a minute: small sizes")
     parser.add_argument("--only", nargs="+", choices=sorted(SCENARIOS), help="these scenarios")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--dynamodb",
+        help="DynamoDB backends of the consumer and end-to-end scenarios, comma-separated: "
+        "moto, local (default: both when DynamoDB Local is installed, else moto)",
+    )
     args = parser.parse_args(argv)
     plan = scenarios.Plan.small() if args.quick else scenarios.Plan.large()
+    plan.dynamodb_backends = _backends(parser, args.dynamodb)
     plan.chart_path = args.out.with_name(args.out.stem + "-scrape.png")
     sections: list[Section] = []
     for name, run in SCENARIOS.items():
@@ -48,10 +59,26 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks" + " ".join(
         ["", *(["--quick"] if args.quick else []), *(["--only", *args.only] if args.only else [])]
     )
+    if args.dynamodb:
+        command += f" --dynamodb {args.dynamodb}"
     print_sections(sections)
     write_markdown(args.out, sections, command=command, quick=args.quick, preamble=plan.preamble)
     print(f"\nwrote {args.out}", file=sys.stderr)
     return 0
+
+
+def _backends(parser: argparse.ArgumentParser, option: str | None) -> list[str]:
+    if option is None:
+        if is_installed():
+            return ["moto", "local"]
+        print(f"DynamoDB on moto only ({INSTALL_HINT} for both)", file=sys.stderr)
+        return ["moto"]
+    names = [name.strip() for name in option.split(",") if name.strip()]
+    if not names or set(names) - set(scenarios.BACKEND_NAMES):
+        parser.error(f"--dynamodb: moto, local or both, not {option!r}")
+    if "local" in names and not is_installed():
+        parser.error(INSTALL_HINT)
+    return names
 
 
 if __name__ == "__main__":

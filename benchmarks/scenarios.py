@@ -30,6 +30,8 @@ class Plan:
     memory_events: int
     chart_path: Path | None = None
     preamble: list[str] = field(default_factory=list)
+    # DynamoDB backends of the consumer and end-to-end scenarios, side by side
+    dynamodb_backends: list[str] = field(default_factory=lambda: ["moto"])
     observations: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -219,21 +221,27 @@ PRICE_LAMBDA_REQUEST = 0.20 / 1e6
 MEMORY_GB = {"producer": 0.5, "consumer": 0.25, "sweep": 0.25}  # template.yaml MemorySize
 
 
+BACKEND_NAMES = {"moto": "moto", "local": "DynamoDB Local"}
+
+
 def _runs(plan: Plan) -> list[Any]:
+    """Whole runs of every size on every DynamoDB backend (measured once, for 3, 4 and 5)."""
     if "e2e" not in plan.observations:
         from benchmarks import end_to_end
 
         plan.observations["e2e"] = [
-            end_to_end.measure(size, second_day=(size == min(plan.e2e_sizes)))
+            end_to_end.measure(size, second_day=(size == min(plan.e2e_sizes)), dynamodb=backend)
             for size in plan.e2e_sizes
+            for backend in plan.dynamodb_backends
         ]
     return plan.observations["e2e"]
 
 
 def consumer(plan: Plan) -> Section:
     section = Section(
-        "3. Consumer and sweep: requests per event, upserts per second",
+        "3. Consumer and sweep: requests per event, upserts per second, per DynamoDB backend",
         [
+            "DynamoDB",
             "run",
             "events",
             "PutItem (events)",
@@ -257,6 +265,7 @@ def consumer(plan: Plan) -> Section:
             worst = max(worst, abs(per_event - 1))
             section.rows.append(
                 [
+                    BACKEND_NAMES[figures.dynamodb],
                     label,
                     f"{run.events:,}",
                     f"{puts:,}",
@@ -274,8 +283,10 @@ def consumer(plan: Plan) -> Section:
         "(retries included).",
         "Day 2: the calendar changed overnight (2% added, removed and changed); the sweep "
         "queries the date index once per day of the window and deletes only what is gone.",
-        "The emulator is moto in this process (threads share the GIL with the handlers): the "
-        "upsert rate is the emulator's, far below DynamoDB's; read the requests per event.",
+        "DynamoDB is moto or DynamoDB Local (AWS's own, a Java process); SQS is moto on both. "
+        "Each emulator runs in its own process on 127.0.0.1. The upsert rate is the "
+        "emulator's, far below DynamoDB's; read the requests per event, and the two backends "
+        "against each other.",
     ]
     section.targets.append(
         Target(
@@ -289,23 +300,44 @@ def consumer(plan: Plan) -> Section:
 
 def end_to_end(plan: Plan) -> Section:
     section = Section(
-        "4. End to end: LocalPipeline (the handlers of `villages-sync sync`), embedded emulator",
-        ["events", "producer s", "consumer s", "sweep s", "total s", "consumer invocations"],
+        "4. End to end: LocalPipeline (the handlers of `villages-sync sync`), per DynamoDB backend",
+        [
+            "DynamoDB",
+            "events",
+            "producer s",
+            "consumer s",
+            "sweep s",
+            "total s",
+            "consumer invocations",
+            "emulator CPU s",
+            "pipeline CPU s",
+            "emulators' share of CPU",
+        ],
     )
     for figures in _runs(plan):
         r = figures.first
         st = r.stage_seconds
+        emulator_cpu = sum(r.emulator_cpu_seconds.values())
         section.rows.append(
             [
+                BACKEND_NAMES[figures.dynamodb],
                 f"{r.events:,}",
                 f"{st.get('producer', 0):.2f}",
                 f"{st.get('consumer', 0):.2f}",
                 f"{st.get('sweep', 0):.2f}",
                 f"{st.get('total', 0):.2f}",
                 str(r.consumer_invocations),
+                " + ".join(f"{v:.1f} ({k})" for k, v in r.emulator_cpu_seconds.items()),
+                f"{r.pipeline_cpu_seconds:.1f}",
+                f"{emulator_cpu / max(1e-9, emulator_cpu + r.pipeline_cpu_seconds):.0%}",
             ]
         )
-    section.notes.append("First run of each size, on an empty table; one run each (bounded).")
+    section.notes += [
+        "First run of each size, on an empty table; one run each (bounded).",
+        "Emulator CPU: user + system seconds of each emulator process during the run (from "
+        "/proc); pipeline CPU: this process (the handlers, the local event source, the "
+        "stand-in calendar). Their share is how much of the local run is the emulators' work.",
+    ]
     return section
 
 
@@ -318,6 +350,7 @@ def cost(plan: Plan) -> Section:
     if not runs:
         section.notes.append("not measured: run the consumer or end-to-end scenario")
         return section
+    # The first backend's (moto unless told otherwise): request counts do not depend on it.
     figures = next(f for f in runs if f.second is not None)
     run = figures.second  # the steady state: a daily run over a table that is already full
     k = 1000 / run.events

@@ -1,8 +1,25 @@
-"""Fixtures every tier shares: a moto server over HTTP on 127.0.0.1, and fake AWS credentials."""
+"""Fixtures every tier shares: a moto server over HTTP on 127.0.0.1, and fake AWS credentials.
+
+DynamoDB on two backends: every test that uses the ``dynamodb``, ``deployment`` or
+``dynamodb_endpoint`` fixture (directly or through another fixture) runs once per backend
+chosen with ``--dynamodb-backend``: ``moto`` (the default emulator) and ``local`` (DynamoDB
+Local, AWS's own implementation; SQS stays on moto). ``auto`` (the default) means moto, plus
+DynamoDB Local when ``make dynamodb-local`` has installed it. Test ids end in ``[moto]`` or
+``[local]``. Three markers narrow it down (a backend they exclude is listed as skipped, with
+the reason, so every run says what ran once):
+
+- ``@pytest.mark.dynamodb_backends("moto", reason=...)``: the test runs on those backends only.
+- ``@pytest.mark.dynamodb_once(reason=...)``: the test runs on one backend, DynamoDB Local when
+  the session has it (AWS's own implementation), else moto; for long tests, to keep
+  ``make test`` short.
+- ``@pytest.mark.dynamodb_gap("local", reason=...)``: a known gap of that emulator; the test is
+  skipped there with the reason (listed in docs/architecture.md, Testing).
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +31,77 @@ from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
 SUPPORT = Path(__file__).resolve().parent / "support"
+DYNAMODB_BACKENDS = ("moto", "local")
+_SELECTED = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--dynamodb-backend",
+        default="auto",
+        metavar="auto|moto|local|moto,local",
+        help="DynamoDB backends of the DynamoDB-facing tests (default auto: moto, plus "
+        "DynamoDB Local when installed by `make dynamodb-local`)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "dynamodb_backends(*names, reason): run only on these DynamoDB backends"
+    )
+    config.addinivalue_line(
+        "markers", "dynamodb_gap(name, reason): a known gap of that emulator; skipped there"
+    )
+    config.addinivalue_line(
+        "markers", "dynamodb_once(reason): one backend only: DynamoDB Local if selected, else moto"
+    )
+    config.stash[_SELECTED] = _selected_backends(config.getoption("--dynamodb-backend"))
+
+
+def _selected_backends(option: str) -> list[str]:
+    from villages_sync.local.dynamodb_local import INSTALL_HINT, is_installed
+
+    if option.strip() == "auto":
+        return list(DYNAMODB_BACKENDS) if is_installed() else ["moto"]
+    names = [name.strip() for name in option.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(DYNAMODB_BACKENDS))
+    if unknown or not names:
+        raise pytest.UsageError(f"--dynamodb-backend: unknown {unknown or option!r}")
+    if "local" in names and not is_installed():
+        raise pytest.UsageError(f"--dynamodb-backend=local: {INSTALL_HINT}")
+    return names
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"dynamodb backends: {', '.join(config.stash[_SELECTED])}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each DynamoDB-facing test once per selected backend; a backend its markers exclude is
+    still listed, skipped with the marker's reason, so every run says what ran only once."""
+    if "dynamodb_backend" not in metafunc.fixturenames:
+        return
+    skipped: dict[str, str] = {}
+    for marker in metafunc.definition.iter_markers("dynamodb_backends"):
+        for name in set(DYNAMODB_BACKENDS) - set(marker.args):
+            skipped.setdefault(name, f"{'/'.join(marker.args)} only: {marker.kwargs['reason']}")
+    for marker in metafunc.definition.iter_markers("dynamodb_gap"):
+        skipped.setdefault(marker.args[0], f"known gap: {marker.kwargs['reason']}")
+    selected = metafunc.config.stash[_SELECTED]
+    once = metafunc.definition.get_closest_marker("dynamodb_once")
+    if once is not None:
+        chosen = "local" if "local" in selected else selected[0]
+        for name in set(selected) - {chosen}:
+            skipped.setdefault(name, f"runs once, on {chosen}: {once.kwargs['reason']}")
+    params = [
+        pytest.param(
+            name,
+            id=name,
+            marks=[pytest.mark.skip(reason=f"{name}: {skipped[name]}")] if name in skipped else [],
+        )
+        for name in selected
+    ]
+    metafunc.parametrize("dynamodb_backend", params, indirect=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,7 +115,8 @@ def _aws_credentials() -> Iterator[None]:
         AWS_DEFAULT_REGION=REGION,
         AWS_REGION=REGION,
     )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"):
+        os.environ.pop(name, None)
     os.environ.pop("AWS_PROFILE", None)
     yield
     for key, value in saved.items():
@@ -44,6 +133,8 @@ _AWS_VARS = (
     "AWS_DEFAULT_REGION",
     "AWS_REGION",
     "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SQS",
     "AWS_PROFILE",
 )
 
@@ -68,8 +159,84 @@ def moto_endpoint(moto_server: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def dynamodb(moto_endpoint: str):
-    return boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name=REGION)
+def dynamodb_backend(request: pytest.FixtureRequest) -> str:
+    """ "moto" or "local": set per test by pytest_generate_tests."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dynamodb_local_launch(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[subprocess.Popen, str] | None]:
+    """DynamoDB Local launched as the session begins, when a collected test needs it, so the
+    JVM starts while the first tests run; stopped when the session ends."""
+    from villages_sync.local.dynamodb_local import (
+        endpoint_for,
+        launch_dynamodb_local,
+        stop_process,
+    )
+    from villages_sync.local.emulator import free_port
+
+    if not any(_on_dynamodb_local(item) for item in request.session.items):
+        yield None
+        return
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("dynamodb-local") / "dynamodb-local.log"
+    with log_path.open("ab") as log:
+        process = launch_dynamodb_local(port, log=log)
+        try:
+            yield process, endpoint_for(port)
+        finally:
+            stop_process(process)
+
+
+def _on_dynamodb_local(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or item.get_closest_marker("skip") is not None:
+        return False
+    return callspec.params.get("dynamodb_backend") == "local"
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_server(_dynamodb_local_launch: tuple[subprocess.Popen, str] | None) -> str:
+    """The session's DynamoDB Local, once it answers: its endpoint URL."""
+    from villages_sync.local.dynamodb_local import wait_until_ready
+
+    assert _dynamodb_local_launch is not None, "no collected test runs on DynamoDB Local"
+    process, endpoint = _dynamodb_local_launch
+    wait_until_ready(endpoint, process, timeout=120)
+    return endpoint
+
+
+@pytest.fixture
+def requires_dynamodb_local(request: pytest.FixtureRequest) -> None:
+    """For tests of DynamoDB Local itself: skipped unless the session runs it as a backend."""
+    if "local" not in request.config.stash[_SELECTED]:
+        pytest.skip("DynamoDB Local is not a backend of this session (`make dynamodb-local`)")
+
+
+@pytest.fixture
+def dynamodb_endpoint(
+    dynamodb_backend: str, moto_endpoint: str, request: pytest.FixtureRequest
+) -> str:
+    """Where this test's DynamoDB is, empty: moto (reset with SQS) or DynamoDB Local.
+
+    DynamoDB Local has no reset: its tables are deleted instead (in memory, a few ms each).
+    Before the test, not after, so a crashed test's tables never leak into the next one.
+    """
+    if dynamodb_backend == "moto":
+        return moto_endpoint
+    endpoint = str(request.getfixturevalue("dynamodb_local_server"))
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
+    for page in client.get_paginator("list_tables").paginate():
+        for name in page["TableNames"]:
+            client.delete_table(TableName=name)
+    return endpoint
+
+
+@pytest.fixture
+def dynamodb(dynamodb_endpoint: str):
+    return boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=REGION)
 
 
 @pytest.fixture
@@ -78,11 +245,14 @@ def sqs(moto_endpoint: str):
 
 
 @pytest.fixture
-def deployment(moto_endpoint: str):
-    """The template's tables and queues, created in the (freshly reset) moto server."""
+def deployment(moto_endpoint: str, dynamodb_endpoint: str):
+    """The template's queues in the (freshly reset) moto server, its tables in the test's
+    DynamoDB backend (moto too, or an emptied DynamoDB Local)."""
     from villages_sync.local.pipeline import deploy_locally
 
-    return deploy_locally(moto_endpoint, environment="test", region=REGION)
+    return deploy_locally(
+        moto_endpoint, dynamodb_endpoint_url=dynamodb_endpoint, environment="test", region=REGION
+    )
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-"""`make package`: build the layer and the three functions for Lambda (arm64), zip, check.
+"""`make package`: build the layer and the four functions for Lambda (arm64), zip, check.
 
 Each artifact is built by the same Makefile target `sam build` calls (BuildMethod: makefile),
 then checked: every compiled extension must be an AArch64 ELF, and the unzipped sizes are
-reported against the 10 MB budget. Exit 1 when a check fails.
+reported against the budgets (10 MB for the pipeline's layer and three functions, 6 MB for the
+skill function on its own). Exit 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZE_BUDGET_BYTES = 10 * 1024 * 1024
+SIZE_BUDGET_BYTES = 10 * 1024 * 1024  # the pipeline: the layer, producer, consumer and sweep
+# The skill function is deployed on its own with the ASK SDK inside (ask-sdk-model alone is
+# 4.5 MB of generated classes); it has its own budget so it cannot eat the pipeline's.
+SKILL_BUDGET_BYTES = 6 * 1024 * 1024
+SEPARATE_BUDGETS = {"SkillFunction": SKILL_BUDGET_BYTES}
 ELF_MACHINE_AARCH64 = 0xB7
 
 # artifact (the template's logical id) -> the directory whose Makefile builds it
@@ -26,6 +31,7 @@ ARTIFACTS = {
     "ProducerFunction": "producers",
     "ConsumerFunction": "consumers",
     "SweepFunction": "consumers",
+    "SkillFunction": "skill",
 }
 
 
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     args = parser.parse_args(argv)
     reports = package(args.out)
-    total = sum(r.unzipped_bytes for r in reports)
+    total = sum(r.unzipped_bytes for r in reports if r.name not in SEPARATE_BUDGETS)
     if args.json:
         print(json.dumps([asdict(r) for r in reports], indent=2))
     else:
@@ -115,15 +121,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(r.extensions)} compiled extensions"
             )
         print(
-            f"{'total':<17} {total / 1e6:6.2f} MB unzipped "
-            f"(budget {SIZE_BUDGET_BYTES / 1e6:.0f} MB)"
+            f"{'pipeline total':<17} {total / 1e6:6.2f} MB unzipped "
+            f"(budget {SIZE_BUDGET_BYTES / 1e6:.0f} MB; "
+            + ", ".join(f"{n} {b / 1e6:.0f} MB" for n, b in SEPARATE_BUDGETS.items())
+            + " on its own)"
         )
     wrong = [f"{r.name}: {path}" for r in reports for path in r.wrong_architecture]
     for line in wrong:
         print(f"NOT AArch64: {line}", file=sys.stderr)
-    if total > SIZE_BUDGET_BYTES:
-        print(f"over budget: {total} bytes unzipped", file=sys.stderr)
-    return 1 if wrong or total > SIZE_BUDGET_BYTES else 0
+    over = [f"pipeline: {total} bytes"] if total > SIZE_BUDGET_BYTES else []
+    over += [
+        f"{r.name}: {r.unzipped_bytes} bytes"
+        for r in reports
+        if r.unzipped_bytes > SEPARATE_BUDGETS.get(r.name, SIZE_BUDGET_BYTES)
+    ]
+    for line in over:
+        print(f"over budget: {line} unzipped", file=sys.stderr)
+    return 1 if wrong or over else 0
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ SUBCATEGORY_MAX_CHARS = 100
 CONTENT_HASH_BYTES = 16  # stored as twice as many hex digits
 TTL_DAYS_AFTER_EVENT = 90
 MULTI_DAY_SPAN = "multi-day"  # value of ``span`` on items that end on a later date
-# A run still scraping this long after it started is dead (Lambda's limit is 15 minutes): the
-# next producer run ends it, and it no longer holds back older runs' sweeps.
+# A run still unfinished this long after it started is dead (Lambda's limit is 15 minutes): it no
+# longer holds back older runs' sweeps.
 RUN_ABANDONED_AFTER_SECONDS = 2 * 3600
 
 

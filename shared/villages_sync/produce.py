@@ -93,7 +93,7 @@ def produce_run(
     Lambda's remaining time less a margin), so a slow calendar fails the run cleanly instead of
     the run being killed."""
     started = time.monotonic()
-    _end_abandoned_runs(runs, now=now.timestamp())
+    _end_abandoned_runs(runs)
     _request_missing_sweeps(runs, sqs, settings.sweep_queue_url, now=now.timestamp())
     window = window_for(now, settings.timezone, settings.days_ahead)
     summary = ProducerSummary(
@@ -350,8 +350,9 @@ async def _within(scrape: Any, deadline_seconds: float | None) -> Any:
         ) from None
 
 
-def _end_abandoned_runs(runs: RunsTable, *, now: float) -> None:
-    for run in runs.abandoned_runs(now=now):
+def _end_abandoned_runs(runs: RunsTable) -> None:
+    """End the runs whose producer died mid-scrape (single flight: none is running now)."""
+    for run in runs.scraping_runs():
         if runs.fail_run(run.run_id, "abandoned: its producer stopped without finishing"):
             logger.warning("abandoned run ended as failed", extra={"run": run.run_id})
 

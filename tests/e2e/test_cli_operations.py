@@ -6,13 +6,19 @@ import json
 from functools import partial
 
 import boto3
+import pytest
 from support import cli
 from support.sqs import message_count
 
 # Operator commands answer quickly: give up on a hung one sooner than the sync tests do.
 run_cli = partial(cli.run_cli, timeout=120)
+SQS_ONLY = (
+    "the command under test reads queues only; the CLI's DynamoDB endpoints are tested on "
+    "both backends in test_cli_endpoints.py"
+)
 
 
+@pytest.mark.dynamodb_backends("moto", reason=SQS_ONLY)
 def test_cli_replay_dlq_dry_run_then_moves_every_message(deployment, moto_endpoint, cli_env):
     # Given three dead letters in the events DLQ
     sqs, dlq = deployment.clients.sqs, deployment.resources.queue_urls["EventsDLQ"]
@@ -78,6 +84,8 @@ def test_cli_status_stack_reads_resources_from_stack_outputs(deployment, moto_en
         "villages-sync-prod",
         "--endpoint-url",
         moto_endpoint,
+        "--dynamodb-endpoint-url",
+        deployment.dynamodb_url,
         "--json",
         env=cli_env,
     )
@@ -96,6 +104,7 @@ def test_cli_status_unknown_stack_exits_1_naming_it(moto_endpoint, cli_env):
     assert "'nope'" in result.stderr
 
 
+@pytest.mark.dynamodb_backends("moto", reason=SQS_ONLY)
 def test_cli_endpoint_url_flag_wins_over_environment(deployment, moto_endpoint, cli_env):
     # Given AWS_ENDPOINT_URL pointing nowhere, and the flag pointing at the emulator
     env = {**cli_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}

@@ -217,8 +217,8 @@ def test_sync_poison_messages_on_queue_finish_promptly_in_dlq(deployment, day_on
 
 
 def test_sync_ends_a_run_its_killed_producer_left_scraping(deployment, day_one):
-    # Given a run left SCRAPING three hours ago (its producer killed at Lambda's timeout: no
-    # exception ever reached Python to record it)
+    # Given a run left SCRAPING (its producer killed at Lambda's timeout: no exception ever
+    # reached Python to record it)
     from villages_sync.models import DateWindow, RunRecord, RunStatus
 
     stuck_id = "20261101T000000.000000Z-killed"

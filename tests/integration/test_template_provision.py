@@ -43,10 +43,10 @@ STRIPPED_TYPES = frozenset(
         "AWS::SNS::Subscription",
     }
 )
-# What that removes, written out so this docstring-level claim is checked: the three functions,
+# What that removes, written out so this docstring-level claim is checked: the four functions,
 # the layer, the alarms, the schedule (and its role, which names the producer), the invoke
-# config, the SQS event-source mappings (they name the functions), the dashboard (it names the
-# functions) and the optional e-mail subscription.
+# config, the SQS event-source mappings and the skill's Alexa permission (they name the
+# functions), the dashboard (it names the functions) and the optional e-mail subscription.
 EXPECTED_STRIPPED = {
     "ProducerFunction",
     "ConsumerFunction",
@@ -69,6 +69,11 @@ EXPECTED_STRIPPED = {
     "SweepThrottlesAlarm",
     "SweepRefusedAlarm",
     "NoCompletedRunAlarm",
+    "SkillFunction",
+    "SkillFunctionAlexaSkillPermission",
+    "SkillErrorsAlarm",
+    "SkillThrottlesAlarm",
+    "SkillUnansweredAlarm",
 }
 # Warnings the translation itself causes, not the template: SAM resolves the layer's
 # !Sub "villages-sync-${Environment}-shared" to a plain string but keeps the Fn::Sub.
@@ -405,6 +410,9 @@ def test_template_translation_event_source_mappings_match_the_local_reader(
         )
 
 
+@pytest.mark.dynamodb_backends(
+    "moto", reason="moto's CloudFormation creates the tables in moto, not in DynamoDB Local"
+)
 def test_cloudformation_and_provision_create_identical_tables_and_queues(
     template: dict[str, Any],
     translated: dict[str, Any],
@@ -494,5 +502,23 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
         assert not [a for a in actions if a == "*" or a.endswith(":*")], (role_id, statement)
         assert "*" not in as_list(statement["Resource"]), (role_id, statement)
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 3
+    assert len(functions) == 4
     assert all(f["Properties"]["Role"]["Fn::GetAtt"][0] in roles for f in functions)
+    # The skill reads through the two indexes with Query, and nothing else of the table
+    skill_on_table = [
+        statement
+        for role_id, statement in statements
+        if role_id == "SkillRole" and "dynamodb" in " ".join(as_list(statement["Action"]))
+    ]
+    assert [as_list(s["Action"]) for s in skill_on_table] == [["dynamodb:Query"]]
+    assert as_list(skill_on_table[0]["Resource"]) == [
+        {"Fn::Sub": "${EventsTable.Arn}/index/date-index"},
+        {"Fn::Sub": "${EventsTable.Arn}/index/multi-day-index"},
+    ]
+    (permission,) = [
+        r["Properties"] for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Permission"
+    ]
+    assert permission["Principal"] == "alexa-appkit.amazon.com"
+    assert permission["EventSourceToken"] == {
+        "Fn::If": ["HasSkillId", {"Ref": "SkillId"}, {"Ref": "AWS::NoValue"}]
+    }

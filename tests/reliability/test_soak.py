@@ -199,6 +199,9 @@ def run_soak(harness: Harness, size: int, fault_report, *, throttles: int) -> di
     return figures
 
 
+@pytest.mark.dynamodb_once(
+    reason="the longest test of `make test`; the fault tier runs on both backends"
+)
 def test_pipeline_3000_events_with_faults_stores_each_once_and_sweeps_exactly(
     harness, fault_report
 ):

@@ -27,3 +27,21 @@ def test_layer_requirements_every_pin_matches_constraints():
         name: (v, project.get(name)) for name, v in layer.items() if project.get(name) != v
     }
     assert mismatched == {}
+
+
+def test_skill_requirements_every_pin_matches_constraints_and_skips_the_layer():
+    # Given the skill function's own pins, the layer's and the project's
+    skill = _pins(ROOT / "skill/requirements.txt")
+    layer, project = _pins(ROOT / "shared/requirements.txt"), _pins(ROOT / "constraints.txt")
+
+    # Then each is pinned to the tested version, the SDK is there, and nothing is shipped twice
+    assert "ask-sdk-core" in skill
+    assert {n: (v, project.get(n)) for n, v in skill.items() if project.get(n) != v} == {}
+    assert set(skill) & set(layer) == set()
+
+
+def test_layer_requirements_leave_the_ask_sdk_to_the_skill_function():
+    # The other three functions load the layer: the ASK SDK would only lengthen their cold start.
+    layer = _pins(ROOT / "shared/requirements.txt")
+
+    assert not [name for name in layer if name.startswith("ask-sdk")]

@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 
 from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
 from villages_sync.models import (
-    RUN_ABANDONED_AFTER_SECONDS,
     DateWindow,
     RunRecord,
     RunStatus,
@@ -185,15 +184,11 @@ class RunsTable:
             ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 
-    def abandoned_runs(self, *, now: float, limit: int = 20) -> list[RunRecord]:
-        """Recent runs still SCRAPING long after they started: their producer was killed (at
-        Lambda's timeout, say) without a chance to record it."""
-        return [
-            run
-            for run in self.recent_runs(limit)
-            if run.status is RunStatus.SCRAPING
-            and now - run.started_at > RUN_ABANDONED_AFTER_SECONDS
-        ]
+    def scraping_runs(self, limit: int = 20) -> list[RunRecord]:
+        """Recent runs still SCRAPING. The producer is single flight (reserved concurrency 1,
+        no retries; locally one sync at a time), so when a producer starts, any such run's
+        producer is dead: killed at Lambda's timeout, say, without a chance to record it."""
+        return [run for run in self.recent_runs(limit) if run.status is RunStatus.SCRAPING]
 
     def unswept_runs(self, *, now: float, limit: int = 20) -> list[RunRecord]:
         """Recent completed runs whose sweep has no recorded outcome and was either never

@@ -30,7 +30,7 @@ from villages_sync.cli.targets import (
     DLQ_SOURCES,
     Target,
     TargetError,
-    local_endpoint,
+    local_endpoints,
     resolve_target,
 )
 from villages_sync.local import emulator as shared_emulator
@@ -49,10 +49,15 @@ class CommandError(RuntimeError):
 # -- sync and demo ------------------------------------------------------------------------------
 def sync(args: argparse.Namespace) -> int:
     progress = ProgressPrinter(quiet=args.json or args.quiet)
-    endpoint = _guarded(lambda: local_endpoint(args.endpoint_url))
-    progress("setup", f"tables and queues from template.yaml in {endpoint}")
+    endpoints = _guarded(lambda: local_endpoints(args.endpoint_url, args.dynamodb_endpoint_url))
+    progress("setup", f"tables and queues from template.yaml in {endpoints}")
     deployment = _guarded(
-        lambda: deploy_locally(endpoint, environment=args.env, region=args.region or DEFAULT_REGION)
+        lambda: deploy_locally(
+            endpoints.sqs,
+            dynamodb_endpoint_url=endpoints.dynamodb,
+            environment=args.env,
+            region=args.region or DEFAULT_REGION,
+        )
     )
     with _function_log() as (log, log_path):
         options = SyncOptions(
@@ -70,9 +75,12 @@ def sync(args: argparse.Namespace) -> int:
 
 def run_local_sweeps(args: argparse.Namespace) -> None:
     """Drain the local queues (the sweep requests among them) through the local runtime."""
-    endpoint = local_endpoint(args.endpoint_url)
+    endpoints = local_endpoints(args.endpoint_url, args.dynamodb_endpoint_url)
     deployment = deploy_locally(
-        endpoint, environment=args.env, region=args.region or DEFAULT_REGION
+        endpoints.sqs,
+        dynamodb_endpoint_url=endpoints.dynamodb,
+        environment=args.env,
+        region=args.region or DEFAULT_REGION,
     )
     with _function_log() as (log, _path):
         LocalPipeline(deployment, SyncOptions(function_log=log)).drain_queues()
@@ -81,7 +89,7 @@ def run_local_sweeps(args: argparse.Namespace) -> None:
 def demo(args: argparse.Namespace) -> int:
     from villages_sync.cli.demo import run_demo
 
-    return run_demo(events=args.events, seed=args.seed, as_json=args.json)
+    return run_demo(events=args.events, seed=args.seed, as_json=args.json, dynamodb=args.dynamodb)
 
 
 # -- operations ---------------------------------------------------------------------------------
@@ -194,9 +202,16 @@ def replay_dlq(args: argparse.Namespace) -> int:
 def emulator(args: argparse.Namespace) -> int:
     state_dir = shared_emulator.default_state_dir()
     if args.action == "start":
-        endpoint = shared_emulator.ensure_shared_emulator(state_dir)
+        try:
+            endpoint = shared_emulator.ensure_shared_emulator(state_dir, dynamodb=args.dynamodb)
+        except (RuntimeError, OSError) as error:
+            raise CommandError(str(error)) from error
         print(f"emulator running at {endpoint} (state in its memory; `emulator stop` ends it)")
         print(f"  export AWS_ENDPOINT_URL={endpoint}  # to use it from the AWS CLI or boto3")
+        found = shared_emulator.shared_emulator_status(state_dir)
+        if found and found.dynamodb == "local":
+            print(f"DynamoDB Local at {found.dynamodb_url} serves DynamoDB (moto serves SQS)")
+            print(f"  export AWS_ENDPOINT_URL_DYNAMODB={found.dynamodb_url}")
     elif args.action == "stop":
         stopped = shared_emulator.stop_shared_emulator(state_dir)
         print("emulator stopped: its data is gone" if stopped else "no emulator was running")
@@ -206,6 +221,8 @@ def emulator(args: argparse.Namespace) -> int:
             print("no emulator running (the next command that needs one starts it)")
             return EXIT_FAILED
         print(f"emulator running at {found.endpoint_url} (pid {found.pid})")
+        if found.dynamodb == "local":
+            print(f"DynamoDB Local at {found.dynamodb_url} (pid {found.dynamodb_pid})")
     return EXIT_OK
 
 
@@ -236,6 +253,7 @@ def _target(args: argparse.Namespace) -> Target:
         return _guarded(
             lambda: resolve_target(
                 endpoint_url=args.endpoint_url,
+                dynamodb_endpoint_url=args.dynamodb_endpoint_url,
                 stack=args.stack,
                 environment=args.env,
                 region=args.region,

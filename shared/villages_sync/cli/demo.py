@@ -9,13 +9,16 @@ runs on 127.0.0.1 and stops at the end.
 from __future__ import annotations
 
 import io
+import sys
 import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from villages_sync.cli.output import ProgressPrinter, print_json
+from villages_sync.cli.skill import first_page
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
+from villages_sync.local.dynamodb_local import DynamoDBLocalUnavailable, embedded_dynamodb
 from villages_sync.local.emulator import EmbeddedEmulator, use_emulator_credentials
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
 from villages_sync.settings import DEFAULT_TIMEZONE
@@ -24,7 +27,7 @@ from villages_sync.standin.server import RunningCalendar
 from villages_sync.visible_events import visible_events
 
 
-def run_demo(*, events: int, seed: int, as_json: bool) -> int:
+def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -> int:
     use_emulator_credentials()
     progress = ProgressPrinter(quiet=as_json)
     today = datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
@@ -35,9 +38,19 @@ def run_demo(*, events: int, seed: int, as_json: bool) -> int:
     results: list[dict[str, Any]] = []
     function_log = io.StringIO()  # the functions' JSON logs: kept out of the demo's output
     started = time.monotonic()
-    with EmbeddedEmulator() as aws, RunningCalendar(day_one) as calendar:
+    try:
+        dynamodb_server = embedded_dynamodb(dynamodb)
+    except DynamoDBLocalUnavailable as error:
+        print(f"villages-sync demo: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    with EmbeddedEmulator() as aws, dynamodb_server as ddb, RunningCalendar(day_one) as calendar:
+        dynamodb_url = ddb.endpoint_url if ddb else aws.endpoint_url
         progress("setup", f"AWS emulator {aws.endpoint_url}, calendar {calendar.base_url}")
-        deployment = deploy_locally(aws.endpoint_url, environment="demo")
+        if ddb:
+            progress("setup", f"DynamoDB Local {dynamodb_url} (AWS's own DynamoDB)")
+        deployment = deploy_locally(
+            aws.endpoint_url, dynamodb_endpoint_url=dynamodb_url, environment="demo"
+        )
         options = SyncOptions(calendar_base_url=calendar.base_url, function_log=function_log)
         for label, data in (("day 1", day_one), ("day 2", day_two), ("day 3", day_two)):
             calendar.set_events(data)
@@ -51,9 +64,12 @@ def run_demo(*, events: int, seed: int, as_json: bool) -> int:
                 print_json(results) if as_json else print(function_log.getvalue()[-4000:])
                 return EXIT_FAILED
         todays = visible_events(deployment.events.events_on(today), now=time.time())
+        skill_says = first_page(deployment, date_words="tomorrow", log=function_log)
     elapsed = time.monotonic() - started
     if as_json:
-        print_json({"days": results, "today": todays, "seconds": round(elapsed, 1)})
+        print_json(
+            {"days": results, "today": todays, "skill": skill_says, "seconds": round(elapsed, 1)}
+        )
         return EXIT_OK
     print(f"== today, {today:%A %d %B %Y}: {len(todays)} event(s) through the date-index ==")
     for item in todays[:15]:
@@ -61,5 +77,6 @@ def run_demo(*, events: int, seed: int, as_json: bool) -> int:
         print(f"  {when:<8} {item['title'][:50]:<50} {item.get('location', '')}")
     if len(todays) > 15:
         print(f"  ... and {len(todays) - 15} more")
-    print(f"\nDemo finished in {elapsed:.1f} s; emulator and calendar stopped.")
+    print(f'\n== the skill, asked "what\'s on tomorrow?" ==\n{skill_says}')
+    print(f"\nDemo finished in {elapsed:.1f} s; emulators and calendar stopped.")
     return EXIT_OK

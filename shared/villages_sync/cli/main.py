@@ -7,7 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from villages_sync.cli import commands
+from villages_sync.cli import skill as skill_commands
 from villages_sync.cli.summaries import EXIT_FAILED
+from villages_sync.local.emulator import DYNAMODB_BACKENDS
 
 DESCRIPTION = """\
 Keep a DynamoDB copy of The Villages community calendar.
@@ -26,6 +28,7 @@ examples:
   villages-sync status
   villages-sync replay-dlq --dry-run
   villages-sync sweep accept RUN_ID --reason "calendar really halved"
+  villages-sync skill ask --date tomorrow --venue brownwood --part-of-day evening
 
 exit codes: 0 success; 1 the run or command failed (nothing was deleted); 2 bad arguments;
 3 the run completed but its sweep refused to delete (see the reason it prints); 4 the run was
@@ -37,6 +40,10 @@ def _add_target_options(parser: argparse.ArgumentParser, *, stack: bool = True) 
     parser.add_argument(
         "--endpoint-url",
         help="AWS endpoint (wins over AWS_ENDPOINT_URL); default: the shared local emulator",
+    )
+    parser.add_argument(
+        "--dynamodb-endpoint-url",
+        help="DynamoDB's own endpoint (wins over AWS_ENDPOINT_URL_DYNAMODB and --endpoint-url)",
     )
     parser.add_argument(
         "--env", default="local", help="the template's Environment parameter (default: local)"
@@ -69,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--events", type=int, default=2000, help="calendar size (default 2000)")
     demo.add_argument("--seed", type=int, default=2026, help="data set seed (default 2026)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.add_argument(
+        "--dynamodb",
+        choices=DYNAMODB_BACKENDS,
+        default="moto",
+        help="DynamoDB from moto (default) or DynamoDB Local (AWS's own; `make dynamodb-local`)",
+    )
     demo.set_defaults(handler=commands.demo)
 
     sync = sub.add_parser(
@@ -135,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
         "its memory: it survives between commands, not a stop or a reboot.",
     )
     emulator.add_argument("action", choices=("start", "stop", "status"))
+    emulator.add_argument(
+        "--dynamodb",
+        choices=DYNAMODB_BACKENDS,
+        help="start: DynamoDB from moto (default) or DynamoDB Local beside it (AWS's own "
+        "implementation; needs java and `make dynamodb-local`); SQS is always moto",
+    )
     emulator.set_defaults(handler=commands.emulator)
 
     from villages_sync.cli.sweep_accept import add_parser as add_sweep_parser
@@ -147,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     calendar.add_argument("--events", type=int, default=3000, help="how many events (3000)")
     calendar.add_argument("--seed", type=int, default=2026, help="data set seed (2026)")
     calendar.set_defaults(handler=commands.calendar)
+    skill_commands.register(sub, _add_target_options)  # villages_sync.cli.skill
     return parser
 
 

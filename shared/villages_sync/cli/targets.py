@@ -1,23 +1,26 @@
 """Where a command's resources are: the local emulator, another endpoint, or a deployed stack.
 
 ``--endpoint-url`` wins over ``AWS_ENDPOINT_URL``; with neither (and no ``--stack``) the
-commands share one local emulator, started on demand.
+commands share one local emulator, started on demand. DynamoDB may live elsewhere, the boto3
+way: ``--dynamodb-endpoint-url``, else ``--endpoint-url``, else ``AWS_ENDPOINT_URL_DYNAMODB``,
+else ``AWS_ENDPOINT_URL`` (and likewise ``AWS_ENDPOINT_URL_SQS`` for the queues); what none of
+them names is the shared emulator's (whose DynamoDB may be DynamoDB Local).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
-from villages_sync.aws.clients import AwsClients, aws_clients
+from villages_sync.aws.clients import AwsClients, aws_clients, configured_endpoint
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.local.emulator import (
     default_state_dir,
     ensure_shared_emulator,
+    shared_emulator_status,
     use_emulator_credentials,
 )
 from villages_sync.local.pipeline import deploy_locally
@@ -58,25 +61,59 @@ class Target:
         return {name for name in self.queue_urls if name.endswith("DLQ")}
 
 
-def local_endpoint(endpoint_url: str | None) -> str:
-    """The endpoint to use for local work: the flag, the environment, or the shared emulator."""
-    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        return endpoint
+@dataclass(frozen=True, slots=True)
+class LocalEndpoints:
+    sqs: str
+    dynamodb: str
+
+    def __str__(self) -> str:
+        if self.sqs == self.dynamodb:
+            return self.sqs
+        return f"{self.sqs} (DynamoDB: {self.dynamodb})"
+
+
+def local_endpoints(
+    endpoint_url: str | None, dynamodb_endpoint_url: str | None = None
+) -> LocalEndpoints:
+    """The endpoints for local work: the flags, the environment, or the shared emulator."""
+    sqs = endpoint_url or configured_endpoint("sqs")
+    dynamodb = dynamodb_endpoint_url or endpoint_url or configured_endpoint("dynamodb")
+    if sqs and dynamodb:
+        return LocalEndpoints(sqs, dynamodb)
     use_emulator_credentials()
-    return ensure_shared_emulator(default_state_dir())
+    state_dir = default_state_dir()
+    ensure_shared_emulator(state_dir)
+    shared = shared_emulator_status(state_dir)
+    if shared is None:
+        raise TargetError(f"the shared emulator stopped as it started; see {state_dir}")
+    return LocalEndpoints(sqs or shared.endpoint_url, dynamodb or shared.dynamodb_url)
+
+
+def local_endpoint(endpoint_url: str | None) -> str:
+    """The SQS (and default) endpoint for local work (see local_endpoints)."""
+    return local_endpoints(endpoint_url).sqs
 
 
 def resolve_target(
-    *, endpoint_url: str | None, stack: str | None, environment: str, region: str | None
+    *,
+    endpoint_url: str | None,
+    stack: str | None,
+    environment: str,
+    region: str | None,
+    dynamodb_endpoint_url: str | None = None,
 ) -> Target:
     if stack:
-        return _stack_target(stack, endpoint_url, region)
-    endpoint = local_endpoint(endpoint_url)
-    deployment = deploy_locally(endpoint, environment=environment, region=region or DEFAULT_REGION)
+        return _stack_target(stack, endpoint_url, region, dynamodb_endpoint_url)
+    endpoints = local_endpoints(endpoint_url, dynamodb_endpoint_url)
+    deployment = deploy_locally(
+        endpoints.sqs,
+        dynamodb_endpoint_url=endpoints.dynamodb,
+        environment=environment,
+        region=region or DEFAULT_REGION,
+    )
     resources = deployment.resources
     return Target(
-        description=f"{endpoint} (environment {environment})",
+        description=f"{endpoints} (environment {environment})",
         clients=deployment.clients,
         events_table=resources.tables["EventsTable"],
         runs_table=resources.tables["RunsTable"],
@@ -84,7 +121,9 @@ def resolve_target(
     )
 
 
-def _stack_target(stack: str, endpoint_url: str | None, region: str | None) -> Target:
+def _stack_target(
+    stack: str, endpoint_url: str | None, region: str | None, dynamodb_endpoint_url: str | None
+) -> Target:
     cloudformation = boto3.client("cloudformation", endpoint_url=endpoint_url, region_name=region)
     try:
         described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
@@ -98,7 +137,7 @@ def _stack_target(stack: str, endpoint_url: str | None, region: str | None) -> T
         raise TargetError(f"stack {stack!r} has no output {', '.join(missing)}")
     return Target(
         description=f"stack {stack}",
-        clients=aws_clients(endpoint_url, region),
+        clients=aws_clients(endpoint_url, region, dynamodb_endpoint_url=dynamodb_endpoint_url),
         events_table=outputs["EventsTableName"],
         runs_table=outputs["RunsTableName"],
         queue_urls={name: outputs[key] for key, name in QUEUE_OUTPUTS.items() if key in outputs},

@@ -4,7 +4,9 @@
 - The shared emulator: one background process that every ``villages-sync`` command uses, started
   on demand, so a ``sync`` and a later ``events`` or ``status`` see the same data. Its data
   lives in that process's memory: it survives between commands, not ``emulator stop`` or a
-  reboot. Its pid and port are kept in ``emulator.json`` in the state directory.
+  reboot. Its pid and port are kept in ``emulator.json`` in the state directory. Started with
+  ``dynamodb="local"``, DynamoDB Local serves DynamoDB beside it (a second process, its own
+  pid, port and ``dynamodb-local.log``); moto still serves SQS.
 """
 
 from __future__ import annotations
@@ -21,16 +23,19 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
 from moto.server import ThreadedMotoServer
 
+from villages_sync.local import dynamodb_local
 from villages_sync.local.intrinsics import DEFAULT_REGION
 
 HOST = "127.0.0.1"
 STATE_FILE = "emulator.json"
+DYNAMODB_BACKENDS = ("moto", "local")  # who serves DynamoDB: moto itself, or DynamoDB Local
+DYNAMODB_LOCAL_LOG = "dynamodb-local.log"
 
 
 def use_emulator_credentials() -> None:
@@ -74,6 +79,14 @@ class EmulatorStatus:
     port: int
     endpoint_url: str
     started_at: float
+    dynamodb: str = "moto"
+    dynamodb_endpoint_url: str = ""  # DynamoDB Local's, when dynamodb == "local"
+    dynamodb_pid: int = 0
+
+    @property
+    def dynamodb_url(self) -> str:
+        """Where DynamoDB is served: DynamoDB Local's endpoint, or moto's."""
+        return self.dynamodb_endpoint_url or self.endpoint_url
 
 
 def quiet_access_log() -> None:
@@ -87,21 +100,35 @@ def default_state_dir() -> Path:
 
 
 def shared_emulator_status(state_dir: Path) -> EmulatorStatus | None:
-    """The running shared emulator, or None (a stale state file counts as none)."""
-    try:
-        status = EmulatorStatus(**json.loads((state_dir / STATE_FILE).read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
-    if not _pid_alive(status.pid) or not answers(status.endpoint_url):
+    """The running shared emulator, or None (a stale or half-dead one counts as none)."""
+    status = _recorded_status(state_dir)
+    if status is None or not _moto_alive(status) or not _dynamodb_local_alive(status):
         return None
     return status
 
 
-def ensure_shared_emulator(state_dir: Path, *, start_timeout: float = 30.0) -> str:
-    """The shared emulator's endpoint URL, starting it in the background if needed."""
+def ensure_shared_emulator(
+    state_dir: Path, *, start_timeout: float = 30.0, dynamodb: str | None = None
+) -> str:
+    """The shared emulator's endpoint URL, starting it in the background if needed.
+
+    ``dynamodb``: "local" serves DynamoDB from DynamoDB Local (``status.dynamodb_url``), "moto"
+    from moto; None takes whatever runs (moto when starting). Asking a running emulator for the
+    other backend is a RuntimeError (stop it first: its data would be lost).
+    """
+    if dynamodb not in (None, *DYNAMODB_BACKENDS):
+        raise ValueError(f"dynamodb must be one of {DYNAMODB_BACKENDS}, not {dynamodb!r}")
     running = shared_emulator_status(state_dir)
     if running:
+        if dynamodb and dynamodb != running.dynamodb:
+            raise RuntimeError(
+                f"the shared emulator serves DynamoDB from {running.dynamodb}; "
+                "`villages-sync emulator stop` first (its data is lost)"
+            )
         return running.endpoint_url
+    if dynamodb == "local":
+        dynamodb_local.find_dynamodb_local()  # java and the jar, before starting anything
+    _stop_leftovers(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = (state_dir / "emulator.log").open("ab")
@@ -119,24 +146,77 @@ def ensure_shared_emulator(state_dir: Path, *, start_timeout: float = 30.0) -> s
         process.kill()
         raise RuntimeError(f"{error}; see {state_dir / 'emulator.log'}") from None
     status = EmulatorStatus(process.pid, port, endpoint, time.time())
+    if dynamodb == "local":
+        status = _start_shared_dynamodb_local(state_dir, status, process)
     (state_dir / STATE_FILE).write_text(json.dumps(asdict(status)))
     return endpoint
 
 
+def _start_shared_dynamodb_local(
+    state_dir: Path, status: EmulatorStatus, moto: subprocess.Popen
+) -> EmulatorStatus:
+    port = free_port()
+    log_path = state_dir / DYNAMODB_LOCAL_LOG
+    try:
+        with log_path.open("ab") as log:
+            process = dynamodb_local.start_dynamodb_local(port, log=log, detach=True)
+    except (RuntimeError, OSError) as error:
+        moto.kill()
+        raise RuntimeError(f"{error}; see {log_path}") from None
+    return replace(
+        status,
+        dynamodb="local",
+        dynamodb_endpoint_url=dynamodb_local.endpoint_for(port),
+        dynamodb_pid=process.pid,
+    )
+
+
 def stop_shared_emulator(state_dir: Path, *, timeout: float = 10.0) -> bool:
-    """Stop the shared emulator; True if one was running. Its data is gone."""
-    state_file = state_dir / STATE_FILE
+    """Stop the shared emulator (DynamoDB Local too); True if one was running. Its data is gone."""
     running = shared_emulator_status(state_dir)
-    state_file.unlink(missing_ok=True)
-    if running is None:
-        return False
-    os.kill(running.pid, signal.SIGTERM)
+    _stop_leftovers(state_dir, timeout=timeout)
+    return running is not None
+
+
+def _stop_leftovers(state_dir: Path, *, timeout: float = 10.0) -> None:
+    """Stop whatever part of a recorded emulator still runs, and forget it.
+
+    A pid is signalled only while its server still answers, so a pid reused by another
+    process after a reboot is never touched.
+    """
+    recorded = _recorded_status(state_dir)
+    (state_dir / STATE_FILE).unlink(missing_ok=True)
+    if recorded is None:
+        return
+    pids = [recorded.pid] if _moto_alive(recorded) else []
+    if recorded.dynamodb_pid and _dynamodb_local_alive(recorded):
+        pids.append(recorded.dynamodb_pid)
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _pid_alive(running.pid) and time.monotonic() < deadline:
+    while any(_pid_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _pid_alive(running.pid):
-        os.kill(running.pid, signal.SIGKILL)
-    return True
+    for pid in pids:
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _recorded_status(state_dir: Path) -> EmulatorStatus | None:
+    try:
+        return EmulatorStatus(**json.loads((state_dir / STATE_FILE).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _moto_alive(status: EmulatorStatus) -> bool:
+    return _pid_alive(status.pid) and answers(status.endpoint_url)
+
+
+def _dynamodb_local_alive(status: EmulatorStatus) -> bool:
+    """True when no DynamoDB Local belongs to it, or it runs and answers."""
+    if not status.dynamodb_pid:
+        return True
+    return _pid_alive(status.dynamodb_pid) and dynamodb_local.answers(status.dynamodb_endpoint_url)
 
 
 @dataclass(frozen=True)

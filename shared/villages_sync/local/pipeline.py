@@ -41,12 +41,21 @@ Progress = Callable[[str, str], None]  # (stage, message)
 
 @dataclass(slots=True)
 class LocalDeployment:
-    """The template's tables and queues, created in one endpoint, and clients for it."""
+    """The template's tables and queues, created where the endpoints point, and clients for it.
+
+    ``endpoint_url`` serves SQS, and DynamoDB too unless ``dynamodb_endpoint_url`` is set
+    (DynamoDB Local beside moto).
+    """
 
     endpoint_url: str
     region: str
     resources: LocalResources
     clients: AwsClients
+    dynamodb_endpoint_url: str | None = None
+
+    @property
+    def dynamodb_url(self) -> str:
+        return self.dynamodb_endpoint_url or self.endpoint_url
 
     @property
     def events(self) -> EventsTable:
@@ -60,19 +69,24 @@ class LocalDeployment:
 def deploy_locally(
     endpoint_url: str,
     *,
+    dynamodb_endpoint_url: str | None = None,
     environment: str = "local",
     region: str = DEFAULT_REGION,
     template_path: Path | None = None,
 ) -> LocalDeployment:
-    """Create whatever the template declares and the endpoint lacks (idempotent)."""
-    clients = aws_clients(endpoint_url, region)
+    """Create whatever the template declares and the endpoints lack (idempotent).
+
+    Tables go to ``dynamodb_endpoint_url`` when given, queues (and tables otherwise) to
+    ``endpoint_url``.
+    """
+    clients = aws_clients(endpoint_url, region, dynamodb_endpoint_url=dynamodb_endpoint_url)
     resources = provision(
         load_template(template_path),
         dynamodb=clients.dynamodb,
         sqs=clients.sqs,
         parameters={"Environment": environment},
     )
-    return LocalDeployment(endpoint_url, region, resources, clients)
+    return LocalDeployment(endpoint_url, region, resources, clients, dynamodb_endpoint_url)
 
 
 @dataclass(slots=True)
@@ -183,7 +197,10 @@ class LocalPipeline:
 
     def function_env(self, spec: FunctionSpec) -> dict[str, str]:
         env = dict(spec.environment)
+        # Each service's own variable too, so none the caller's environment holds points elsewhere.
         env["AWS_ENDPOINT_URL"] = self.deployment.endpoint_url
+        env["AWS_ENDPOINT_URL_SQS"] = self.deployment.endpoint_url
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = self.deployment.dynamodb_url
         if self.options.calendar_base_url is not None:
             env["CALENDAR_BASE_URL"] = self.options.calendar_base_url
         if self.options.days_ahead is not None:

@@ -7,6 +7,7 @@ feed writes them (``...T22:00:00.000Z``), so evening shows end after midnight UT
 from __future__ import annotations
 
 import copy
+import json
 import random
 import uuid
 from dataclasses import dataclass
@@ -325,6 +326,19 @@ def _local_day(event: dict) -> date:
     return _parse_utc(event["start"]["date"]).astimezone(LOCAL_TZ).date()
 
 
-def api_order(event: dict) -> tuple[str, int]:
-    """The order the API lists events in: by start, then id."""
-    return event["start"]["date"], event["id"]
+def api_order(event: object) -> tuple[str, tuple[int, int, str]]:
+    """The order the API lists events in: by start, then id.
+
+    Total over any JSON value, so the stand-in can serve garbled events (a start or an id of
+    the wrong type, a missing start, an event that is not an object): those sort by their
+    JSON text, after the well-formed values. Well-formed events keep their order.
+    """
+    if not isinstance(event, dict):
+        return "\uffff", (2, 0, json.dumps(event, sort_keys=True, default=str))
+    start = event.get("start")
+    when = start.get("date") if isinstance(start, dict) else None
+    when_key = when if isinstance(when, str) else "\uffff" + json.dumps(when, default=str)
+    event_id = event.get("id")
+    if isinstance(event_id, int) and not isinstance(event_id, bool):
+        return when_key, (0, event_id, "")
+    return when_key, (1, 0, json.dumps(event_id, sort_keys=True, default=str))

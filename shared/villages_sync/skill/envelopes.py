@@ -1,0 +1,171 @@
+"""Alexa request envelopes, built as Alexa sends them, for local runs and tests.
+
+``whats_on_request`` resolves the spoken venue, category and part of day the way Alexa's entity
+resolution does from the interaction model (whose types are written from the catalog): a value
+or one of its synonyms gives ER_SUCCESS_MATCH with that value's id and name, anything else
+ER_SUCCESS_NO_MATCH. Dates are AMAZON.DATE values, as Alexa would resolve the words.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from villages_sync.skill.catalog import CATEGORIES, PARTS_OF_DAY, VENUES
+
+LOCAL_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
+WHATS_ON_SLOTS = {
+    "date": None,
+    "venue": "VENUE",
+    "category": "CATEGORY",
+    "partOfDay": "PART_OF_DAY",
+}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _entries(slot_type: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    if slot_type == "VENUE":
+        return [(v.id, v.name, v.synonyms) for v in VENUES]
+    if slot_type == "CATEGORY":
+        return [(c.id, c.name, c.synonyms) for c in CATEGORIES]
+    return list(PARTS_OF_DAY)
+
+
+def resolved_slot(
+    name: str, spoken: str | None, slot_type: str | None, *, skill_id: str
+) -> dict[str, Any]:
+    """One slot as it appears in an IntentRequest; entity resolution for custom types."""
+    slot: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
+    if not spoken:
+        return slot
+    slot.update(value=spoken, source="USER")
+    if slot_type is None:  # a built-in type (AMAZON.DATE): no entity resolution
+        slot["slotValue"] = {"type": "Simple", "value": spoken}
+        return slot
+    wanted = " ".join(spoken.casefold().split())
+    authority: dict[str, Any] = {
+        "authority": f"amzn1.er-authority.echo-sdk.{skill_id}.{slot_type}",
+        "status": {"code": "ER_SUCCESS_NO_MATCH"},
+    }
+    for value_id, value, synonyms in _entries(slot_type):
+        if wanted in {s.casefold() for s in (value, *synonyms)}:
+            authority["status"] = {"code": "ER_SUCCESS_MATCH"}
+            authority["values"] = [{"value": {"name": value, "id": value_id}}]
+            break
+    resolutions = {"resolutionsPerAuthority": [authority]}
+    slot["resolutions"] = resolutions
+    slot["slotValue"] = {"type": "Simple", "value": spoken, "resolutions": resolutions}
+    return slot
+
+
+def envelope(
+    request: Mapping[str, Any],
+    *,
+    attributes: Mapping[str, Any] | None = None,
+    new: bool = True,
+    session_id: str | None = None,
+    skill_id: str = LOCAL_SKILL_ID,
+) -> dict[str, Any]:
+    application = {"applicationId": skill_id}
+    user = {"userId": "amzn1.ask.account.LOCAL"}
+    return {
+        "version": "1.0",
+        "session": {
+            "new": new,
+            "sessionId": session_id or f"amzn1.echo-api.session.{uuid.uuid4()}",
+            "application": application,
+            "attributes": dict(attributes or {}),
+            "user": user,
+        },
+        "context": {
+            "System": {
+                "application": application,
+                "user": user,
+                "device": {"deviceId": "amzn1.ask.device.LOCAL", "supportedInterfaces": {}},
+                "apiEndpoint": "https://api.amazonalexa.com",
+                "apiAccessToken": "local",
+            }
+        },
+        "request": dict(request),
+    }
+
+
+def _request(kind: str, now: datetime, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+        "timestamp": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "locale": "en-US",
+        **fields,
+    }
+
+
+def launch_request(*, now: datetime, skill_id: str = LOCAL_SKILL_ID) -> dict[str, Any]:
+    return envelope(_request("LaunchRequest", now), skill_id=skill_id)
+
+
+def intent_request(
+    intent: str,
+    *,
+    now: datetime,
+    slots: Mapping[str, dict[str, Any]] | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    new: bool = True,
+    skill_id: str = LOCAL_SKILL_ID,
+) -> dict[str, Any]:
+    body = {"name": intent, "confirmationStatus": "NONE", "slots": dict(slots or {})}
+    request = _request("IntentRequest", now, dialogState="COMPLETED", intent=body)
+    return envelope(request, attributes=attributes, new=new, skill_id=skill_id)
+
+
+def whats_on_request(
+    *,
+    now: datetime,
+    date_value: str | None = None,
+    venue: str | None = None,
+    category: str | None = None,
+    part_of_day: str | None = None,
+    skill_id: str = LOCAL_SKILL_ID,
+) -> dict[str, Any]:
+    """WhatsOnIntent as Alexa sends it: every slot present, the spoken ones resolved."""
+    spoken = {"date": date_value, "venue": venue, "category": category, "partOfDay": part_of_day}
+    slots = {
+        name: resolved_slot(name, spoken[name], slot_type, skill_id=skill_id)
+        for name, slot_type in WHATS_ON_SLOTS.items()
+    }
+    return intent_request("WhatsOnIntent", now=now, slots=slots, skill_id=skill_id)
+
+
+def session_ended_request(
+    *, now: datetime, reason: str = "USER_INITIATED", attributes: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    request = _request("SessionEndedRequest", now, reason=reason)
+    return envelope(request, attributes=attributes, new=False)
+
+
+def amazon_date(words: str, *, today: date) -> str:
+    """The AMAZON.DATE value Alexa gives for common words (``tomorrow``, ``this weekend``,
+    ``saturday``, ``next month``...); anything else is taken as a value already
+    (``2026-W49-WE``, ``2026-12-05``)."""
+    said = " ".join(words.casefold().split())
+    week = today.isocalendar()
+    following = today + timedelta(days=7)
+    month_after = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    values = {
+        "today": today.isoformat(),
+        "tomorrow": (today + timedelta(days=1)).isoformat(),
+        "this week": f"{week.year}-W{week.week:02d}",
+        "next week": f"{following.isocalendar().year}-W{following.isocalendar().week:02d}",
+        "this weekend": f"{week.year}-W{week.week:02d}-WE",
+        "next weekend": (f"{following.isocalendar().year}-W{following.isocalendar().week:02d}-WE"),
+        "this month": f"{today:%Y-%m}",
+        "next month": f"{month_after:%Y-%m}",
+    }
+    if said in values:
+        return values[said]
+    if said in _WEEKDAYS:
+        ahead = (_WEEKDAYS.index(said) - today.weekday()) % 7
+        return (today + timedelta(days=ahead)).isoformat()
+    return words.strip()

@@ -1,0 +1,143 @@
+"""SkillFunction: the Alexa skill's backend (AlexaSkill event), built with the ASK SDK.
+
+Thin: each request handler turns the request into plain values and says the Reply that
+``villages_sync.skill.conversation`` composes. Reads go through ``EventsTable.events_on`` (the
+date and multi-day indexes, Queries only). The moment of asking is the request's timestamp.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache, partial
+from typing import Any
+
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_core.utils import is_intent_name, is_request_type
+from ask_sdk_model import Response
+from ask_sdk_model.ui import SimpleCard
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from villages_sync.aws.clients import aws_clients
+from villages_sync.aws.events_table import EventsTable
+from villages_sync.skill import conversation as talk
+from villages_sync.skill.reader import read_days
+from villages_sync.skill.settings import SkillSettings
+from villages_sync.skill.slots import slot_choice
+
+logger = Logger(service="villages-sync-skill")
+metrics = Metrics()
+Answer = Callable[[HandlerInput], talk.Reply | None]
+
+
+class Replies(AbstractRequestHandler):
+    """Answers the request types and intents in ``names`` with ``answer(handler_input)``."""
+
+    def __init__(self, names: tuple[str, ...], answer: Answer) -> None:
+        self.names, self.answer = names, answer
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return any(
+            is_request_type(name)(handler_input) or is_intent_name(name)(handler_input)
+            for name in self.names
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return say(handler_input, self.answer(handler_input))
+
+
+class Apologises(AbstractExceptionHandler):
+    """Any failure (the table unreachable, a bug): an apology rather than Alexa's error tone."""
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        logger.exception("could not answer")
+        metrics.add_metric(name="SkillUnanswered", unit=MetricUnit.Count, value=1)
+        return say(handler_input, talk.Reply(talk.Speech.plain(talk.APOLOGY)))
+
+
+def whats_on(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Reply:
+    intent = handler_input.request_envelope.request.intent
+    slots = {name: slot_choice(slot) for name, slot in (intent.slots or {}).items()}
+    now = asked_at(handler_input, settings)
+    question = talk.understand(slots, today=now.date())
+    logger.info("question", extra={"slots": {k: v.spoken for k, v in slots.items()}})
+    metrics.add_metric(name="SkillQuestions", unit=MetricUnit.Count, value=1)
+    if isinstance(question, talk.NotUnderstood):
+        return talk.not_understood(question)
+    return talk.answer_question(question, read=reader(settings), now=now, tz=settings.timezone)
+
+
+def more(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Reply:
+    attributes = handler_input.attributes_manager.session_attributes
+    return talk.continue_answer(attributes, read=reader(settings), tz=settings.timezone)
+
+
+def session_ended(handler_input: HandlerInput) -> talk.Reply | None:
+    request = handler_input.request_envelope.request
+    logger.info("session ended", extra={"reason": str(request.reason), "error": str(request.error)})
+    return None
+
+
+def fixed(text: str, reprompt: str | None = None) -> Answer:
+    speech, again = talk.Speech.plain(text), talk.Speech.plain(reprompt) if reprompt else None
+    return lambda handler_input: talk.Reply(speech, again)
+
+
+def reader(settings: SkillSettings) -> Callable[..., list[dict[str, Any]]]:
+    return partial(read_days, EventsTable(aws_clients().dynamodb, settings.table_name))
+
+
+def asked_at(handler_input: HandlerInput, settings: SkillSettings) -> datetime:
+    timestamp = handler_input.request_envelope.request.timestamp or datetime.now(UTC)
+    return timestamp.astimezone(settings.timezone)
+
+
+def say(handler_input: HandlerInput, reply: talk.Reply | None) -> Response:
+    builder = handler_input.response_builder
+    if reply is None:  # SessionEndedRequest: Alexa accepts no speech
+        return builder.response
+    handler_input.attributes_manager.session_attributes = dict(reply.attributes or {})
+    builder.speak(reply.speech.ssml)
+    if reply.reprompt is not None:
+        builder.ask(reply.reprompt.ssml)
+    if reply.card is not None:
+        builder.set_card(SimpleCard(title=reply.card.title, content=reply.card.content))
+    return builder.set_should_end_session(reply.ends_session).response
+
+
+@lru_cache(maxsize=4)
+def skill_handler(settings: SkillSettings) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    builder = SkillBuilder()
+    builder.skill_id = settings.skill_id  # None: no verification
+    for names, answer in (
+        (("LaunchRequest",), fixed(talk.WELCOME, talk.ASK_AGAIN)),
+        (("WhatsOnIntent",), partial(whats_on, settings=settings)),
+        (("AMAZON.NextIntent", "AMAZON.YesIntent"), partial(more, settings=settings)),
+        (("AMAZON.HelpIntent",), fixed(talk.HELP, talk.ASK_AGAIN)),
+        (("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NoIntent"), fixed(talk.GOODBYE)),
+        (("AMAZON.NavigateHomeIntent",), fixed(talk.GOODBYE)),
+        (("SessionEndedRequest",), session_ended),
+        (("IntentRequest",), fixed(talk.FALLBACK, talk.ASK_AGAIN)),  # Fallback and the rest
+    ):
+        builder.add_request_handler(Replies(names, answer))
+    builder.add_exception_handler(Apologises())
+    return builder.lambda_handler()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = SkillSettings.from_env(os.environ)
+    logger.setLevel(settings.log_level)
+    request = event.get("request", {})
+    logger.set_correlation_id(request.get("requestId"))
+    logger.append_keys(request_type=request.get("type"))
+    metrics.add_metric(name="SkillRequests", unit=MetricUnit.Count, value=1)
+    return skill_handler(settings)(event, context)

@@ -1,0 +1,46 @@
+"""Finding A: an event the calendar still lists, whose start now reads earlier than the run's
+window (moved into the past, or a partial shape change that parses to an old date), is neither
+upserted nor kept: two clean runs later its item is deleted, and no run is degraded or refused.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from adv_helpers import filler, raw_event, stored, sync, today
+from villages_sync.standin.server import RunningCalendar
+
+pytestmark = pytest.mark.dynamodb_once(
+    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+)
+
+X = 3_000_001
+
+
+@pytest.mark.parametrize("shift_days", [-2, -400], ids=["moved-to-2-days-ago", "garbled-year"])
+def test_listed_event_whose_start_reads_earlier_than_the_window_keeps_its_item(
+    deployment, shift_days
+):
+    events = filler(40)
+    x = raw_event(X, today() + timedelta(days=5))
+    with RunningCalendar([*events, x]) as calendar:
+        first = sync(deployment, calendar.base_url)
+        assert str(X) in stored(deployment), first.producer_error
+
+        # The calendar still lists X (same id), but its start now reads as before the window.
+        moved = raw_event(X, today() + timedelta(days=shift_days))
+        calendar.set_events([*events, moved])
+        second = sync(deployment, calendar.base_url)
+        third = sync(deployment, calendar.base_url)
+
+    runs = [second.run, third.run]
+    # Both runs were clean: completed, swept, not degraded, no drift: exit code 0 twice.
+    assert [(str(r.status), str(r.sweep_outcome), r.degraded, r.drift) for r in runs] == [
+        ("completed", "swept", False, False)
+    ] * 2
+    # The promise: an event the calendar lists (by id) never disappears from the table.
+    assert str(X) in stored(deployment), (
+        f"X deleted: run 2 missed={second.run.missed_count}, run 3 "
+        f"deleted={third.run.deleted_count}, rejects={third.run.rejects}"
+    )

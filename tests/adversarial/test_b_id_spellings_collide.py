@@ -1,0 +1,37 @@
+"""Finding B: two listings whose ids normalise to the same key ("0002000010" and 2000010: the
+scraper de-duplicates raw ids, the normaliser de-duplicates normalised ones) keep only the first
+in API order, whatever it is. When the first is an earlier-than-window copy, the in-window event
+is dropped as a "duplicate" and nothing keeps its item: two clean runs delete it. No drift is
+flagged (the scraper counted two distinct raw ids), and ``duplicates`` is not reported anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from adv_helpers import filler, raw_event, stored, sync, today
+from villages_sync.standin.server import RunningCalendar
+
+pytestmark = pytest.mark.dynamodb_once(
+    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+)
+
+
+def test_in_window_event_is_not_dropped_for_an_earlier_listing_of_the_same_id(deployment):
+    events = filler(60)
+    with RunningCalendar(events) as calendar:
+        sync(deployment, calendar.base_url)
+        assert "2000010" in stored(deployment)
+
+        # The same event listed once more, with a zero-padded id and last week's date (an old
+        # occurrence, or a second record of it): it sorts first in API order (by start).
+        stale_copy = raw_event("0002000010", today() - timedelta(days=7))
+        calendar.set_events([*events, stale_copy])
+        runs = [sync(deployment, calendar.base_url) for _ in range(2)]
+
+    assert [(str(r.run.sweep_outcome), r.run.drift) for r in runs] == [("swept", False)] * 2
+    assert "2000010" in stored(deployment), (
+        f"deleted while listed in the window: rejects {runs[1].run.rejects}, "
+        f"deleted {runs[1].run.deleted_count}"
+    )

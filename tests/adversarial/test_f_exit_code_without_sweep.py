@@ -1,0 +1,33 @@
+"""Finding F: `villages-sync sync` exits 0 ("ok and swept", CONTRACT.md) when the run's sweep
+never ran: the sweep function failed (DynamoDB throttled its Query), the request waits on the
+sweep queue, and ``sync_exit_code`` maps ``sweep_outcome is None`` to EXIT_OK.
+"""
+
+from __future__ import annotations
+
+import pytest
+from adv_helpers import filler, sync
+from botocore.exceptions import ClientError
+from villages_sync.aws.events_table import EventsTable
+from villages_sync.cli.summaries import EXIT_OK, sync_exit_code, sync_text
+from villages_sync.standin.server import RunningCalendar
+
+pytestmark = pytest.mark.dynamodb_once(
+    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+)
+
+
+def test_sync_whose_sweep_failed_does_not_exit_ok(deployment, monkeypatch):
+    def throttled(self, window):
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+            "Query",
+        )
+
+    monkeypatch.setattr(EventsTable, "window_candidates", throttled)
+    with RunningCalendar(filler(20)) as calendar:
+        report = sync(deployment, calendar.base_url)
+
+    assert str(report.run.status) == "completed" and report.run.sweep_outcome is None
+    assert "sweep       not run" in sync_text(report)
+    assert sync_exit_code(report) != EXIT_OK, "exit 0 = 'ok and swept', but nothing was swept"

@@ -1,0 +1,131 @@
+"""SkillFunction in template.yaml: its settings, its least-privilege role, the AlexaSkill
+permission that names the skill only when its id is given, and its package build."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.template import as_list
+from villages_sync.local.template import TemplateResolver, read_functions, read_tables
+from villages_sync.skill.settings import SettingsError, SkillSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+SKILL_ID = "amzn1.ask.skill.0a1b2c3d-0000-4000-8000-123456789abc"
+
+
+@pytest.fixture(scope="module")
+def resolver(template: dict[str, Any]) -> TemplateResolver:
+    return TemplateResolver(template)
+
+
+def _role_statements(resolver: TemplateResolver) -> list[dict[str, Any]]:
+    role_id = resolver.properties("SkillFunction")["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in resolver.properties(role_id)["Policies"]
+        for statement in resolver.resolve(policy["PolicyDocument"]["Statement"])
+    ]
+
+
+def test_template_skill_role_may_only_query_the_two_indexes(resolver):
+    table_arn = resolver.get_att("EventsTable", "Arn")
+
+    statements = _role_statements(resolver)
+
+    on_table = [
+        s for s in statements if any(r.startswith(table_arn) for r in as_list(s["Resource"]))
+    ]
+    assert [as_list(s["Action"]) for s in on_table] == [["dynamodb:Query"]]
+    assert sorted(as_list(on_table[0]["Resource"])) == [
+        f"{table_arn}/index/date-index",
+        f"{table_arn}/index/multi-day-index",
+    ]
+    others = [s for s in statements if s not in on_table]
+    assert {a for s in others for a in as_list(s["Action"])} == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+    assert all(s["Effect"] == "Allow" and "*" not in as_list(s["Resource"]) for s in statements)
+    assert "Policies" not in resolver.properties("SkillFunction")
+
+
+def test_template_skill_reads_the_index_the_table_defines(resolver):
+    indexes = {
+        i["IndexName"] for i in read_tables(resolver)["EventsTable"].global_secondary_indexes
+    }
+
+    assert {"date-index", "multi-day-index"} <= indexes
+
+
+def test_template_skill_environment_parses_into_its_settings(template):
+    # Given the environment without and with a skill id
+    without = read_functions(TemplateResolver(template))["SkillFunction"]
+    with_id = read_functions(TemplateResolver(template, parameters={"SkillId": SKILL_ID}))
+
+    # When the handler parses it
+    settings = SkillSettings.from_env(without.environment)
+
+    # Then it names the events table, New York time and no skill id; or the given one
+    assert settings.table_name == read_tables(TemplateResolver(template))["EventsTable"].table_name
+    assert settings.timezone.key == "America/New_York"
+    assert settings.skill_id is None
+    assert SkillSettings.from_env(with_id["SkillFunction"].environment).skill_id == SKILL_ID
+    assert without.handler_path == "skill.skill_handler.lambda_handler"
+    assert without.timeout_seconds < 8  # Alexa waits 8 seconds for an answer
+
+
+def test_skill_settings_errors_name_the_variable():
+    with pytest.raises(SettingsError, match="TABLE_NAME"):
+        SkillSettings.from_env({})
+    with pytest.raises(SettingsError, match="SKILL_ID"):
+        SkillSettings.from_env({"TABLE_NAME": "t", "SKILL_ID": "my-skill"})
+    with pytest.raises(SettingsError, match="TIMEZONE"):
+        SkillSettings.from_env({"TABLE_NAME": "t", "TIMEZONE": "Mars/Olympus"})
+
+
+def test_template_alexa_permission_names_the_skill_only_when_given(template):
+    event = template["Resources"]["SkillFunction"]["Properties"]["Events"]["AlexaSkill"]
+    condition = template["Conditions"]["HasSkillId"]
+
+    assert event["Type"] == "AlexaSkill"
+    assert event["Properties"]["SkillId"] == {
+        "Fn::If": ["HasSkillId", {"Ref": "SkillId"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert TemplateResolver(template).resolve(condition) is False
+    assert TemplateResolver(template, parameters={"SkillId": SKILL_ID}).resolve(condition) is True
+    with pytest.raises(ValueError, match="SkillId"):
+        TemplateResolver(template, parameters={"SkillId": "not-a-skill"})
+
+
+def test_template_skill_has_error_alarms_and_an_output_for_its_endpoint(template):
+    alarms = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+
+    for metric in ("Errors", "Throttles"):
+        assert any(
+            a["MetricName"] == metric
+            and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "SkillFunction"}}]
+            for a in alarms
+        )
+    assert any(a["MetricName"] == "SkillUnanswered" for a in alarms)
+    assert template["Outputs"]["SkillFunctionArn"]["Value"] == {
+        "Fn::GetAtt": ["SkillFunction", "Arn"]
+    }
+
+
+def test_skill_makefile_builds_for_the_layers_platform():
+    def platform(path: Path) -> tuple[str, str]:
+        text = path.read_text()
+        return (
+            re.search(r"^LAMBDA_PLATFORM \?= (\S+)$", text, re.M)[1],
+            re.search(r"^LAMBDA_PYTHON \?= (\S+)$", text, re.M)[1],
+        )
+
+    assert platform(ROOT / "skill/Makefile") == platform(ROOT / "shared/Makefile")
+    assert "build-SkillFunction:" in (ROOT / "skill/Makefile").read_text()
