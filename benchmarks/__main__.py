@@ -14,7 +14,7 @@ from pathlib import Path
 
 from villages_sync.local.dynamodb_local import INSTALL_HINT, is_installed
 
-from benchmarks import scenarios
+from benchmarks import scenarios, stream_scenarios
 from benchmarks.report import Section, print_sections, write_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,9 @@ SCENARIOS: dict[str, Callable[[scenarios.Plan], Section]] = {
     "end-to-end": scenarios.end_to_end,
     "cold-start": scenarios.cold_start,
     "memory": scenarios.memory,
+    "stream-producer": stream_scenarios.streaming_producer,
+    "normalise": stream_scenarios.normalise_paths,
+    "stream-e2e": stream_scenarios.stream_end_to_end,
 }
 
 

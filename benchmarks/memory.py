@@ -29,15 +29,18 @@ after_import = hwm_kb()
 result = invoke(spec["handler"], scheduled_event("us-east-1"), env=spec["env"],
     function_name="producer", timeout_seconds=900, memory_mb=spec["memory_mb"])
 peak = hwm_kb()
-print(json.dumps({"error": result.error and str(result.error)[:300],
+cpu = sum(os.times()[:2])
+print(json.dumps({"error": result.error and str(result.error)[:300], "cpu_seconds": cpu,
     "payload": result.payload if isinstance(result.payload, dict) else None,
     "rss_after_import_kb": after_import, "peak_rss_kb": peak}))
 
 """
 
 
-def producer_peak_rss(events: int) -> dict:
-    with moto_process() as moto, calendar_process(events, page_cap=100) as calendar:
+def producer_peak_rss(events: int, **faults: float) -> dict:
+    """The producer's own peak RSS and its summary (``payload``), against a stand-in with
+    ``faults`` (e.g. ``latency_seconds``)."""
+    with moto_process() as moto, calendar_process(events, page_cap=100, **faults) as calendar:
         deployment = deploy_locally(moto.endpoint_url)
         pipeline = LocalPipeline(
             deployment,

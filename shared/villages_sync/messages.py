@@ -214,12 +214,14 @@ def pack_messages(
     max_events: int,
     refresh: Sequence[EventItem] = (),
     keep: Sequence[str] = (),
+    first_sequence: int = 0,
 ) -> list[str]:
     """Message bodies of at most ``max_events`` entries and ``max_bytes`` bytes each, in order:
     the events to upsert, then those to refresh, then the ids to keep.
 
     Packs by count first (the common case: 100 compressed events are far below 256 KiB) and
-    halves a chunk only when its encoded body is over the size limit.
+    halves a chunk only when its encoded body is over the size limit. Sequence numbers count
+    from ``first_sequence`` (a streaming producer packs a run a message or so at a time).
     """
     entries: list[PackEntry] = [
         *(("events", item) for item in items),
@@ -233,7 +235,7 @@ def pack_messages(
     bodies: list[str] = []
     while chunks:
         chunk = chunks.pop(0)
-        body = encode_message(message_of(run_id, len(bodies), chunk))
+        body = encode_message(message_of(run_id, first_sequence + len(bodies), chunk))
         if len(body.encode()) <= max_bytes:
             bodies.append(body)
             continue

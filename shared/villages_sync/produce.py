@@ -1,25 +1,35 @@
-"""One producer run: scrape, normalise, pack and enqueue, with the run recorded throughout.
+"""One producer run, streamed: each page of the calendar is normalised as it arrives and each
+message sent as soon as a SendMessageBatch call is full, so consumers start while the scrape
+goes on. The run is recorded throughout.
 
-Any failure marks the run FAILED (never swept) and is raised again, so Lambda reports it.
+What a run decides over all its events is decided as before: de-duplication by id (across
+pages), drift, reject counts and the degraded-run rule; ``message_count`` is recorded once the
+last message is sent (the completion protocol, sweep_trigger). Any failure marks the run FAILED
+(never swept) and is raised again, so Lambda reports it; what it sent before is upserts and
+marker refreshes, which the next run repeats or overrides.
+
+Memory: the pages waiting for the sink (the client bounds them), one message being filled, one
+call gathering, one call being sent, and the ids seen. Nothing grows with the calendar but ids.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from villages_sync.aws.queue import send_message_bodies
 from villages_sync.aws.runs_table import RunsTable
-from villages_sync.calendar_api.client import scrape_calendar
-from villages_sync.messages import pack_messages
-from villages_sync.models import RejectReason, RunRecord, RunStatus
+from villages_sync.calendar_api.client import ScrapeResult, scrape_calendar
+from villages_sync.message_stream import EventIds, MessageStream, SendBatch, entries_of
+from villages_sync.models import DateWindow, RejectReason, RunRecord, RunStatus
 from villages_sync.normalise import (
-    NormaliseResult,
     invalid_count,
     normalise_events,
     unidentified_count,
@@ -29,6 +39,7 @@ from villages_sync.settings import ProducerSettings
 from villages_sync.sweep_trigger import complete_run_if_done, request_sweep
 
 logger = logging.getLogger(__name__)
+SENDS_AHEAD = 8  # full calls (~80 KiB each) waiting while one is sent; then the sink waits
 
 
 class EmptyCalendarError(RuntimeError):
@@ -56,6 +67,8 @@ class ProducerSummary:
     completed: bool = False
     error: str = ""
     scrape_seconds: float = 0.0
+    first_page_seconds: float | None = None  # the first events page arrived (since the start)
+    first_message_seconds: float | None = None  # the first message was on the queue
     duration_seconds: float = 0.0
 
     @property
@@ -76,8 +89,9 @@ def produce_run(
     sqs: Any,
     deadline_seconds: float | None = None,
 ) -> ProducerSummary:
-    """``deadline_seconds``: how long the scrape may take (the Lambda's remaining time less a
-    margin), so a slow calendar fails the run cleanly instead of the run being killed."""
+    """``deadline_seconds``: how long the scrape (and the sends streamed with it) may take (the
+    Lambda's remaining time less a margin), so a slow calendar fails the run cleanly instead of
+    the run being killed."""
     started = time.monotonic()
     _end_abandoned_runs(runs)
     _request_missing_sweeps(runs, sqs, settings.sweep_queue_url, now=now.timestamp())
@@ -97,14 +111,20 @@ def produce_run(
         )
     )
     try:
-        scraped = asyncio.run(_within(scrape_calendar(settings.calendar), deadline_seconds))
-        summary.scrape_seconds = round(time.monotonic() - started, 3)
-        summary.fetched = len(scraped.events)
+        stream = _RunStream(settings, sqs, run_id, window, int(now.timestamp()), started)
+        scraped = asyncio.run(_within(stream.run(), deadline_seconds))
+        summary.scrape_seconds = stream.scrape_seconds
+        summary.first_page_seconds = stream.first_page_seconds
+        summary.first_message_seconds = stream.sender.first_sent_seconds
+        summary.fetched = stream.fetched
         summary.reported_count = scraped.reported_count
         summary.calendar_requests = scraped.request_count
         summary.calendar_retries = scraped.retry_count
         summary.drift, summary.drift_reason = scraped.drift, scraped.drift_reason
-        if not scraped.events:
+        summary.rejects = dict(stream.rejects)
+        summary.events, summary.messages = stream.valid, stream.messages.messages
+        summary.send_calls = stream.sender.calls
+        if not summary.fetched:
             raise EmptyCalendarError(
                 f"the calendar returned no events (count={scraped.reported_count})"
             )
@@ -113,15 +133,9 @@ def produce_run(
                 "calendar changed during the scrape: this run will not delete anything",
                 extra={"drift_reason": scraped.drift_reason},
             )
-        raw_events, scraped.events = scraped.events, []
-        normalised = normalise_events(
-            _consume(raw_events),
-            tz=settings.timezone,
-            window=window,
-            last_updated=int(now.timestamp()),
+        summary.degraded_reason = degraded_reason(
+            summary.rejects, stream.valid, settings.max_reject_ratio
         )
-        summary.rejects = dict(normalised.rejects)
-        summary.degraded_reason = degraded_reason(normalised, settings.max_reject_ratio)
         summary.degraded = bool(summary.degraded_reason)
         if summary.degraded:
             logger.error(
@@ -129,39 +143,15 @@ def produce_run(
                 "nothing will be deleted",
                 extra={"degraded_reason": summary.degraded_reason, "rejects": summary.rejects},
             )
-        for rejection in normalised.rejections:
-            if rejection.reason != RejectReason.OUTSIDE_WINDOW:
-                logger.info(
-                    "event rejected",
-                    extra={
-                        "event_id": rejection.event_id,
-                        "reason": str(rejection.reason),
-                        "detail": rejection.detail,
-                    },
-                )
-        if not normalised.items:
+        if not stream.valid:
             raise EmptyCalendarError(
                 f"none of the {summary.fetched} events fetched is valid and inside "
                 f"{window.first}..{window.last} (rejects: {summary.rejects})"
             )
-        bodies = pack_messages(
-            run_id,
-            normalised.items,
-            max_bytes=settings.max_message_bytes,
-            max_events=settings.max_events_per_message,
-            refresh=normalised.refresh,
-            keep=normalised.keep,
-        )
-        sent = send_message_bodies(sqs, settings.events_queue_url, bodies)
-        summary.events, summary.messages, summary.send_calls = (
-            len(normalised.items),
-            len(bodies),
-            sent.batch_calls,
-        )
         run = runs.finish_enqueued(
             run_id,
-            message_count=len(bodies),
-            event_count=len(normalised.items),
+            message_count=summary.messages,
+            event_count=summary.events,
             fetched_count=summary.fetched,
             rejects=summary.rejects,
             drift=scraped.drift,
@@ -187,30 +177,150 @@ def produce_run(
     return summary
 
 
-def degraded_reason(normalised: NormaliseResult, max_reject_ratio: float) -> str:
+class _RunStream:
+    """The sink the calendar client streams pages into, and the run's tallies."""
+
+    def __init__(
+        self,
+        settings: ProducerSettings,
+        sqs: Any,
+        run_id: str,
+        window: DateWindow,
+        last_updated: int,
+        started: float,
+    ) -> None:
+        self.settings = settings
+        self.window = window
+        self.last_updated = last_updated
+        self.started = started
+        self.seen = EventIds()  # normalised ids, across pages
+        self.rejects: Counter[str] = Counter()
+        self.fetched = 0  # unique by raw id: the client delivers each id once
+        self.valid = 0
+        self.scrape_seconds = 0.0
+        self.first_page_seconds: float | None = None
+        self.messages = MessageStream(
+            run_id,
+            max_bytes=settings.max_message_bytes,
+            max_entries=settings.max_events_per_message,
+        )
+        self.sender = _Sender(
+            lambda bodies: send_message_bodies(sqs, settings.events_queue_url, bodies).batch_calls,
+            started,
+        )
+
+    async def run(self) -> ScrapeResult:
+        try:
+            scraped = await scrape_calendar(self.settings.calendar, on_events=self.take_page)
+            self.scrape_seconds = round(time.monotonic() - self.started, 3)
+            self.sender.push(self.messages.flush())
+            await self.sender.drain()
+        finally:
+            # A failed scrape: let a call already in a thread finish, send nothing more.
+            await self.sender.stop()
+        return scraped
+
+    async def take_page(self, start_row: int, raws: list[dict]) -> None:
+        """One page: normalised at once, its entries packed; full calls go to the sender."""
+        if self.first_page_seconds is None:
+            self.first_page_seconds = round(time.monotonic() - self.started, 3)
+        self.fetched += len(raws)
+        page = normalise_events(
+            raws,
+            tz=self.settings.timezone,
+            window=self.window,
+            last_updated=self.last_updated,
+            seen=self.seen,
+        )
+        del raws
+        self.valid += len(page.items)
+        self.rejects.update(page.rejects)
+        for rejection in page.rejections:
+            if rejection.reason != RejectReason.OUTSIDE_WINDOW:
+                logger.info(
+                    "event rejected",
+                    extra={
+                        "event_id": rejection.event_id,
+                        "reason": str(rejection.reason),
+                        "detail": rejection.detail,
+                    },
+                )
+        ready = self.messages.add(entries_of(page.items, page.refresh, page.keep))
+        if start_row == 0:
+            # The first page goes out at once, full call or not: consumers start now.
+            ready += self.messages.flush()
+        self.sender.push(ready)
+        await self.sender.wait_below(SENDS_AHEAD)
+
+
+class _Sender:
+    """Sends calls in order, one at a time in a worker thread, while the event loop goes on
+    fetching and normalising. ``send(bodies)`` returns the SendMessageBatch calls it made."""
+
+    def __init__(self, send: Any, started: float) -> None:
+        self.send = send
+        self.started = started
+        self.waiting: deque[SendBatch] = deque()
+        self.task: asyncio.Task[None] | None = None
+        self.calls = 0
+        self.first_sent_seconds: float | None = None
+
+    def push(self, batches: list[SendBatch]) -> None:
+        self.waiting.extend(batch for batch in batches if batch)
+        if self.task is not None and self.task.done():
+            self.task.result()  # a failed send fails the run here
+            self.task = None
+        if self.waiting and self.task is None:
+            self.task = asyncio.ensure_future(self._send_waiting())
+
+    async def wait_below(self, count: int) -> None:
+        while len(self.waiting) > count and self.task is not None:
+            await asyncio.shield(self.task)  # shielded: a cancelled page must not stop sends
+            self.push([])
+
+    async def drain(self) -> None:
+        while self.task is not None:
+            await asyncio.shield(self.task)
+            self.push([])
+
+    async def stop(self) -> None:
+        self.waiting.clear()
+        if self.task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.task)
+
+    async def _send_waiting(self) -> None:
+        while self.waiting:
+            batch = self.waiting.popleft()
+            self.calls += await asyncio.to_thread(self.send, batch)
+            if self.first_sent_seconds is None:
+                self.first_sent_seconds = round(time.monotonic() - self.started, 3)
+
+
+def degraded_reason(rejects: Mapping[str, int], valid: int, max_reject_ratio: float) -> str:
     """Why the run is degraded (too large a share of invalid events), or "" when it is not.
 
     Outside-the-window events are not counted either way: they are not invalid.
     """
-    invalid = normalised.invalid
-    judged = invalid + len(normalised.items)
-    unidentified = unidentified_count(normalised.rejects)
+    invalid = invalid_count(rejects)
+    judged = invalid + valid
+    unidentified = unidentified_count(rejects)
     if unidentified:
         # Whatever the ratio: these listings match no stored item, so the run cannot tell
         # which of its stored events it saw, and any of them could be the one it missed.
         return (
             f"{unidentified} fetched event(s) have no usable id, so stored events cannot be "
-            f"matched to them: {_reasons(normalised.rejects)}"
+            f"matched to them: {_reasons(rejects)}"
         )
     if not judged or invalid / judged <= max_reject_ratio:
         return ""
     return (
         f"{invalid} of {judged} events failed validation ({invalid / judged:.1%} > "
-        f"{max_reject_ratio:.1%}): {_reasons(normalised.rejects)}"
+        f"{max_reject_ratio:.1%}): {_reasons(rejects)}"
     )
 
 
-def _reasons(rejects: dict[str, int]) -> str:
+def _reasons(rejects: Mapping[str, int]) -> str:
     return ", ".join(
         f"{reason} {n}"
         for reason, n in sorted(rejects.items())
@@ -254,11 +364,3 @@ def _request_missing_sweeps(runs: RunsTable, sqs: Any, sweep_queue_url: str, *, 
     for run in runs.unswept_runs(now=now):
         request_sweep(run.run_id, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url)
         logger.warning("sweep of an earlier run requested again", extra={"run": run.run_id})
-
-
-def _consume(items: list[Any]) -> Iterator[Any]:
-    """Yield ``items`` in order, letting go of each one: raw and normalised events are never
-    all in memory at once (peak memory at 50,000 events, docs/benchmarks.md)."""
-    items.reverse()
-    while items:
-        yield items.pop()

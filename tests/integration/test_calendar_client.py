@@ -10,9 +10,9 @@ from datetime import date
 
 import pytest
 from aiohttp import web
+from support.calendar import add_early_events, fast_settings
 from villages_sync.calendar_api.client import CalendarError, ScrapeResult, scrape_calendar
 from villages_sync.calendar_api.urls import EVENTS_PATH, TOKEN_PATH, CalendarUrls
-from villages_sync.settings import CalendarSettings
 from villages_sync.standin.dataset import generate_events
 from villages_sync.standin.server import Faults, RunningCalendar, StandInCalendar
 
@@ -21,21 +21,6 @@ EVENTS = generate_events(2500, seed=11, today=TODAY)
 ALL_IDS = {e["id"] for e in EVENTS}
 
 StartCalendar = Callable[..., Awaitable[StandInCalendar]]
-
-
-def fast_settings(base_url: str, **overrides: float) -> CalendarSettings:
-    """Small back-off so failure paths take milliseconds, not seconds."""
-    values: dict = {
-        "base_url": base_url,
-        "page_size": 100,
-        "max_concurrency": 4,
-        "max_attempts": 3,
-        "timeout_seconds": 2.0,
-        "backoff_base_seconds": 0.001,
-        "backoff_max_seconds": 0.01,
-    }
-    values.update(overrides)
-    return CalendarSettings(**values)
 
 
 def statuses(calendar: StandInCalendar, path: str = EVENTS_PATH) -> list[int]:
@@ -394,14 +379,6 @@ async def test_scrape_calendar_rows_added_mid_scrape_dedups_by_id_and_flags_drif
     start_calendar: StartCalendar,
 ) -> None:
     # Given 10 events added after the 2nd request: later pages repeat rows already fetched
-    def add_early_events(events: list[dict]) -> list[dict]:
-        first_start = events[0]["start"]["date"]
-        extra = [
-            {**e, "id": 9_000_000 + n, "start": {"date": first_start, "type": "time"}}
-            for n, e in enumerate(events[:10])
-        ]
-        return extra + events
-
     calendar = await start_calendar(
         events=EVENTS[:1000],
         faults=Faults(mutate_after_requests=2, mutation=add_early_events),

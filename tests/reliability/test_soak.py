@@ -113,7 +113,7 @@ def run_soak(harness: Harness, size: int, fault_report, *, throttles: int) -> di
             raise RuntimeError("injected crash in the middle of a batch")
 
     def two_of_every_seventh_call(call: int, entries: list[dict]) -> int:
-        return 2 if call % 7 == 1 and len(entries) > 2 else 0
+        return 2 if call % 7 == 2 and len(entries) > 2 else 0
 
     with RunningCalendar(day_one, faults=faults) as calendar:
         # When run 1 is produced, its messages partly duplicated, and drained

@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -23,6 +23,7 @@ import aiohttp
 from yarl import URL
 
 from villages_sync.calendar_api.urls import CalendarUrls
+from villages_sync.id_sets import CompactIds
 from villages_sync.settings import CalendarSettings
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class ScrapeResult:
     and a string of tens of MB per 10,000 events.
     """
 
-    events: list[dict]  # raw API objects in API order, de-duplicated by ``id``
+    events: list[dict]  # raw API objects in API order, de-duplicated by ``id`` ([] if streamed)
     reported_count: int  # ``count`` of the first page (the one the scrape was planned on)
     drift: bool = False  # the result may be incomplete: count changed, or rows are missing
     drift_reason: str = ""
@@ -157,11 +158,45 @@ class _Response:
     body: bytes
 
 
+# ``on_events(start_row, events)``: a page's events as soon as it arrives (streaming).
+EventsSink = Callable[[int, list[dict]], Awaitable[None]]
+
+
 @dataclass(slots=True)
 class _Page:
     start_row: int
-    events: list[Any]
+    events: list[Any]  # [] once streamed: see ``kept``
     count: int
+    rows: int = -1  # how many rows it held
+    kept: list[tuple[int, object]] | None = None  # streamed: (offset, id) of rows others read
+
+    def __post_init__(self) -> None:
+        if self.rows < 0:
+            self.rows = len(self.events)
+
+    def readings(self) -> list[tuple[int, object]]:
+        """(offset, id) of its rows, or of those kept for the shift check once streamed."""
+        if self.kept is not None:
+            return self.kept
+        return [(o, _raw_id(e)) for o, e in enumerate(self.events, start=self.start_row)]
+
+
+class _RowsSeen:
+    """Which offsets were read at least once, one byte a row (a set of ints cost ~60)."""
+
+    def __init__(self) -> None:
+        self.flags = bytearray()
+        self.total = 0
+
+    def update(self, start: int, stop: int) -> None:
+        if stop > len(self.flags):
+            self.flags.extend(bytes(stop - len(self.flags)))
+        new = stop - start - self.flags.count(1, start, stop)
+        self.flags[start:stop] = b"\x01" * (stop - start)
+        self.total += new
+
+    def __len__(self) -> int:
+        return self.total
 
 
 class _Retry(Exception):
@@ -178,18 +213,24 @@ class _Scrape:
     settings: CalendarSettings
     session: aiohttp.ClientSession
     on_page: Callable[[int, int], None] | None
+    on_events: EventsSink | None = None
     urls: CalendarUrls = field(init=False)
     token: str = field(init=False, default="")
     token_renewed: bool = field(init=False, default=False)
     request_count: int = field(init=False, default=0)
     retry_count: int = field(init=False, default=0)
-    rows_seen: set[int] = field(init=False, default_factory=set)  # offsets read at least once
+    rows_seen: _RowsSeen = field(init=False, default_factory=_RowsSeen)
     pages: list[_Page] = field(init=False, default_factory=list)  # in the order they arrived
+    ids_seen: CompactIds = field(init=False, default_factory=CompactIds)  # streaming: delivered
+    unique_count: int = field(init=False, default=0)  # streaming: events delivered
 
     def __post_init__(self) -> None:
         self.urls = CalendarUrls.for_base(self.settings.base_url)
         self.timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
         self.slots = asyncio.Semaphore(self.settings.max_concurrency)
+        # Streaming: pages fetched but not yet taken by on_events (a bound however the spans
+        # are scheduled).
+        self.pages_in_flight = asyncio.Semaphore(2 * self.settings.max_concurrency)
         self.token_lock = asyncio.Lock()
 
     # --- the scrape ------------------------------------------------------------------------
@@ -199,7 +240,7 @@ class _Scrape:
         await self.open_session()
         first = await self.fetch_page(0, self.settings.page_size)
         count = first.count
-        page_length = len(first.events)
+        page_length = first.rows
         if page_length and count / page_length > MAX_PAGES:
             raise CalendarError(
                 self.urls.events_url,
@@ -216,20 +257,36 @@ class _Scrape:
                 else range(1, count)
             )
             spans = [(start, min(start + page_length, count)) for start in starts]
-            await _all_or_none([self.fetch_span(start, stop) for start, stop in spans])
+            if self.on_events is None:
+                await _all_or_none([self.fetch_span(start, stop) for start, stop in spans])
+            else:
+                # Streaming: a few workers take the spans in order, so pages arrive about in
+                # API order and only the spans being fetched exist as tasks (a task a span,
+                # made up front, cost ~2 KB each: 4 MB at 200,000 events).
+                queue = iter(spans)
+                workers = min(len(spans), 2 * self.settings.max_concurrency)
+                await _all_or_none([self.take_spans(queue) for _ in range(workers)])
         return self.result(count)
+
+    async def take_spans(self, spans: Iterator[tuple[int, int]]) -> None:
+        for start, stop in spans:
+            await self.fetch_span(start, stop)
 
     async def fetch_span(self, start: int, stop: int) -> None:
         """Rows [start, stop): a short page before ``stop`` is followed by a request for the gap."""
         position = start
         while position < stop:
             page = await self.fetch_page(position, min(self.settings.page_size, stop - position))
-            if not page.events:
+            if not page.rows:
                 return
-            position += len(page.events)
+            position += page.rows
 
     def result(self, count: int) -> ScrapeResult:
-        events = _unique_by_id(page.events for page in sorted(self.pages, key=_start_row))
+        if self.on_events is None:
+            events = _unique_by_id(page.events for page in sorted(self.pages, key=_start_row))
+            unique = len(events)
+        else:
+            events, unique = [], self.unique_count
         reasons = []
         distinct_counts = list(dict.fromkeys(page.count for page in self.pages))
         if len(distinct_counts) > 1:
@@ -237,8 +294,8 @@ class _Scrape:
             reasons.append(
                 f"count changed from {distinct_counts[0]} to {changed_to} during the scrape"
             )
-        if len(events) < count:
-            reasons.append(f"fetched {len(events)} unique events but the API reported {count}")
+        if unique < count:
+            reasons.append(f"fetched {unique} unique events but the API reported {count}")
         shifted = _shifted_rows(self.pages)
         if shifted:
             reasons.append(
@@ -263,7 +320,7 @@ class _Scrape:
         logger.info(
             "calendar scraped",
             extra={
-                "event_count": len(events),
+                "event_count": unique,
                 "reported_count": count,
                 "page_count": result.page_count,
                 "request_count": result.request_count,
@@ -303,6 +360,32 @@ class _Scrape:
             )
 
     async def fetch_page(self, start_row: int, rows: int) -> _Page:
+        if self.on_events is None:
+            return await self.fetch_rows(start_row, rows)
+        async with self.pages_in_flight:
+            page = await self.fetch_rows(start_row, rows)
+            # Ids are claimed before the await: pages handed over concurrently never both
+            # deliver one id. First arrival wins (API order when everything is kept).
+            fresh = _unique_by_id([page.events], self.ids_seen)
+            self.unique_count += len(fresh)
+            page.kept = [
+                (offset, _raw_id(event))
+                for offset, event in enumerate(page.events, start=start_row)
+                if self.read_twice(offset, page)
+            ]
+            page.events = []
+            await self.on_events(start_row, fresh)
+            return page
+
+    def read_twice(self, offset: int, page: _Page) -> bool:
+        """Whether another page may read row ``offset`` too: a page's first and last rows, and
+        the rows spans share (see ``run``), which a page longer than asked may hold inside."""
+        if offset in (page.start_row, page.start_row + page.rows - 1):
+            return True
+        step = self.pages[0].rows - 1  # spans start every page length - 1 rows
+        return step <= 0 or (offset >= step and offset % step == 0)
+
+    async def fetch_rows(self, start_row: int, rows: int) -> _Page:
         url = str(URL(self.urls.events_url).with_query(startRow=start_row, endRow=start_row + rows))
         while True:
             token_used = self.token
@@ -321,7 +404,7 @@ class _Scrape:
                 raise CalendarError(url, f"HTTP {response.status}")
             page = self.parse_page(url, start_row, response.body)
             self.pages.append(page)
-            self.rows_seen.update(range(start_row, start_row + len(page.events)))
+            self.rows_seen.update(start_row, start_row + len(page.events))
             logger.debug(
                 "calendar page fetched",
                 extra={"start_row": start_row, "rows": len(page.events), "count": page.count},
@@ -450,6 +533,7 @@ async def scrape_calendar(
     *,
     session: aiohttp.ClientSession | None = None,
     on_page: Callable[[int, int], None] | None = None,
+    on_events: EventsSink | None = None,
 ) -> ScrapeResult:
     """Every event the calendar API lists (cancelled ones included, flagged).
 
@@ -457,12 +541,18 @@ async def scrape_calendar(
     of the pages concurrently (at most ``settings.max_concurrency`` in flight). ``on_page``
     gets ``(rows_so_far, reported_count)`` after each page. Raises ``CalendarError``.
     A caller-supplied ``session`` must keep cookies; it is not closed here.
+
+    Streaming: with ``on_events``, each page's events not delivered before (by ``id``, as
+    ``events`` is de-duplicated) are awaited into ``on_events(start_row, events)`` as the page
+    arrives, in arrival order, and the result's ``events`` is empty: nothing is kept but the
+    ids. At most twice ``max_concurrency`` pages wait for the sink. The drift checks are the
+    same; a failure raises as usual, after some pages were delivered.
     """
     if session is not None:
-        return await _Scrape(settings, session, on_page).run()
+        return await _Scrape(settings, session, on_page, on_events).run()
     # unsafe=True only lets the jar keep cookies of IP-address hosts (a stand-in on 127.0.0.1).
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as own_session:
-        return await _Scrape(settings, own_session, on_page).run()
+        return await _Scrape(settings, own_session, on_page, on_events).run()
 
 
 async def _all_or_none(coroutines: list[Any]) -> None:
@@ -482,8 +572,7 @@ def _shifted_rows(pages: list[_Page]) -> list[int]:
     seen: dict[int, object] = {}
     shifted: set[int] = set()
     for page in pages:
-        for offset, event in enumerate(page.events, start=page.start_row):
-            event_id = _raw_id(event)
+        for offset, event_id in page.readings():
             if offset in seen and seen[offset] != event_id:
                 shifted.add(offset)
             seen.setdefault(offset, event_id)
@@ -499,10 +588,10 @@ def _start_row(page: _Page) -> int:
     return page.start_row
 
 
-def _unique_by_id(pages: Any) -> list[dict]:
+def _unique_by_id(pages: Any, seen: MutableSet[object] | None = None) -> list[dict]:
     """First occurrence of each ``id``, in API order. Objects without a usable id pass through
     so that the normaliser counts and logs them as rejects instead of them vanishing here."""
-    seen: set[object] = set()
+    seen = set() if seen is None else seen
     unique: list[dict] = []
     for events in pages:
         for event in events:
