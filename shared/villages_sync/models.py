@@ -76,6 +76,7 @@ class RejectReason(enum.StrEnum):
     MISSING_TITLE = "missing_title"
     MISSING_START = "missing_start"
     BAD_ID = "bad_id"
+    ID_TOO_LONG = "id_too_long"  # more digits than any stored id: it matches no stored item
     BAD_START = "bad_start"
     BAD_FLAG = "bad_flag"  # allDay/cancelled/featured neither a boolean nor a boolean's spelling
     INVALID = "invalid"  # breaks a rule the consumer checks (messages.validate_event_item)

@@ -68,7 +68,8 @@ class NormaliseResult:
 
 
 # Rejects that name no usable id: no stored item can be matched to them, so a run that has
-# any cannot tell which of its stored events it saw.
+# any cannot tell which of its stored events it saw. (An id too long to be stored is not one:
+# it cannot be any stored item's.)
 UNIDENTIFIED = frozenset({RejectReason.NOT_AN_OBJECT, RejectReason.MISSING_ID, RejectReason.BAD_ID})
 
 
@@ -142,7 +143,8 @@ def normalise_event(
             return Rejection(None, RejectReason.MISSING_ID, "id is missing")
         event_id = _event_id(raw_id)
         if event_id is None:
-            return Rejection(None, RejectReason.BAD_ID, f"id {_snippet(raw_id)} is not an id")
+            reason = RejectReason.ID_TOO_LONG if _too_long(raw_id) else RejectReason.BAD_ID
+            return Rejection(None, reason, f"id {_snippet(raw_id)} is not an id")
         outcome = _normalise(raw, event_id, tz=tz, window=window, last_updated=last_updated)
     except Exception as error:  # a last line of defence: one odd event must not stop a run
         outcome = Rejection(
@@ -262,6 +264,20 @@ def _event_id(value: object) -> str | None:
             digits = digits.lstrip("0") or "0"
             return digits if len(digits) <= EVENT_ID_MAX_DIGITS else None
     return None
+
+
+def _too_long(value: object) -> bool:
+    """A whole number with more digits than any id we store: no stored item can be its."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value >= 10**EVENT_ID_MAX_DIGITS
+    if isinstance(value, str):
+        digits = value.strip()
+        return (
+            digits.isascii()
+            and digits.isdecimal()
+            and len(digits.lstrip("0")) > EVENT_ID_MAX_DIGITS
+        )
+    return False
 
 
 _TRUE = frozenset({"true", "1", "yes"})

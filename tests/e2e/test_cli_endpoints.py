@@ -132,13 +132,18 @@ def test_cli_sync_dynamodb_endpoint_flag_wins_over_every_variable(
 
 
 def test_cli_endpoint_url_flag_alone_serves_both_despite_dynamodb_variable(moto_endpoint, cli_env):
-    # Given AWS_ENDPOINT_URL_DYNAMODB pointing nowhere, and only --endpoint-url given
+    # Given the template's tables and queues at one endpoint, AWS_ENDPOINT_URL_DYNAMODB pointing
+    # nowhere, and only --endpoint-url given
+    from villages_sync.local.pipeline import deploy_locally
+
+    deploy_locally(moto_endpoint, environment="e2e", region="us-east-1")
     env = {**cli_env, "AWS_ENDPOINT_URL_DYNAMODB": NOWHERE}
 
-    # When status runs (it creates the template's tables where it looks)
+    # When status reads them (read-only: it finds the tables where it looks, or exits 1)
     result = run_cli("status", "--endpoint-url", moto_endpoint, "--env", "e2e", "--json", env=env)
 
-    # Then the flag's endpoint served DynamoDB too
+    # Then the flag's endpoint served DynamoDB too: the tables were found and read
     assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["runs"] == []
     found = where_things_are(moto_endpoint, moto_endpoint)
     assert "villages-sync-runs-e2e" in found["tables at the SQS endpoint"]

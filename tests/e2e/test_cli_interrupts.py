@@ -21,6 +21,12 @@ from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.standin.dataset import generate_events
 from villages_sync.standin.server import Faults, RunningCalendar
 
+# The command line's own behaviour (signals, pipes, terminals, settings), which its
+# subprocesses show against one endpoint: once, on moto.
+pytestmark = pytest.mark.dynamodb_backends(
+    "moto", reason="the command line's behaviour, not DynamoDB's: its subprocesses use one endpoint"
+)
+
 SLOW_SECONDS = 30.0
 # A 200-event sync takes seconds (tens under a loaded CI); the trap this replaces waited out the
 # events queue's 360 s visibility timeout.

@@ -25,6 +25,12 @@ from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.standin.dataset import generate_events, mutate_events
 from villages_sync.standin.server import RunningCalendar
 
+# The command line's own behaviour (signals, pipes, terminals, settings), which its
+# subprocesses show against one endpoint: once, on moto.
+pytestmark = pytest.mark.dynamodb_backends(
+    "moto", reason="the command line's behaviour, not DynamoDB's: its subprocesses use one endpoint"
+)
+
 TODAY = datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
 
 

@@ -16,7 +16,6 @@ import pytest
 from support.calendar_model import ModelCalendar, ModelEvent, today
 from support.cli import run_cli
 from support.sqs import message_count, receive_bodies, send_bodies
-from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.items import from_attributes, to_attributes
 from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 from villages_sync.models import RunStatus
@@ -26,8 +25,21 @@ ENV = "test"  # the deployment fixture's Environment: the command reads the same
 
 
 @pytest.fixture
-def cli_env(cli_env: dict[str, str]) -> dict[str, str]:
-    return {**cli_env, "BACKOFF_BASE_SECONDS": "0.01", "TIMEOUT_SECONDS": "5"}
+def cli_env(cli_env: dict[str, str], deployment) -> dict[str, str]:
+    """Fast retries; and the test's DynamoDB backend, which `_target` passes to the command."""
+    dynamodb = deployment.dynamodb_endpoint_url or deployment.endpoint_url
+    return {
+        **cli_env,
+        "BACKOFF_BASE_SECONDS": "0.01",
+        "TIMEOUT_SECONDS": "5",
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb,
+    }
+
+
+def _target(endpoint: str, env: dict[str, str]) -> list[str]:
+    """SQS at ``endpoint``; DynamoDB at the test's backend (moto, or DynamoDB Local)."""
+    dynamodb = env.get("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+    return ["--endpoint-url", endpoint, "--dynamodb-endpoint-url", dynamodb, "--env", ENV]
 
 
 def _calendar(count: int, *, days: int = 80, **fields: Any) -> ModelCalendar:
@@ -43,30 +55,20 @@ def _calendar(count: int, *, days: int = 80, **fields: Any) -> ModelCalendar:
 
 def _sync(endpoint: str, base_url: str, env: dict[str, str]) -> tuple[int, dict[str, Any]]:
     result = run_cli(
-        "sync",
-        "--endpoint-url",
-        endpoint,
-        "--env",
-        ENV,
-        "--calendar-base-url",
-        base_url,
-        "--json",
-        env=env,
+        "sync", *_target(endpoint, env), "--calendar-base-url", base_url, "--json", env=env
     )
     assert result.stdout.strip(), result.stderr
     return result.returncode, json.loads(result.stdout)
 
 
 def _status_runs(endpoint: str, env: dict[str, str]) -> list[dict[str, Any]]:
-    result = run_cli("status", "--endpoint-url", endpoint, "--env", ENV, "--json", env=env)
+    result = run_cli("status", *_target(endpoint, env), "--json", env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["runs"]
 
 
 def _events_on(endpoint: str, day: str, env: dict[str, str]) -> set[str]:
-    result = run_cli(
-        "events", "--endpoint-url", endpoint, "--env", ENV, "--date", day, "--json", env=env
-    )
+    result = run_cli("events", *_target(endpoint, env), "--date", day, "--json", env=env)
     assert result.returncode == 0, result.stderr
     return {event["event_id"] for event in json.loads(result.stdout)["events"]}
 
@@ -198,7 +200,7 @@ class _Hook:
     """One botocore hook on the handlers' (cached) clients, for the block."""
 
     def __init__(self, deployment, service: str, event: str, handler) -> None:
-        clients = aws_clients(deployment.endpoint_url, deployment.region)
+        clients = deployment.clients  # the handlers' own (cached by the endpoints they use)
         self.client = clients.dynamodb if service == "dynamodb" else clients.sqs
         self.event, self.handler = event, handler
 
