@@ -14,6 +14,10 @@ EXIT_SWEEP_REFUSED = 3  # the run completed and upserted, but its sweep refused 
 EXIT_DEGRADED = 4  # too many events failed validation: valid ones stored, nothing deleted
 
 
+# Outcomes shown in the summary only when some event had them (it stays within 80 columns).
+_SHOWN_WHEN_ANY = (UpsertOutcome.KEPT, UpsertOutcome.INVALID)
+
+
 def run_as_dict(run: RunRecord) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
@@ -83,7 +87,12 @@ def sync_text(report: SyncReport) -> str:
     lines += [
         f"  enqueued    {run.event_count} events in {run.message_count} messages",
         f"  rejected    {rejects}",
-        "  table       " + ", ".join(f"{k} {upserts.get(k, 0)}" for k in UpsertOutcome),
+        "  table       "
+        + ", ".join(
+            f"{k} {upserts.get(k, 0)}"
+            for k in UpsertOutcome
+            if upserts.get(k) or k not in _SHOWN_WHEN_ANY
+        ),
     ]
     if run.drift:
         lines.append(f"  drift       {run.drift_reason}")
@@ -97,8 +106,8 @@ def sync_text(report: SyncReport) -> str:
         lines.append(f"  sweep       REFUSED, nothing deleted: {run.sweep_reason}")
     else:
         lines.append(
-            f"  sweep       {run.deleted_count} deleted, {run.missed_count} missed "
-            "(deleted if the next clean run misses them too)"
+            f"  sweep       {run.deleted_count} deleted; {run.missed_count} first misses "
+            "(deleted if missed again)"
         )
     if report.records_failed:
         lines.append(
