@@ -57,8 +57,9 @@ async def test_scrape_calendar_thousands_of_events_returns_all_once(
     # Then
     assert [e["id"] for e in result.events] == [e["id"] for e in EVENTS]  # API order, no dupes
     assert (result.reported_count, result.drift, result.drift_reason) == (2500, False, "")
-    # pages after the first overlap the one before by a row (the shift check)
-    assert result.page_count == 1 + -(-(2500 - 100) // 99) and result.retry_count == 0
+    # pages after the first overlap the one before by a row (the shift check); one more page
+    # is asked for past count (finding I), and comes back empty
+    assert result.page_count == 1 + -(-(2500 - 100) // 99) + 1 and result.retry_count == 0
     assert result.request_count == 2 + result.page_count  # main.js, calendar page, pages
     assert progress[-1] == (2500, 2500) and len(progress) == result.page_count
     assert calendar.events_requests_without_cookie == 0
@@ -94,8 +95,9 @@ async def test_scrape_calendar_server_caps_pages_advances_by_rows_returned(
     # Then
     assert {e["id"] for e in result.events} == ALL_IDS and len(result.events) == 2500
     assert not result.drift
-    # pages after the first overlap the one before by a row (the shift check): 36 new rows each
-    assert result.page_count == 1 + -(-(2500 - 37) // 36)
+    # pages after the first overlap the one before by a row (the shift check): 36 new rows each,
+    # and the probe past count
+    assert result.page_count == 1 + -(-(2500 - 37) // 36) + 1
 
 
 async def test_scrape_calendar_inclusive_end_row_fetches_each_row_once(
@@ -109,7 +111,7 @@ async def test_scrape_calendar_inclusive_end_row_fetches_each_row_once(
 
     # Then
     assert [e["id"] for e in result.events] == [e["id"] for e in EVENTS]
-    assert result.page_count == -(-2500 // 101)
+    assert result.page_count == -(-2500 // 101) + 1  # and the probe past count
     assert not result.drift
 
 
@@ -128,7 +130,7 @@ async def test_scrape_calendar_pages_shrink_after_first_fetches_the_gaps(
     # Then: every 100-row span (spans overlap by a row) took a 60-row page and a 40-row gap
     # page, and the last, 10-row span one page
     assert [e["id"] for e in result.events] == [e["id"] for e in EVENTS[:1000]]
-    assert result.page_count == 1 + 9 * 2 + 1
+    assert result.page_count == 1 + 9 * 2 + 1 + 1  # and the probe past count
     assert not result.drift
 
 
@@ -218,7 +220,7 @@ async def test_scrape_calendar_429_waits_at_least_retry_after(
 
     # Then
     assert elapsed >= 0.2
-    assert statuses(calendar) == [429, 200]
+    assert statuses(calendar) == [429, 200, 200]  # the page, then the probe past count
     assert len(result.events) == 50 and result.retry_count == 1
 
 
@@ -356,6 +358,46 @@ async def test_scrape_calendar_empty_feed_returns_zero_events(
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["collected", "streamed"])
+async def test_scrape_calendar_rows_beyond_an_under_reported_count_are_read_and_flag_drift(
+    start_calendar: StartCalendar, streamed: bool
+) -> None:
+    # Given an API whose count is 3 lower than the rows it serves (finding I: a count that
+    # leaves cancelled events out, or a cached one), behind 100-row pages
+    calendar = await start_calendar(events=EVENTS[:1000], faults=Faults(count_offset=-3))
+    delivered: list[dict] = []
+
+    async def sink(start_row: int, events: list[dict]) -> None:
+        delivered.extend(events)
+
+    # When
+    result = await scrape_calendar(
+        fast_settings(calendar.base_url), on_events=sink if streamed else None
+    )
+
+    # Then the last three rows are read too, and the run is flagged: its sweep must not run
+    ids = [e["id"] for e in (delivered if streamed else result.events)]
+    assert sorted(ids) == sorted(e["id"] for e in EVENTS[:1000])  # each once
+    assert (result.reported_count, result.drift) == (997, True)
+    assert result.drift_reason == "the API served 3 more events than its count of 997"
+
+
+async def test_scrape_calendar_probe_past_count_finds_nothing_new_on_a_clamping_server(
+    start_calendar: StartCalendar,
+) -> None:
+    # Given a server that answers an offset past its last row with its last page
+    calendar = await start_calendar(events=EVENTS[:1000], faults=Faults(clamp_past_end=True))
+
+    # When
+    result = await scrape_calendar(fast_settings(calendar.base_url))
+
+    # Then the one probe past count repeats known rows: not a finding, and no further request
+    assert [e["id"] for e in result.events] == [e["id"] for e in EVENTS[:1000]]
+    assert (result.drift, result.drift_reason) == (False, "")
+    starts = [int(r.query["startRow"]) for r in calendar.requests_to(EVENTS_PATH)]
+    assert starts.count(1000) == 1 and max(starts) == 1000
+
+
 async def test_scrape_calendar_rows_removed_mid_scrape_flags_drift(
     start_calendar: StartCalendar,
 ) -> None:
@@ -478,7 +520,8 @@ def test_running_calendar_serves_synchronous_callers() -> None:
     # Then
     assert isinstance(base_url, str) and base_url.base_url == str(base_url)
     assert len(result.events) == 120 and empty.events == []
-    assert [r.status for r in base_url.requests if r.path == EVENTS_PATH] == [200, 200, 200]
+    # two pages and the probe past count, then the empty calendar's one page
+    assert [r.status for r in base_url.requests if r.path == EVENTS_PATH] == [200] * 4
 
 
 async def test_scrape_calendar_absurd_count_raises_instead_of_hammering(

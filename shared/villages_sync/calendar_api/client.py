@@ -168,6 +168,7 @@ class _Page:
     events: list[Any]  # [] once streamed: see ``kept``
     count: int
     rows: int = -1  # how many rows it held
+    fresh: int = 0  # streamed: how many of its events no page had delivered before
     kept: list[tuple[int, object]] | None = None  # streamed: (offset, id) of rows others read
 
     def __post_init__(self) -> None:
@@ -257,16 +258,44 @@ class _Scrape:
                 else range(1, count)
             )
             spans = [(start, min(start + page_length, count)) for start in starts]
+            # One page past the rows planned, beside the spans (finding I): ``read_beyond``.
+            probe = self.fetch_page(max(count, page_length), self.settings.page_size)
             if self.on_events is None:
-                await _all_or_none([self.fetch_span(start, stop) for start, stop in spans])
+                fetches = [self.fetch_span(start, stop) for start, stop in spans]
             else:
                 # Streaming: a few workers take the spans in order, so pages arrive about in
                 # API order and only the spans being fetched exist as tasks (a task a span,
                 # made up front, cost ~2 KB each: 4 MB at 200,000 events).
                 queue = iter(spans)
                 workers = min(len(spans), 2 * self.settings.max_concurrency)
-                await _all_or_none([self.take_spans(queue) for _ in range(workers)])
+                fetches = [self.take_spans(queue) for _ in range(workers)]
+            probed, *_ = await _all_or_none([probe, *fetches])
+            await self.read_beyond(probed)
         return self.result(count)
+
+    async def read_beyond(self, probed: _Page) -> None:
+        """Reads on past the rows planned while pages bring events not read before.
+
+        ``count`` is unverified (PROTOCOL.md): one that leaves some rows out (cancelled events,
+        a cached figure) would hide the last rows from every run, and the sweep would delete
+        those live events. So one page past them is fetched with the others, the pages after
+        it are read while they bring new events, and ``result`` flags a run that found more
+        events than ``count``. A page of rows read before (a server that answers an offset
+        past its end with its last page) ends the reading and is not a finding.
+        """
+        page = probed
+        known: set[object] | None = None
+        while page.rows and len(self.pages) < MAX_PAGES:
+            if self.on_events is not None:
+                new = page.fresh  # events delivered first by this page
+            else:
+                if known is None:
+                    known = {_raw_id(e) for p in self.pages if p is not page for e in p.events}
+                new = sum(1 for e in page.events if _raw_id(e) not in known)
+                known.update(_raw_id(e) for e in page.events)
+            if not new:
+                return
+            page = await self.fetch_page(page.start_row + page.rows, self.settings.page_size)
 
     async def take_spans(self, spans: Iterator[tuple[int, int]]) -> None:
         for start, stop in spans:
@@ -296,6 +325,8 @@ class _Scrape:
             )
         if unique < count:
             reasons.append(f"fetched {unique} unique events but the API reported {count}")
+        if unique > count:
+            reasons.append(f"the API served {unique - count} more events than its count of {count}")
         shifted = _shifted_rows(self.pages)
         if shifted:
             reasons.append(
@@ -368,6 +399,7 @@ class _Scrape:
             # deliver one id. First arrival wins (API order when everything is kept).
             fresh = _unique_by_id([page.events], self.ids_seen)
             self.unique_count += len(fresh)
+            page.fresh = len(fresh)
             page.kept = [
                 (offset, _raw_id(event))
                 for offset, event in enumerate(page.events, start=start_row)
@@ -555,11 +587,12 @@ async def scrape_calendar(
         return await _Scrape(settings, own_session, on_page, on_events).run()
 
 
-async def _all_or_none(coroutines: list[Any]) -> None:
-    """Run concurrently; on the first failure cancel the rest and raise that failure."""
+async def _all_or_none(coroutines: list[Any]) -> list[Any]:
+    """Run concurrently, returning their results; on the first failure cancel the rest and
+    raise that failure."""
     tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
     try:
-        await asyncio.gather(*tasks)
+        return await asyncio.gather(*tasks)
     except BaseException:
         for task in tasks:
             task.cancel()

@@ -59,6 +59,8 @@ class Faults:
     redirect_target: str = "http://offsite.invalid/events/"
     reject_all_tokens: bool = False  # 401 whatever the token
     script_without_token: bool = False  # main.js carries no credential
+    count_offset: int = 0  # added to the reported count (-3: three rows served beyond it)
+    clamp_past_end: bool = False  # a startRow past the last row answers the last page
 
 
 class RecordedRequest(NamedTuple):
@@ -267,6 +269,8 @@ class StandInCalendar:
         if faults.empty:
             matching = []
         stop = end_row + 1 if faults.end_row_inclusive else end_row
+        if faults.clamp_past_end and matching and start_row >= len(matching):
+            start_row, stop = max(0, len(matching) - (stop - start_row)), len(matching)
         rows = matching[start_row:stop]
         if faults.page_cap is not None:
             rows = rows[: faults.page_cap]
@@ -278,7 +282,7 @@ class StandInCalendar:
         payload: dict[str, Any] = (
             {"data": rows, "total": len(matching)}
             if faults.wrong_shape
-            else {"events": rows, "count": len(matching)}
+            else {"events": rows, "count": max(0, len(matching) + faults.count_offset)}
         )
         body = json.dumps(payload)
         if faults.truncated_json:
