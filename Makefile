@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed-stamp
 DYNAMODB ?= moto
 # DynamoDB backends of the tests: auto = moto, plus DynamoDB Local when it is installed.
 DYNAMODB_BACKENDS ?= auto
+# pytest-xdist workers: one a core, and at least 3 (the end-to-end tests spend much of their
+# time waiting on subprocesses, emulators and the stand-in calendar). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(3, os.cpu_count() or 1))')
+PARALLEL = -n $(TEST_WORKERS) --dist worksteal
 
 .PHONY: install dynamodb-local dynamodb-local-if-java demo test test-unit test-integration test-e2e test-reliability reliability-report lint bench soak package clean
 
@@ -36,19 +40,19 @@ lint: install
 	$(BIN)/cfn-lint template.yaml
 
 test: lint dynamodb-local-if-java
-	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/unit tests/integration tests/e2e tests/reliability tests/adversarial
+	$(BIN)/pytest $(PARALLEL) --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/unit tests/integration tests/e2e tests/reliability tests/adversarial
 
 test-unit: install
 	$(BIN)/pytest tests/unit
 
 test-integration: install
-	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/integration
+	$(BIN)/pytest $(PARALLEL) --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/integration
 
 test-e2e: install
-	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/e2e
+	$(BIN)/pytest $(PARALLEL) --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/e2e
 
 test-reliability: install
-	$(BIN)/pytest --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/reliability
+	$(BIN)/pytest $(PARALLEL) --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/reliability
 
 # docs/reliability.md from the figures the reliability tests record (build/reliability.json);
 # run `make soak` first to include the soak figures.

@@ -22,6 +22,7 @@ from typing import Any
 from unittest import mock
 
 from villages_sync import normalise, text
+from villages_sync.local.dynamodb_local import embedded_dynamodb
 from villages_sync.local.event_source import SqsEventSourceMapping
 from villages_sync.local.lambda_runtime import Invocation
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
@@ -86,6 +87,7 @@ class ConcurrentRunFigures:
     status: str
     sweep_outcome: str
     latency_seconds: float
+    dynamodb: str = "moto"
 
     @property
     def slowest_stage_seconds(self) -> float:
@@ -121,13 +123,21 @@ def _mapping(pipeline: LocalPipeline, queue: str, invoker: _TimedInvoker) -> Sqs
     )
 
 
-def measure_concurrent_run(events: int, *, latency: float) -> ConcurrentRunFigures:
+def measure_concurrent_run(
+    events: int, *, latency: float, dynamodb: str = "moto"
+) -> ConcurrentRunFigures:
+    """One run of ``events``; ``dynamodb`` is the backend: moto, or DynamoDB Local ("local")
+    with SQS still on moto."""
     with (
         contextlib.ExitStack() as stack,
         moto_process() as moto,
+        embedded_dynamodb(dynamodb) as local,
         calendar_process(events, page_cap=100, latency_seconds=latency) as calendar,
     ):
-        deployment = deploy_locally(moto.endpoint_url)
+        deployment = deploy_locally(
+            moto.endpoint_url,
+            dynamodb_endpoint_url=local.endpoint_url if local else moto.endpoint_url,
+        )
         pipeline = LocalPipeline(
             deployment,
             SyncOptions(calendar_base_url=calendar.base_url, function_log=io.StringIO()),
@@ -186,4 +196,5 @@ def measure_concurrent_run(events: int, *, latency: float) -> ConcurrentRunFigur
         status=str(run.status),
         sweep_outcome=str(run.sweep_outcome),
         latency_seconds=latency,
+        dynamodb=dynamodb,
     )

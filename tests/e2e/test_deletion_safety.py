@@ -21,6 +21,13 @@ from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, s
 from villages_sync.models import RunStatus
 from villages_sync.standin.server import Faults, RunningCalendar
 
+pytestmark = pytest.mark.dynamodb_once(
+    reason=(
+        "the deletion rules through the whole pipeline; the conditional writes they rest "
+        "on run on both backends in tests/integration and the deletion state machine"
+    )
+)
+
 ENV = "test"  # the deployment fixture's Environment: the command reads the same tables
 
 

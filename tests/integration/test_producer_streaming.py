@@ -8,12 +8,20 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from support.sqs import message_count
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.standin.dataset import generate_events
 from villages_sync.standin.server import Faults, RunningCalendar
+
+pytestmark = pytest.mark.dynamodb_once(
+    reason=(
+        "the producer's streaming (SQS and the calendar); its run-record writes are "
+        "tested on both backends in test_runs_table"
+    )
+)
 
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
 

@@ -34,6 +34,10 @@ from villages_sync.skill.envelopes import (
 )
 from villages_sync.standin.server import RunningCalendar
 
+pytestmark = pytest.mark.dynamodb_once(
+    reason="the skill's answers; its date-index queries run on both backends in test_events_table"
+)
+
 SS = "Spanish Springs Town Square"
 BW = "Brownwood Paddock Square"
 LS = "Lake Sumter Landing Market Square"

@@ -9,8 +9,10 @@ that file into ``docs/reliability.md``. Nothing in the report is typed by hand.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.util
 import json
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ from villages_sync.local.emulator import moto_process
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_PATH = ROOT / "build" / "reliability.json"
+PARTS_PATH = ROOT / "build" / "reliability-parts"  # one file per pytest-xdist worker
 REPORT_TOOL = ROOT / "tools" / "reliability_report.py"
 
 
@@ -99,26 +102,71 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Merge this session's figures into build/reliability.json.
 
     A session replaces the rows of the tests it ran and keeps the others, so `make test`
-    (no soak) and `make soak` (soak only) together build one report.
+    (no soak) and `make soak` (soak only) together build one report. Under pytest-xdist each
+    worker is a session of its own: see ``_merge_worker``.
     """
-    if not _REPORT.rows and not _REPORT.inputs and not _REPORT.soak:
+    if session.config.pluginmanager.getplugin("dsession") is not None:
+        return  # the pytest-xdist controller: it sees every report, its workers the figures
+    if not _REPORT.rows and not _REPORT.inputs and not _REPORT.soak and not _OUTCOMES:
         return
     for row in _REPORT.rows:
         row["outcome"] = _OUTCOMES.get(row["test"], "unknown")
-    previous: dict[str, Any] = {}
-    if REPORT_PATH.exists():
-        with contextlib.suppress(ValueError):
-            previous = json.loads(REPORT_PATH.read_text())
     current = {
         "generated_at": datetime.now(TZ).isoformat(timespec="seconds"),
         "rows": _REPORT.rows,
         "inputs": dict(_REPORT.inputs),
         "soak": _REPORT.soak,
         "failed_tests": sorted(k for k, v in _OUTCOMES.items() if v == "failed"),
+        "ran": sorted(_OUTCOMES),
     }
-    # Every test this session ran replaces its function's rows, even one that recorded none.
-    document = _report_tool().merge(previous, current, ran=_OUTCOMES)
     REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with (REPORT_PATH.parent / "reliability.json.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # workers finish at about the same time
+        workerinput = getattr(session.config, "workerinput", None)
+        if workerinput is None:
+            _write_report(_report_tool().merge(_read(REPORT_PATH), current, ran=current["ran"]))
+        else:
+            _merge_worker(current, workerinput["testrunuid"], workerinput["workerid"])
+
+
+def _merge_worker(current: dict[str, Any], run_uid: str, worker: str) -> None:
+    """One xdist worker's part. The report is rebuilt from the report as it was before this
+    test run and every part written so far, so whichever worker ends last leaves all of them
+    in it (merging part by part would drop one worker's rows of a test function whose other
+    parameters ran on another worker)."""
+    parts = PARTS_PATH / run_uid
+    if not parts.exists():
+        shutil.rmtree(PARTS_PATH, ignore_errors=True)  # parts of earlier runs
+        parts.mkdir(parents=True)
+        (parts / "before.json").write_text(json.dumps(_read(REPORT_PATH)))
+    (parts / f"part-{worker}.json").write_text(json.dumps(current))
+    before = _read(parts / "before.json")
+    session = _combine([_read(path) for path in sorted(parts.glob("part-*.json"))])
+    _write_report(_report_tool().merge(before, session, ran=session["ran"]))
+
+
+def _combine(sessions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several workers' figures as one session's."""
+    inputs: Counter[str] = Counter()
+    for session in sessions:
+        inputs.update(session["inputs"])
+    return {
+        "generated_at": max(session["generated_at"] for session in sessions),
+        "rows": [row for session in sessions for row in session["rows"]],
+        "inputs": dict(inputs),
+        "soak": [figures for session in sessions for figures in session["soak"]],
+        "failed_tests": sorted({t for session in sessions for t in session["failed_tests"]}),
+        "ran": sorted({t for session in sessions for t in session["ran"]}),
+    }
+
+
+def _read(path: Path) -> dict[str, Any]:
+    with contextlib.suppress(OSError, ValueError):
+        return json.loads(path.read_text())
+    return {}
+
+
+def _write_report(document: dict[str, Any]) -> None:
     REPORT_PATH.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 

@@ -11,6 +11,10 @@ from reliability_harness import today, unclean_fields
 from villages_sync.standin.dataset import generate_events
 from villages_sync.standin.server import Faults, RunningCalendar
 
+pytestmark = pytest.mark.dynamodb_once(
+    reason="secrets in logs, metrics and errors: nothing of DynamoDB's semantics"
+)
+
 SECRET = "s3cr3t-Calendar-TOKEN-9f8e7d6c5b4a"
 
 
