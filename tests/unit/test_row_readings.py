@@ -58,7 +58,7 @@ def test_row_readings_span_boundaries_read_twice_flags_only_the_changed_row() ->
     # Then only that row is flagged, and the readings are kept as numbers, not Python objects
     assert row_readings.shifted() == [99_099]
     assert not row_readings._others
-    assert sum(block.itemsize * len(block) for block in row_readings._blocks.values()) < 40_000
+    assert sum(pairs.itemsize * len(pairs) for _, pairs in row_readings._blocks.values()) < 40_000
 
 
 def test_row_readings_first_reading_not_an_integer_compared_as_itself() -> None:
