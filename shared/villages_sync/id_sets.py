@@ -23,7 +23,7 @@ _CHUNK_BITS = 12  # 4,096 ids a chunk
 _CHUNK_BYTES = (1 << _CHUNK_BITS) // 8
 _MAX_BITMAP_ID = 1 << 62
 _FREE_CHUNKS = 1024  # made whatever they hold: ~650 bytes each with their dict entry
-_IDS_PER_CHUNK = 16  # past the free ones: a chunk pays once it holds ~10 ids (a set's ~60 bytes each)
+_IDS_PER_CHUNK = 16  # past them: a chunk pays at ~10 ids (a set costs ~60 bytes an id)
 
 
 class CompactIds(MutableSet[object]):

@@ -576,7 +576,8 @@ async def scrape_calendar(
     Streaming: with ``on_events``, each page's events not delivered before (by ``id``, as
     ``events`` is de-duplicated) are awaited into ``on_events(start_row, events)`` as the page
     arrives, in arrival order, and the result's ``events`` is empty: nothing is kept but the
-    ids. At most twice ``max_concurrency`` pages wait for the sink. The drift checks are the
+    ids, a byte a row read and the first readings of rows two pages read (the shift check), no
+    page. At most twice ``max_concurrency`` pages wait for the sink. The drift checks are the
     same; a failure raises as usual, after some pages were delivered.
     """
     if session is not None:
