@@ -256,7 +256,9 @@ class _Scrape:
                 if page_length > 1
                 else range(1, count)
             )
-            spans = [(start, min(start + page_length, count)) for start in starts]
+            # Made as they are taken: a list of every span grew with the calendar (~120 bytes
+            # a page).
+            spans = ((start, min(start + page_length, count)) for start in starts)
             # One page past the rows planned, beside the spans (finding I): ``read_beyond``.
             probe = self.fetch_page(max(count, page_length), self.settings.page_size)
             if self.on_events is None:
@@ -265,9 +267,8 @@ class _Scrape:
                 # Streaming: a few workers take the spans in order, so pages arrive about in
                 # API order and only the spans being fetched exist as tasks (a task a span,
                 # made up front, cost ~2 KB each: 4 MB at 200,000 events).
-                queue = iter(spans)
-                workers = min(len(spans), 2 * self.settings.max_concurrency)
-                fetches = [self.take_spans(queue) for _ in range(workers)]
+                workers = min(len(starts), 2 * self.settings.max_concurrency)
+                fetches = [self.take_spans(spans) for _ in range(workers)]
             probed, *_ = await _all_or_none([probe, *fetches])
             await self.read_beyond(probed)
         return self.result(count)
