@@ -2,10 +2,17 @@
 
 A Python set costs ~60 bytes an int id (the int and its slot); the producer keeps two (the
 client's raw ids, the normaliser's), which at 200,000 events was most of its memory growth.
-Calendar ids are dense, increasing numbers (a 7-digit range), so they are held as bits in
-chunks of 4,096 ids (512 bytes): ~3 bytes an id at one id in 20. Anything else (text ids,
-negative or huge numbers) goes to an ordinary set, and so does everything once the ids turn
-out too sparse for chunks to pay.
+Calendar ids are dense numbers (a 7-digit range, ~one id in 20), so they are held as bits in
+chunks of 4,096 ids (512 bytes): ~3 bytes an id. Anything else (text ids, negative or huge
+numbers) goes to an ordinary set, and so do ids that would need a chunk that does not pay.
+
+The ids arrive in the API's order (by start time), not by id: a run's first few hundred ids
+touch a few hundred chunks holding one id each, so "are the chunks dense?" cannot be judged
+from the ids seen so far. (It once was: at 200,000 events the first 257 ids turned both sets
+into plain ones, ~30 MB.) So no decision is ever undone: the first ``_FREE_CHUNKS`` chunks
+(~0.65 MB, 4.2 M ids of range) are always made, and past them a chunk is made only while the
+chunks would hold ``_IDS_PER_CHUNK`` ids each on average; an id that finds no chunk and may
+not make one goes to the set. Sparse ids thus cost at most the free chunks plus about a set.
 """
 
 from __future__ import annotations
@@ -15,48 +22,51 @@ from collections.abc import Iterator, MutableSet
 _CHUNK_BITS = 12  # 4,096 ids a chunk
 _CHUNK_BYTES = (1 << _CHUNK_BITS) // 8
 _MAX_BITMAP_ID = 1 << 62
-_SPARSE_CHUNKS = 256  # past this many chunks, chunks must hold 32+ ids each on average
+_FREE_CHUNKS = 1024  # made whatever they hold: ~650 bytes each with their dict entry
+_IDS_PER_CHUNK = 16  # past them: a chunk pays at ~10 ids (a set costs ~60 bytes an id)
 
 
 class CompactIds(MutableSet[object]):
-    """Ids of any hashable type but float; non-negative ints as bits."""
+    """Ids of any hashable type but float; non-negative ints as bits when their chunk pays."""
 
     __slots__ = ("_chunks", "_count", "_others")
 
     def __init__(self) -> None:
-        self._chunks: dict[int, bytearray] | None = {}
+        self._chunks: dict[int, bytearray] = {}
         self._count = 0  # ids in chunks
-        self._others: set[object] = set()
+        self._others: set[object] = set()  # ids of other types, and ints without a chunk
 
     def __contains__(self, value: object) -> bool:
-        if self._chunks is not None and _bitmapped(value):
+        if _bitmapped(value):
             chunk = self._chunks.get(value >> _CHUNK_BITS)  # type: ignore[operator]
-            return chunk is not None and bool(chunk[(value & 4095) >> 3] & (1 << (value & 7)))  # type: ignore[operator]
+            if chunk is not None and chunk[(value & 4095) >> 3] & (1 << (value & 7)):  # type: ignore[operator]
+                return True
         return value in self._others
 
     def add(self, value: object) -> None:
-        if self._chunks is None or not _bitmapped(value):
+        if not _bitmapped(value) or value in self._others:
             self._others.add(value)
             return
         key, bit = value >> _CHUNK_BITS, value & 4095  # type: ignore[operator]
         chunk = self._chunks.get(key)
         if chunk is None:
-            chunk = self._chunks[key] = bytearray(_CHUNK_BYTES)
-            if len(self._chunks) > _SPARSE_CHUNKS and self._count < 32 * len(self._chunks):
-                self._to_set()
+            if not self._may_add_chunk():
                 self._others.add(value)
                 return
+            chunk = self._chunks[key] = bytearray(_CHUNK_BYTES)
         if not chunk[bit >> 3] & (1 << (bit & 7)):
             chunk[bit >> 3] |= 1 << (bit & 7)
             self._count += 1
 
     def discard(self, value: object) -> None:
-        if value in self and self._chunks is not None and _bitmapped(value):
+        if _bitmapped(value):
             key, bit = value >> _CHUNK_BITS, value & 4095  # type: ignore[operator]
-            self._chunks[key][bit >> 3] &= ~(1 << (bit & 7)) & 0xFF
-            self._count -= 1
-        else:
-            self._others.discard(value)
+            chunk = self._chunks.get(key)
+            if chunk is not None and chunk[bit >> 3] & (1 << (bit & 7)):
+                chunk[bit >> 3] &= ~(1 << (bit & 7)) & 0xFF
+                self._count -= 1
+                return
+        self._others.discard(value)
 
     def __len__(self) -> int:
         return self._count + len(self._others)
@@ -65,16 +75,16 @@ class CompactIds(MutableSet[object]):
         yield from list(self._bitmapped_ids())
         yield from list(self._others)
 
+    def _may_add_chunk(self) -> bool:
+        chunks = len(self._chunks)
+        return chunks < _FREE_CHUNKS or len(self) >= _IDS_PER_CHUNK * (chunks + 1)
+
     def _bitmapped_ids(self) -> Iterator[int]:
-        for key, chunk in (self._chunks or {}).items():
+        for key, chunk in self._chunks.items():
             for index, byte in enumerate(chunk):
                 for bit in range(8):
                     if byte & (1 << bit):
                         yield (key << _CHUNK_BITS) | (index << 3) | bit
-
-    def _to_set(self) -> None:
-        self._others.update(self._bitmapped_ids())
-        self._chunks, self._count = None, 0
 
 
 def _bitmapped(value: object) -> bool:

@@ -145,3 +145,25 @@ async def test_scrape_calendar_sink_raises_scrape_raises_it(
     with pytest.raises(RuntimeError, match="queue unavailable"):
         await scrape_calendar(fast_settings(calendar.base_url), on_events=failing_sink)
     assert len(pages) < 12
+
+
+async def test_scrape_calendar_streamed_rows_removed_mid_scrape_flags_the_shifted_row(
+    calendars: Callable[..., Awaitable[StandInCalendar]],
+) -> None:
+    # Given a calendar that loses 10 early events after its third events request, so rows
+    # after them move up while the scrape reads on
+    calendar = await calendars(Faults(mutate_after_requests=3, mutation=(0, 10)))
+
+    async def sink(start_row: int, events: list[dict]) -> None:
+        pass
+
+    # When it is streamed one page at a time (no page is kept, only the shared rows' readings)
+    result = await scrape_calendar(
+        fast_settings(calendar.base_url, max_concurrency=1), on_events=sink
+    )
+
+    # Then the row two spans share, read before and after the change, is named as shifted
+    assert result.drift
+    assert "rows shifted during the scrape (1 page boundaries disagree, first at row 198)" in (
+        result.drift_reason
+    )

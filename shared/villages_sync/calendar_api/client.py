@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from villages_sync.calendar_api.row_readings import RowReadings
 from villages_sync.calendar_api.urls import CalendarUrls
 from villages_sync.id_sets import CompactIds
 from villages_sync.settings import CalendarSettings
@@ -165,21 +166,14 @@ EventsSink = Callable[[int, list[dict]], Awaitable[None]]
 @dataclass(slots=True)
 class _Page:
     start_row: int
-    events: list[Any]  # [] once streamed: see ``kept``
+    events: list[Any]  # [] once streamed
     count: int
     rows: int = -1  # how many rows it held
     fresh: int = 0  # streamed: how many of its events no page had delivered before
-    kept: list[tuple[int, object]] | None = None  # streamed: (offset, id) of rows others read
 
     def __post_init__(self) -> None:
         if self.rows < 0:
             self.rows = len(self.events)
-
-    def readings(self) -> list[tuple[int, object]]:
-        """(offset, id) of its rows, or of those kept for the shift check once streamed."""
-        if self.kept is not None:
-            return self.kept
-        return [(o, _raw_id(e)) for o, e in enumerate(self.events, start=self.start_row)]
 
 
 class _RowsSeen:
@@ -221,7 +215,12 @@ class _Scrape:
     request_count: int = field(init=False, default=0)
     retry_count: int = field(init=False, default=0)
     rows_seen: _RowsSeen = field(init=False, default_factory=_RowsSeen)
-    pages: list[_Page] = field(init=False, default_factory=list)  # in the order they arrived
+    # What the drift checks need of every page, taken as each arrives: streaming keeps no page.
+    page_count: int = field(init=False, default=0)
+    first_page: _Page | None = field(init=False, default=None)  # planned the scrape
+    counts: dict[int, None] = field(init=False, default_factory=dict)  # distinct, in order
+    readings: RowReadings = field(init=False, default_factory=RowReadings)  # the shift check
+    pages: list[_Page] = field(init=False, default_factory=list)  # not streaming: their events
     ids_seen: CompactIds = field(init=False, default_factory=CompactIds)  # streaming: delivered
     unique_count: int = field(init=False, default=0)  # streaming: events delivered
 
@@ -257,7 +256,9 @@ class _Scrape:
                 if page_length > 1
                 else range(1, count)
             )
-            spans = [(start, min(start + page_length, count)) for start in starts]
+            # Made as they are taken: a list of every span grew with the calendar (~120 bytes
+            # a page).
+            spans = ((start, min(start + page_length, count)) for start in starts)
             # One page past the rows planned, beside the spans (finding I): ``read_beyond``.
             probe = self.fetch_page(max(count, page_length), self.settings.page_size)
             if self.on_events is None:
@@ -266,9 +267,8 @@ class _Scrape:
                 # Streaming: a few workers take the spans in order, so pages arrive about in
                 # API order and only the spans being fetched exist as tasks (a task a span,
                 # made up front, cost ~2 KB each: 4 MB at 200,000 events).
-                queue = iter(spans)
-                workers = min(len(spans), 2 * self.settings.max_concurrency)
-                fetches = [self.take_spans(queue) for _ in range(workers)]
+                workers = min(len(starts), 2 * self.settings.max_concurrency)
+                fetches = [self.take_spans(spans) for _ in range(workers)]
             probed, *_ = await _all_or_none([probe, *fetches])
             await self.read_beyond(probed)
         return self.result(count)
@@ -285,7 +285,7 @@ class _Scrape:
         """
         page = probed
         known: set[object] | None = None
-        while page.rows and len(self.pages) < MAX_PAGES:
+        while page.rows and self.page_count < MAX_PAGES:
             if self.on_events is not None:
                 new = page.fresh  # events delivered first by this page
             else:
@@ -317,7 +317,7 @@ class _Scrape:
         else:
             events, unique = [], self.unique_count
         reasons = []
-        distinct_counts = list(dict.fromkeys(page.count for page in self.pages))
+        distinct_counts = list(self.counts)
         if len(distinct_counts) > 1:
             changed_to = ", ".join(str(c) for c in distinct_counts[1:])
             reasons.append(
@@ -327,7 +327,7 @@ class _Scrape:
             reasons.append(f"fetched {unique} unique events but the API reported {count}")
         if unique > count:
             reasons.append(f"the API served {unique - count} more events than its count of {count}")
-        shifted = _shifted_rows(self.pages)
+        shifted = self.readings.shifted()
         if shifted:
             reasons.append(
                 f"rows shifted during the scrape ({len(shifted)} page boundaries disagree, "
@@ -346,7 +346,7 @@ class _Scrape:
             drift_reason=drift_reason,
             request_count=self.request_count,
             retry_count=self.retry_count,
-            page_count=len(self.pages),
+            page_count=self.page_count,
         )
         logger.info(
             "calendar scraped",
@@ -400,22 +400,9 @@ class _Scrape:
             fresh = _unique_by_id([page.events], self.ids_seen)
             self.unique_count += len(fresh)
             page.fresh = len(fresh)
-            page.kept = [
-                (offset, _raw_id(event))
-                for offset, event in enumerate(page.events, start=start_row)
-                if self.read_twice(offset, page)
-            ]
             page.events = []
             await self.on_events(start_row, fresh)
             return page
-
-    def read_twice(self, offset: int, page: _Page) -> bool:
-        """Whether another page may read row ``offset`` too: a page's first and last rows, and
-        the rows spans share (see ``run``), which a page longer than asked may hold inside."""
-        if offset in (page.start_row, page.start_row + page.rows - 1):
-            return True
-        step = self.pages[0].rows - 1  # spans start every page length - 1 rows
-        return step <= 0 or (offset >= step and offset % step == 0)
 
     async def fetch_rows(self, start_row: int, rows: int) -> _Page:
         url = str(URL(self.urls.events_url).with_query(startRow=start_row, endRow=start_row + rows))
@@ -435,15 +422,28 @@ class _Scrape:
             if response.status != 200:
                 raise CalendarError(url, f"HTTP {response.status}")
             page = self.parse_page(url, start_row, response.body)
-            self.pages.append(page)
-            self.rows_seen.update(start_row, start_row + len(page.events))
             logger.debug(
                 "calendar page fetched",
                 extra={"start_row": start_row, "rows": len(page.events), "count": page.count},
             )
-            if self.on_page is not None:
-                self.on_page(len(self.rows_seen), self.pages[0].count)
+            self.note_page(page)
             return page
+
+    def note_page(self, page: _Page) -> None:
+        """What the drift checks need of a page, as it arrives (the order they compare in).
+        Streaming keeps the readings of the rows another page may read too, not the page."""
+        self.page_count += 1
+        first = self.first_page = self.first_page or page
+        self.counts[page.count] = None
+        self.rows_seen.update(page.start_row, page.start_row + page.rows)
+        span_step = first.rows - 1  # spans start every page length - 1 rows
+        for offset, event in enumerate(page.events, start=page.start_row):
+            if self.on_events is None or _read_twice(offset, page, span_step):
+                self.readings.record(offset, _raw_id(event))
+        if self.on_events is None:
+            self.pages.append(page)  # the scrape returns every event
+        if self.on_page is not None:
+            self.on_page(len(self.rows_seen), first.count)
 
     async def renew_token(self, token_used: str, url: str, status: int) -> None:
         """Fetch the token again, once per scrape, shared by every page that saw it rejected."""
@@ -577,7 +577,8 @@ async def scrape_calendar(
     Streaming: with ``on_events``, each page's events not delivered before (by ``id``, as
     ``events`` is de-duplicated) are awaited into ``on_events(start_row, events)`` as the page
     arrives, in arrival order, and the result's ``events`` is empty: nothing is kept but the
-    ids. At most twice ``max_concurrency`` pages wait for the sink. The drift checks are the
+    ids, a byte a row read and the first readings of rows two pages read (the shift check), no
+    page. At most twice ``max_concurrency`` pages wait for the sink. The drift checks are the
     same; a failure raises as usual, after some pages were delivered.
     """
     if session is not None:
@@ -600,16 +601,12 @@ async def _all_or_none(coroutines: list[Any]) -> list[Any]:
         raise
 
 
-def _shifted_rows(pages: list[_Page]) -> list[int]:
-    """Offsets read more than once whose readings name different events."""
-    seen: dict[int, object] = {}
-    shifted: set[int] = set()
-    for page in pages:
-        for offset, event_id in page.readings():
-            if offset in seen and seen[offset] != event_id:
-                shifted.add(offset)
-            seen.setdefault(offset, event_id)
-    return sorted(shifted)
+def _read_twice(offset: int, page: _Page, span_step: int) -> bool:
+    """Whether another page may read row ``offset`` too: a page's first and last rows, and
+    the rows spans share (see ``run``), which a page longer than asked may hold inside."""
+    if offset in (page.start_row, page.start_row + page.rows - 1):
+        return True
+    return span_step <= 0 or (offset >= span_step and offset % span_step == 0)
 
 
 def _raw_id(event: object) -> object:
