@@ -41,6 +41,7 @@ _ONE_DAY = timedelta(hours=24)
 _UNHASHED = ("last_updated", "ttl", "content_hash")
 # One encoder for every hash: json.dumps with options builds a new one per call.
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_ID_LIMIT = 10**EVENT_ID_MAX_DIGITS  # ids are below it; worked out once, not per event
 _URL_FORBIDDEN = re.compile(r'[ <>"]')  # and every unprintable character (str.isprintable)
 
 
@@ -264,7 +265,7 @@ def _event_id(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # 2000010.0: a serialiser's change of type, the same id
     if isinstance(value, int):
-        return str(value) if 0 <= value < 10**EVENT_ID_MAX_DIGITS else None
+        return str(value) if 0 <= value < _ID_LIMIT else None
     if isinstance(value, str):
         digits = value.strip()
         if digits.isascii() and digits.isdecimal():
@@ -276,7 +277,7 @@ def _event_id(value: object) -> str | None:
 def _too_long(value: object) -> bool:
     """A whole number with more digits than any id we store: no stored item can be its."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value >= 10**EVENT_ID_MAX_DIGITS
+        return value >= _ID_LIMIT
     if isinstance(value, str):
         digits = value.strip()
         return (
