@@ -59,6 +59,12 @@ _KNOWN_FIELDS = frozenset(
     )
 )  # fmt: skip
 _MAX_TEXT = {"title": TITLE_MAX_CHARS, "description": DESCRIPTION_MAX_CHARS, "url": URL_MAX_CHARS}
+# (name, length limit, optional) for each text field, in the order they are checked: worked
+# out once, not on every event (the producer checks every item it makes, the consumer again).
+_TEXT_RULES = tuple(
+    (name, _MAX_TEXT.get(name, 500), name in _STR_FIELDS_OPTIONAL)
+    for name in _STR_FIELDS_REQUIRED + _STR_FIELDS_OPTIONAL
+)
 
 
 class MessageFormatError(ValueError):
@@ -147,59 +153,68 @@ def decode_message(body: object) -> EventMessage:
 
 
 def validate_event_item(item: object) -> None:
-    """Raise MessageFormatError unless ``item`` is a storable EventItem within every limit."""
+    """Raise MessageFormatError unless ``item`` is a storable EventItem within every limit.
+
+    Every item is checked twice (by the producer that makes it, by the consumer that stores
+    it), so the checks are written for the valid case: no work for a field beyond its test.
+    """
     if not isinstance(item, dict):
         raise MessageFormatError(f"event is {type(item).__name__}, not an object")
-    unknown = set(item) - _KNOWN_FIELDS
-    if unknown:
+    if not _KNOWN_FIELDS.issuperset(item):
+        unknown = set(item) - _KNOWN_FIELDS
         raise MessageFormatError(f"unknown field(s) {sorted(unknown)[:5]}")
-    event_id = item.get("event_id")
+    get = item.get
+    event_id = get("event_id")
     if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
         raise MessageFormatError(f"event_id {event_id!r:.30} is not a decimal string")
     _check_date(item, "event_date", required=True)
     _check_date(item, "end_date", required=False)
-    for name in ("start_time", "end_time"):
-        value = item.get(name)
-        if (name == "start_time" or value is not None) and (
-            not isinstance(value, str) or not _TIME.match(value)
-        ):
-            raise MessageFormatError(f"{name} {value!r:.30} is not HH:MM")
-    for name in _STR_FIELDS_REQUIRED + _STR_FIELDS_OPTIONAL:
-        value = item.get(name)
-        if value is None and name in _STR_FIELDS_OPTIONAL:
+    value = get("start_time")
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise MessageFormatError(f"start_time {value!r:.30} is not HH:MM")
+    value = get("end_time")
+    if value is not None and (not isinstance(value, str) or not _TIME.match(value)):
+        raise MessageFormatError(f"end_time {value!r:.30} is not HH:MM")
+    for name, limit, optional in _TEXT_RULES:
+        value = get(name)
+        if value is None and optional:
             continue
         if not isinstance(value, str):
             raise MessageFormatError(f"{name} is {type(value).__name__}, not text")
-        if len(value) > _MAX_TEXT.get(name, 500):
-            raise MessageFormatError(
-                f"{name} is {len(value)} characters (limit {_MAX_TEXT.get(name, 500)})"
-            )
-        if name in _STR_FIELDS_OPTIONAL and not value:
+        if len(value) > limit:
+            raise MessageFormatError(f"{name} is {len(value)} characters (limit {limit})")
+        if not value and optional:
             raise MessageFormatError(f"{name} is empty (omit it instead)")
     if not item["title"]:
         raise MessageFormatError("title is empty")
-    if item.get("span", MULTI_DAY_SPAN) != MULTI_DAY_SPAN:
+    if get("span", MULTI_DAY_SPAN) != MULTI_DAY_SPAN:
         raise MessageFormatError(f"span is {item['span']!r:.30}, not {MULTI_DAY_SPAN!r}")
     for name in ("last_updated", "ttl"):
-        if not _is_int(item.get(name)) or not 0 <= item[name] < 2**40:
-            raise MessageFormatError(f"{name} {item.get(name)!r:.30} is not epoch seconds")
+        value = get(name)
+        if not _is_int(value) or not 0 <= value < 2**40:
+            raise MessageFormatError(f"{name} {value!r:.30} is not epoch seconds")
     for name in _BOOL_FIELDS:
-        if not isinstance(item.get(name), bool):
-            raise MessageFormatError(f"{name} is {type(item.get(name)).__name__}, not a boolean")
-    subcategories = item.get("subcategories")
-    if (
-        not isinstance(subcategories, list)
-        or len(subcategories) > SUBCATEGORIES_MAX
-        or not all(
-            isinstance(s, str) and 0 < len(s) <= SUBCATEGORY_MAX_CHARS for s in subcategories
-        )
-    ):
+        value = get(name)
+        if not isinstance(value, bool):
+            raise MessageFormatError(f"{name} is {type(value).__name__}, not a boolean")
+    subcategories = get("subcategories")
+    if not isinstance(subcategories, list) or not _short_texts(subcategories):
         raise MessageFormatError(
             f"subcategories is not a list of up to {SUBCATEGORIES_MAX} short texts"
         )
-    content_hash = item.get("content_hash")
+    content_hash = get("content_hash")
     if not isinstance(content_hash, str) or not _CONTENT_HASH.fullmatch(content_hash):
         raise MessageFormatError(f"content_hash is not {2 * CONTENT_HASH_BYTES} hex digits")
+
+
+def _short_texts(values: list[Any]) -> bool:
+    """At most SUBCATEGORIES_MAX non-empty texts of at most SUBCATEGORY_MAX_CHARS each."""
+    if len(values) > SUBCATEGORIES_MAX:
+        return False
+    for value in values:  # a loop, not all(generator): most lists hold one or two
+        if not isinstance(value, str) or not 0 < len(value) <= SUBCATEGORY_MAX_CHARS:
+            return False
+    return True
 
 
 # What one message carries: ("events", item), ("refresh", item) or ("keep", event_id).

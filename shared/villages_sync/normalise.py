@@ -37,9 +37,11 @@ SHORT_TEXT_MAX_CHARS = 200
 # A timed event ending after midnight but by this hour (a late dance) belongs to its first
 # day only; one ending later on a later day is on every day it spans.
 NIGHT_ENDS = time(6, 0)
+_ONE_DAY = timedelta(hours=24)
 _UNHASHED = ("last_updated", "ttl", "content_hash")
 # One encoder for every hash: json.dumps with options builds a new one per call.
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_ID_LIMIT = 10**EVENT_ID_MAX_DIGITS  # ids are below it; worked out once, not per event
 _URL_FORBIDDEN = re.compile(r'[ <>"]')  # and every unprintable character (str.isprintable)
 
 
@@ -134,7 +136,7 @@ def normalise_event(
     """One API event as a stored item, or the reason it cannot be one. Never raises, whatever
     JSON value it is given, and applies exactly the rules the consumer checks
     (``messages.validate_event_item``), so every item it returns is accepted downstream."""
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):  # dict: no ABC check
         return Rejection(None, RejectReason.NOT_AN_OBJECT, f"got {type(raw).__name__}")
     event_id: str | None = None
     try:
@@ -183,58 +185,62 @@ def _normalise(
     title = clean_text(raw.get("title"), TITLE_MAX_CHARS)
     if not title:
         return Rejection(event_id, RejectReason.MISSING_TITLE, "title is empty")
-    flags: dict[str, bool] = {}
-    for key, name in (("allDay", "all_day"), ("cancelled", "cancelled"), ("featured", "featured")):
-        flag = _flag(raw.get(key))
-        if flag is None:
-            return Rejection(
-                event_id, RejectReason.BAD_FLAG, f"{key} {_snippet(raw.get(key))} is not a boolean"
-            )
-        flags[name] = flag
-    all_day = flags["all_day"] or _part(raw, "start").get("type") == "date"
-    start_text = _part(raw, "start").get("date")
+    all_day_flag = _flag(raw.get("allDay"))
+    cancelled = _flag(raw.get("cancelled"))
+    featured = _flag(raw.get("featured"))
+    if all_day_flag is None or cancelled is None or featured is None:
+        key = "allDay" if all_day_flag is None else "cancelled" if cancelled is None else "featured"
+        return Rejection(
+            event_id, RejectReason.BAD_FLAG, f"{key} {_snippet(raw.get(key))} is not a boolean"
+        )
+    start_part = _part(raw, "start")
+    all_day = all_day_flag or start_part.get("type") == "date"
+    start_text = start_part.get("date")
     if not isinstance(start_text, str) or not start_text.strip():
         return Rejection(event_id, RejectReason.MISSING_START, "start.date is missing")
     start = _local_start(start_text, tz, all_day=all_day)
     if start is None:
         return Rejection(event_id, RejectReason.BAD_START, f"start.date {_snippet(start_text)}")
+    first_day = start.date()
+    start_iso = start.isoformat()
+    location = _part(raw, "location")
     item: dict[str, Any] = {
         "event_id": event_id,
         "title": title,
         "description": clean_text(
             raw.get("description") or raw.get("excerpt"), DESCRIPTION_MAX_CHARS
         ),
-        "event_date": start.date().isoformat(),
-        "start_time": _hh_mm(start),
-        "location": clean_text(_part(raw, "location").get("title"), SHORT_TEXT_MAX_CHARS),
+        "event_date": start_iso[:10],  # what first_day.isoformat() gives
+        "start_time": _hh_mm(start_iso),
+        "location": clean_text(location.get("title"), SHORT_TEXT_MAX_CHARS),
         "category": _lower_clean(raw.get("category"), SHORT_TEXT_MAX_CHARS),
         "last_updated": int(last_updated),
-        "ttl": _ttl(start.date(), tz),
-        "start_iso": start.isoformat(),
+        "ttl": 0,  # set below, from the last day (here for the key's place in the item)
+        "start_iso": start_iso,
         "all_day": all_day,
-        "cancelled": flags["cancelled"],
-        "featured": flags["featured"],
+        "cancelled": cancelled,
+        "featured": featured,
         "subcategories": _subcategories(raw.get("subcategories")),
     }
     _add_end(item, _part(raw, "end").get("date"), start, tz, all_day=all_day, start_text=start_text)
     _add_optional(item, "url", _url(raw.get("url")))
-    _add_optional(item, "venue_category", clean_text(_part(raw, "location").get("category"), 100))
+    _add_optional(item, "venue_category", clean_text(location.get("category"), 100))
     _add_optional(item, "address", _address(_part(raw, "address")))
+    last_day = date.fromisoformat(item["end_date"]) if "end_date" in item else first_day
     # Expire 90 days after the last day, not the first: a season-long event stays while it runs.
-    item["ttl"] = _ttl(date.fromisoformat(item.get("end_date", item["event_date"])), tz)
+    item["ttl"] = _ttl(last_day, tz)
     item["content_hash"] = content_hash_of(item)
     try:
         validate_event_item(item)
     except MessageFormatError as error:
         return Rejection(event_id, RejectReason.INVALID, str(error))
-    last_day = date.fromisoformat(item.get("end_date", item["event_date"]))
-    if start.date() > window.last or last_day < window.first:
+    if first_day > window.last or last_day < window.first:
         # Valid but dated outside the window: a stored copy (dated inside it) is refreshed to
         # the new date, so the skill stops announcing the old one and the sweep never takes it.
         return Rejection(
             event_id,
             RejectReason.OUTSIDE_WINDOW,
-            f"{start.date()}..{last_day} not in {window.first}..{window.last}",
+            f"{first_day}..{last_day} not in {window.first}..{window.last}",
             item=item,  # type: ignore[arg-type]
         )
     return item  # type: ignore[return-value]
@@ -242,7 +248,9 @@ def _normalise(
 
 def content_hash_of(item: Mapping[str, Any]) -> str:
     """A short stable hash of what the skill would say: tells "updated" from "unchanged"."""
-    hashed = {k: v for k, v in item.items() if k not in _UNHASHED}
+    hashed = dict(item)  # a copy less three keys: cheaper than filtering every key
+    for key in _UNHASHED:
+        hashed.pop(key, None)
     encoded = _HASH_ENCODER.encode(hashed)
     return hashlib.blake2b(encoded.encode(), digest_size=CONTENT_HASH_BYTES).hexdigest()
 
@@ -257,7 +265,7 @@ def _event_id(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # 2000010.0: a serialiser's change of type, the same id
     if isinstance(value, int):
-        return str(value) if 0 <= value < 10**EVENT_ID_MAX_DIGITS else None
+        return str(value) if 0 <= value < _ID_LIMIT else None
     if isinstance(value, str):
         digits = value.strip()
         if digits.isascii() and digits.isdecimal():
@@ -269,7 +277,7 @@ def _event_id(value: object) -> str | None:
 def _too_long(value: object) -> bool:
     """A whole number with more digits than any id we store: no stored item can be its."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value >= 10**EVENT_ID_MAX_DIGITS
+        return value >= _ID_LIMIT
     if isinstance(value, str):
         digits = value.strip()
         return (
@@ -382,11 +390,12 @@ def _add_end(
         end = instant.astimezone(tz)
         if end < start:
             return
-        item["end_time"] = _hh_mm(end)
-        item["end_iso"] = end.isoformat()
+        end_iso = end.isoformat()
+        item["end_time"] = _hh_mm(end_iso)
+        item["end_iso"] = end_iso
     if end.date() > start.date():
         item["end_date"] = end.date().isoformat()
-        if all_day or end - start >= timedelta(hours=24) or end.time() > NIGHT_ENDS:
+        if all_day or end - start >= _ONE_DAY or end.time() > NIGHT_ENDS:
             item["span"] = MULTI_DAY_SPAN  # on the days after its start too (multi-day index)
 
 
@@ -410,8 +419,13 @@ def _all_day_end(text: str, start_text: str, tz: ZoneInfo) -> date | None:
     return (end - offset - timedelta(seconds=1)).date()
 
 
-def _hh_mm(moment: datetime) -> str:
-    return f"{moment.hour:02d}:{moment.minute:02d}"  # strftime("%H:%M"), at a third the cost
+def _hh_mm(iso: str) -> str:
+    """strftime("%H:%M") of the moment whose isoformat() is ``iso``, at a fraction of the cost.
+
+    isoformat() always starts ``YYYY-MM-DDTHH:MM`` (the year zero-padded to four digits), so
+    the hour and minute are characters 11 to 16; the date is the first ten.
+    """
+    return iso[11:16]
 
 
 @functools.lru_cache(maxsize=1024)  # a run's events fall on a few hundred days
@@ -423,8 +437,12 @@ def _ttl(day: date, tz: ZoneInfo) -> int:
 def _subcategories(value: object) -> list[str]:
     if not isinstance(value, list):
         return []
-    cleaned = (_lower_clean(v, SUBCATEGORY_MAX_CHARS) for v in value[:SUBCATEGORIES_MAX])
-    return [v for v in cleaned if v]
+    kept = []
+    for raw_value in value[:SUBCATEGORIES_MAX]:
+        cleaned = _lower_clean(raw_value, SUBCATEGORY_MAX_CHARS)
+        if cleaned:
+            kept.append(cleaned)
+    return kept
 
 
 def _url(value: object) -> str:
@@ -445,12 +463,15 @@ def _url(value: object) -> str:
 def _address(parts: Mapping[str, Any]) -> str:
     street = clean_text(parts.get("streetAddress"), 100)
     locality = clean_text(parts.get("locality"), 100)
-    region = " ".join(
-        p
-        for p in (clean_text(parts.get("region"), 20), clean_text(parts.get("postalCode"), 20))
-        if p
+    region = _joined(
+        " ", clean_text(parts.get("region"), 20), clean_text(parts.get("postalCode"), 20)
     )
-    return ", ".join(p for p in (street, locality, region) if p)
+    return _joined(", ", street, locality, region)
+
+
+def _joined(separator: str, *parts: str) -> str:
+    """The non-empty ``parts`` joined (a list, not a generator: join makes one anyway)."""
+    return separator.join([part for part in parts if part])
 
 
 def _add_optional(item: dict[str, Any], key: str, value: str) -> None:

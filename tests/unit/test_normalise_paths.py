@@ -82,3 +82,36 @@ def test_url_any_value_same_as_character_by_character_check(value: object) -> No
     # When the new check and the old one read it
     # Then they accept and refuse the same values
     assert normalise._url(value) == _old_url(value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.sampled_from([TZ, ZoneInfo("UTC"), ZoneInfo("Asia/Kolkata"), ZoneInfo("Pacific/Chatham")]),
+)
+def test_hh_mm_any_moment_same_as_strftime(moment: datetime, zone: ZoneInfo) -> None:
+    # Given any aware moment, as the normaliser makes them (any year 1-9999, odd offsets)
+    aware = moment.replace(tzinfo=zone)
+    # When its time and date are read from its isoformat() text
+    iso = aware.isoformat()
+    # Then they are what strftime and date().isoformat() give
+    assert normalise._hh_mm(iso) == aware.strftime("%H:%M")
+    assert iso[:10] == aware.date().isoformat()
+
+
+def test_normalise_event_all_day_start_late_9999_rejected_with_overflow_detail() -> None:
+    # Given an all-day event whose expiry (90 days after its last day) is past year 9999
+    raw = {
+        "id": 7,
+        "title": "Far ahead",
+        "allDay": True,
+        "start": {"date": "9999-12-20", "type": "date"},
+        "end": {"date": "9999-12-21", "type": "date"},
+    }
+    window = window_for(NOW, TZ, 90)
+    # When it is normalised
+    outcome = normalise.normalise_event(raw, tz=TZ, window=window, last_updated=0)
+    # Then it is refused as outside the window, naming the overflow (as it always was)
+    assert isinstance(outcome, normalise.Rejection)
+    assert outcome.reason == normalise.RejectReason.OUTSIDE_WINDOW
+    assert outcome.detail == "9999-12-20, and OverflowError: date value out of range"
