@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/cfn-lint template.yaml
 
 test: lint dynamodb-local-if-java
-	$(BIN)/pytest $(PARALLEL) --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/unit tests/integration tests/e2e tests/reliability tests/adversarial
+	$(BIN)/pytest $(PARALLEL) --durations=15 --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/unit tests/integration tests/e2e tests/reliability tests/adversarial
 
 test-unit: install
 	$(BIN)/pytest tests/unit

@@ -163,8 +163,8 @@ def _simple_markup_text(text: str) -> str | None:
     open_tags: list[str] = []
     position = 0
     for match in _SIMPLE_TOKEN.finditer(text):
-        between = text[position : match.start()]
-        if "<" in between:
+        between = _simple_entities(text[position : match.start()])
+        if between is None:
             return None
         parts.append(between)
         position = match.end()
@@ -180,16 +180,24 @@ def _simple_markup_text(text: str) -> str | None:
             open_tags.append(name)
         if name not in _INLINE:
             parts.append(" ")
-    rest = text[position:]
-    if "<" in rest:
+    rest = _simple_entities(text[position:])
+    if rest is None:
         return None
     parts.append(rest)
-    decoded = "".join(parts)
-    if "&" in decoded:
-        if "&" in _SIMPLE_ENTITY.sub("", decoded):
-            return None
-        decoded = _SIMPLE_ENTITY.sub(lambda m: _SIMPLE_ENTITIES[m[1]], decoded)
-    return decoded
+    return "".join(parts)
+
+
+def _simple_entities(segment: str) -> str | None:
+    """Text between two tags with its entities decoded; None when it holds a "<" or an "&"
+    that starts none of the few simple entities. Each segment on its own: a tag ends an
+    entity's name for the parser too ("&amp<b>;" reads "&;", not "&")."""
+    if "<" in segment:
+        return None
+    if "&" not in segment:
+        return segment
+    if "&" in _SIMPLE_ENTITY.sub("", segment):
+        return None
+    return _SIMPLE_ENTITY.sub(lambda m: _SIMPLE_ENTITIES[m[1]], segment)
 
 
 def _printable(ch: str) -> bool:

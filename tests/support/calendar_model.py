@@ -25,9 +25,10 @@ USABLE_ID_STYLES = ("int", "str")
 ODD_ID_STYLES = ("digits21", "digits5000", "bool", "object")
 ID_STYLES = USABLE_ID_STYLES + ODD_ID_STYLES
 
-# How a boolean is written: JSON booleans and the spellings an API might send are all accepted
-# (issue 9, "Booleans"); anything else makes the event a reject with a reason.
-ACCEPTED_FLAG_STYLES = ("json", "lower", "upper", "number")
+# How a boolean is written: JSON booleans and the spellings an API might send ("true", "TRUE",
+# 1, "yes") are all accepted (issue 9, "Booleans"); anything else ("maybe", an object) makes the
+# event a reject with a reason.
+ACCEPTED_FLAG_STYLES = ("json", "lower", "upper", "number", "yes_no")
 BAD_FLAG_STYLES = ("word", "object")
 FLAG_STYLES = ACCEPTED_FLAG_STYLES + BAD_FLAG_STYLES
 
@@ -208,6 +209,8 @@ def _flag(value: bool, style: str) -> object:
         return "TRUE" if value else "False"
     if style == "number":
         return 1 if value else 0
-    if style == "word":
+    if style == "yes_no":
         return "yes" if value else "no"
+    if style == "word":
+        return "maybe"
     return {"value": value}

@@ -135,3 +135,12 @@ def test_clean_text_inline_elements_join_other_elements_separate(
     cleaned = clean_text(markup, 200, reference=reference)
     # Then a space stands only where a non-inline element was
     assert cleaned == expected
+
+
+def test_clean_text_entity_cut_by_a_tag_reads_as_the_parser_reads_it() -> None:
+    # Given the counter-example hypothesis shrank: "&amp" and ";" on either side of tags (the
+    # fast path decoded entities after dropping the tags, and read "&amp;")
+    markup = "&amp<a><a>;"
+
+    # When / Then: the text is the parser's, "&" then ";"
+    assert text.clean_text(markup, 100) == "&;" == _folded(text._strip_markup(markup))
