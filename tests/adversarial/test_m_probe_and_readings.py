@@ -71,7 +71,7 @@ async def test_clamping_server_with_an_id_less_last_event_is_not_read_5000_times
     events = generate_events(60, seed=3, today=TODAY)
     del events[-1]["id"]
 
-    result, calendar, _ = await scrape(events, streaming=streaming, clamp_past_end=True)
+    _result, calendar, _ = await scrape(events, streaming=streaming, clamp_past_end=True)
 
     pages = len(calendar.requests_to(EVENTS_PATH))
     assert pages <= 10, f"{pages} events requests for 60 rows at 25 a page"
@@ -83,7 +83,7 @@ async def test_float_ids_behind_a_clamping_server_are_not_read_5000_times(
 ) -> None:
     events = float_ids(generate_events(60, seed=3, today=TODAY))
 
-    result, calendar, _ = await scrape(events, streaming=streaming, clamp_past_end=True)
+    _result, calendar, _ = await scrape(events, streaming=streaming, clamp_past_end=True)
 
     pages = len(calendar.requests_to(EVENTS_PATH))
     assert pages <= 10, f"{pages} events requests for 60 rows at 25 a page"
