@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from villages_sync.event_ids import stored_id
 from villages_sync.messages import EVENT_ID_MAX_DIGITS, MessageFormatError, validate_event_item
 from villages_sync.models import (
     CONTENT_HASH_BYTES,
@@ -143,7 +144,7 @@ def normalise_event(
         raw_id = raw.get("id")
         if raw_id is None:
             return Rejection(None, RejectReason.MISSING_ID, "id is missing")
-        event_id = _event_id(raw_id)
+        event_id = stored_id(raw_id)
         if event_id is None:
             reason = RejectReason.ID_TOO_LONG if _too_long(raw_id) else RejectReason.BAD_ID
             return Rejection(None, reason, f"id {_snippet(raw_id)} is not an id")
@@ -253,25 +254,6 @@ def content_hash_of(item: Mapping[str, Any]) -> str:
         hashed.pop(key, None)
     encoded = _HASH_ENCODER.encode(hashed)
     return hashlib.blake2b(encoded.encode(), digest_size=CONTENT_HASH_BYTES).hexdigest()
-
-
-def _event_id(value: object) -> str | None:
-    """The id as a decimal string of at most ``EVENT_ID_MAX_DIGITS`` digits, or None.
-
-    Never ``int()`` on a string: a 5,000-digit id would raise (Python's int/str digit limit).
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # 2000010.0: a serialiser's change of type, the same id
-    if isinstance(value, int):
-        return str(value) if 0 <= value < _ID_LIMIT else None
-    if isinstance(value, str):
-        digits = value.strip()
-        if digits.isascii() and digits.isdecimal():
-            digits = digits.lstrip("0") or "0"
-            return digits if len(digits) <= EVENT_ID_MAX_DIGITS else None
-    return None
 
 
 def _too_long(value: object) -> bool:

@@ -24,6 +24,7 @@ from yarl import URL
 
 from villages_sync.calendar_api.row_readings import RowReadings
 from villages_sync.calendar_api.urls import CalendarUrls
+from villages_sync.event_ids import id_key
 from villages_sync.id_sets import CompactIds
 from villages_sync.settings import CalendarSettings
 
@@ -169,7 +170,7 @@ class _Page:
     events: list[Any]  # [] once streamed
     count: int
     rows: int = -1  # how many rows it held
-    fresh: int = 0  # streamed: how many of its events no page had delivered before
+    fresh: int = 0  # streamed: its events with a usable id no page had delivered before
 
     def __post_init__(self) -> None:
         if self.rows < 0:
@@ -223,6 +224,7 @@ class _Scrape:
     pages: list[_Page] = field(init=False, default_factory=list)  # not streaming: their events
     ids_seen: CompactIds = field(init=False, default_factory=CompactIds)  # streaming: delivered
     unique_count: int = field(init=False, default=0)  # streaming: events delivered
+    unique_ids: int = field(init=False, default=0)  # streaming: of them, with a usable id
 
     def __post_init__(self) -> None:
         self.urls = CalendarUrls.for_base(self.settings.base_url)
@@ -287,12 +289,15 @@ class _Scrape:
         known: set[object] | None = None
         while page.rows and self.page_count < MAX_PAGES:
             if self.on_events is not None:
-                new = page.fresh  # events delivered first by this page
+                new = page.fresh  # ids delivered first by this page
             else:
                 if known is None:
-                    known = {_raw_id(e) for p in self.pages if p is not page for e in p.events}
-                new = sum(1 for e in page.events if _raw_id(e) not in known)
-                known.update(_raw_id(e) for e in page.events)
+                    known = {
+                        id_key(_raw_id(e)) for p in self.pages if p is not page for e in p.events
+                    }
+                keys = {id_key(_raw_id(e)) for e in page.events} - {None}
+                new = len(keys - known)
+                known |= keys
             if not new:
                 return
             page = await self.fetch_page(page.start_row + page.rows, self.settings.page_size)
@@ -302,20 +307,24 @@ class _Scrape:
             await self.fetch_span(start, stop)
 
     async def fetch_span(self, start: int, stop: int) -> None:
-        """Rows [start, stop): a short page before ``stop`` is followed by a request for the gap."""
+        """Rows [start, stop): a short page before ``stop`` is followed by a request for the gap,
+        which starts at the short page's last row, so that the two share a row as spans do and
+        the shift check sees rows that moved between them (a gap that shared none let an event
+        removed before it hide a listed one from the run, with the count unchanged)."""
         position = start
         while position < stop:
             page = await self.fetch_page(position, min(self.settings.page_size, stop - position))
-            if not page.rows:
+            last_read = position + page.rows - 1
+            if not page.rows or last_read >= stop - 1:
                 return
-            position += page.rows
+            position = last_read if page.rows > 1 else last_read + 1  # one row: no overlap
 
     def result(self, count: int) -> ScrapeResult:
         if self.on_events is None:
             events = _unique_by_id(page.events for page in sorted(self.pages, key=_start_row))
-            unique = len(events)
+            unique, unique_ids = len(events), _usable_ids(events)
         else:
-            events, unique = [], self.unique_count
+            events, unique, unique_ids = [], self.unique_count, self.unique_ids
         reasons = []
         distinct_counts = list(self.counts)
         if len(distinct_counts) > 1:
@@ -325,8 +334,10 @@ class _Scrape:
             )
         if unique < count:
             reasons.append(f"fetched {unique} unique events but the API reported {count}")
-        if unique > count:
-            reasons.append(f"the API served {unique - count} more events than its count of {count}")
+        if unique_ids > count:  # by id: an id-less event read twice is not two more events
+            reasons.append(
+                f"the API served {unique_ids - count} more events than its count of {count}"
+            )
         shifted = self.readings.shifted()
         if shifted:
             reasons.append(
@@ -399,7 +410,8 @@ class _Scrape:
             # deliver one id. First arrival wins (API order when everything is kept).
             fresh = _unique_by_id([page.events], self.ids_seen)
             self.unique_count += len(fresh)
-            page.fresh = len(fresh)
+            page.fresh = _usable_ids(fresh)
+            self.unique_ids += page.fresh
             page.events = []
             await self.on_events(start_row, fresh)
             return page
@@ -619,16 +631,22 @@ def _start_row(page: _Page) -> int:
 
 
 def _unique_by_id(pages: Any, seen: MutableSet[object] | None = None) -> list[dict]:
-    """First occurrence of each ``id``, in API order. Objects without a usable id pass through
-    so that the normaliser counts and logs them as rejects instead of them vanishing here."""
+    """First occurrence of each id (``event_ids.id_key``: 12, "12" and 12.0 are one), in API
+    order. Objects without a usable id pass through so that the normaliser counts and logs them
+    as rejects instead of them vanishing here."""
     seen = set() if seen is None else seen
     unique: list[dict] = []
     for events in pages:
         for event in events:
-            event_id = _raw_id(event)
-            if isinstance(event_id, int | str) and not isinstance(event_id, bool):
-                if event_id in seen:
+            key = id_key(_raw_id(event))
+            if key is not None:
+                if key in seen:
                     continue
-                seen.add(event_id)
+                seen.add(key)
             unique.append(event)
     return unique
+
+
+def _usable_ids(events: list[dict]) -> int:
+    """How many of ``events`` have a usable id."""
+    return sum(1 for event in events if id_key(_raw_id(event)) is not None)
