@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import urlsplit
 
 from villages_sync.cli import commands
 from villages_sync.cli import skill as skill_commands
@@ -21,30 +22,42 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `status | head` gets from any Unix
 DESCRIPTION = """\
 Keep a DynamoDB copy of The Villages community calendar.
 
-Locally, every command shares one AWS emulator (a moto server on 127.0.0.1, started on demand:
-see `villages-sync emulator --help`); `--endpoint-url` or AWS_ENDPOINT_URL points elsewhere,
-and `--stack NAME` finds a deployed stack's resources from its outputs.
+Locally, every command shares one AWS emulator (a moto server on 127.0.0.1,
+started on demand: see `villages-sync emulator --help`); `--endpoint-url` or
+AWS_ENDPOINT_URL points elsewhere, and `--stack NAME` finds a deployed stack's
+resources from its outputs.
 """
 
 EPILOG = """\
 examples:
-  villages-sync demo                                   the whole pipeline, offline, twice
-  villages-sync calendar serve --port 8080 &           a stand-in calendar on 127.0.0.1
+  villages-sync demo                           the whole pipeline, offline
+  villages-sync calendar serve --port 8080 &   a stand-in calendar on 127.0.0.1
   villages-sync sync --calendar-base-url http://127.0.0.1:8080
   villages-sync events --date today --venue "spanish springs"
-  villages-sync status --watch                         queue depths and runs, live
-  villages-sync runs show RUN_ID                       one run's record
-  villages-sync logs --run RUN_ID                      that run's function logs
-  villages-sync replay-dlq --show                      read dead letters, move nothing
+  villages-sync status --watch                 queue depths and runs, live
+  villages-sync runs show RUN_ID               one run's record
+  villages-sync logs --run RUN_ID              that run's function logs
+  villages-sync replay-dlq --show              read dead letters, move nothing
   villages-sync sweep accept RUN_ID --reason "calendar really halved"
-  villages-sync skill ask --date tomorrow --venue brownwood --part-of-day evening
+  villages-sync skill ask --date tomorrow --venue brownwood \\
+      --part-of-day evening
 
-exit codes: 0 success; 1 the run or command failed (nothing was deleted); 2 bad arguments
-or settings; 3 the run completed but its sweep refused to delete (see the reason it prints);
-4 the run was degraded: too many events failed validation, the valid ones were stored,
-nothing deleted; 130 interrupted (Ctrl-C or SIGTERM: the run is marked failed, nothing was
-deleted).
+exit codes: 0 success; 1 the run or command failed (nothing was deleted);
+2 bad arguments or settings; 3 the run completed but its sweep refused to
+delete (see the reason it prints); 4 the run was degraded: too many events
+failed validation, the valid ones were stored, nothing deleted; 130
+interrupted (Ctrl-C or SIGTERM: the run is marked failed, nothing deleted).
 """
+
+
+def _endpoint_url(text: str) -> str:
+    """An http(s) URL with a host: botocore's own error for anything else is a traceback."""
+    parsed = urlsplit(text)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an http(s) URL with a host (e.g. http://127.0.0.1:4566)"
+        )
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -70,10 +83,12 @@ def _positive_float(text: str) -> float:
 def _add_target_options(parser: argparse.ArgumentParser, *, stack: bool = True) -> None:
     parser.add_argument(
         "--endpoint-url",
+        type=_endpoint_url,
         help="AWS endpoint (wins over AWS_ENDPOINT_URL); default: the shared local emulator",
     )
     parser.add_argument(
         "--dynamodb-endpoint-url",
+        type=_endpoint_url,
         help="DynamoDB's own endpoint (wins over AWS_ENDPOINT_URL_DYNAMODB and --endpoint-url)",
     )
     parser.add_argument(
