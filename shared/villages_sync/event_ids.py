@@ -38,3 +38,17 @@ def id_key(value: object) -> int | None:
         return value if 0 <= value < _ID_LIMIT else None
     stored = stored_id(value)
     return None if stored is None else int(stored)
+
+
+def too_long(value: object) -> bool:
+    """A whole number with more digits than any id we store: no stored item can be its."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value >= _ID_LIMIT
+    if isinstance(value, str):
+        digits = value.strip()
+        return (
+            digits.isascii()
+            and digits.isdecimal()
+            and len(digits.lstrip("0")) > EVENT_ID_MAX_DIGITS
+        )
+    return False

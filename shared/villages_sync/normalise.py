@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.event_ids import stored_id
-from villages_sync.messages import EVENT_ID_MAX_DIGITS, MessageFormatError, validate_event_item
+from villages_sync.event_ids import stored_id, too_long
+from villages_sync.messages import MessageFormatError, validate_event_item
 from villages_sync.models import (
     CONTENT_HASH_BYTES,
     DESCRIPTION_MAX_CHARS,
@@ -42,7 +42,6 @@ _ONE_DAY = timedelta(hours=24)
 _UNHASHED = ("last_updated", "ttl", "content_hash")
 # One encoder for every hash: json.dumps with options builds a new one per call.
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-_ID_LIMIT = 10**EVENT_ID_MAX_DIGITS  # ids are below it; worked out once, not per event
 _URL_FORBIDDEN = re.compile(r'[ <>"]')  # and every unprintable character (str.isprintable)
 
 
@@ -146,7 +145,7 @@ def normalise_event(
             return Rejection(None, RejectReason.MISSING_ID, "id is missing")
         event_id = stored_id(raw_id)
         if event_id is None:
-            reason = RejectReason.ID_TOO_LONG if _too_long(raw_id) else RejectReason.BAD_ID
+            reason = RejectReason.ID_TOO_LONG if too_long(raw_id) else RejectReason.BAD_ID
             return Rejection(None, reason, f"id {_snippet(raw_id)} is not an id")
         outcome = _normalise(raw, event_id, tz=tz, window=window, last_updated=last_updated)
     except Exception as error:  # a last line of defence: one odd event must not stop a run
@@ -254,20 +253,6 @@ def content_hash_of(item: Mapping[str, Any]) -> str:
         hashed.pop(key, None)
     encoded = _HASH_ENCODER.encode(hashed)
     return hashlib.blake2b(encoded.encode(), digest_size=CONTENT_HASH_BYTES).hexdigest()
-
-
-def _too_long(value: object) -> bool:
-    """A whole number with more digits than any id we store: no stored item can be its."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value >= _ID_LIMIT
-    if isinstance(value, str):
-        digits = value.strip()
-        return (
-            digits.isascii()
-            and digits.isdecimal()
-            and len(digits.lstrip("0")) > EVENT_ID_MAX_DIGITS
-        )
-    return False
 
 
 _TRUE = frozenset({"true", "1", "yes"})
