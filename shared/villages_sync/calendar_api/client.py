@@ -224,7 +224,6 @@ class _Scrape:
     pages: list[_Page] = field(init=False, default_factory=list)  # not streaming: their events
     ids_seen: CompactIds = field(init=False, default_factory=CompactIds)  # streaming: delivered
     unique_count: int = field(init=False, default=0)  # streaming: events delivered
-    unique_ids: int = field(init=False, default=0)  # streaming: of them, with a usable id
 
     def __post_init__(self) -> None:
         self.urls = CalendarUrls.for_base(self.settings.base_url)
@@ -321,10 +320,11 @@ class _Scrape:
 
     def result(self, count: int) -> ScrapeResult:
         if self.on_events is None:
-            events = _unique_by_id(page.events for page in sorted(self.pages, key=_start_row))
-            unique, unique_ids = len(events), _usable_ids(events)
+            ids: set[object] = set()
+            events = _unique_by_id((p.events for p in sorted(self.pages, key=_start_row)), ids)
+            unique, unique_ids = len(events), len(ids)
         else:
-            events, unique, unique_ids = [], self.unique_count, self.unique_ids
+            events, unique, unique_ids = [], self.unique_count, len(self.ids_seen)
         reasons = []
         distinct_counts = list(self.counts)
         if len(distinct_counts) > 1:
@@ -408,10 +408,10 @@ class _Scrape:
             page = await self.fetch_rows(start_row, rows)
             # Ids are claimed before the await: pages handed over concurrently never both
             # deliver one id. First arrival wins (API order when everything is kept).
+            ids_before = len(self.ids_seen)
             fresh = _unique_by_id([page.events], self.ids_seen)
             self.unique_count += len(fresh)
-            page.fresh = _usable_ids(fresh)
-            self.unique_ids += page.fresh
+            page.fresh = len(self.ids_seen) - ids_before
             page.events = []
             await self.on_events(start_row, fresh)
             return page
@@ -645,8 +645,3 @@ def _unique_by_id(pages: Any, seen: MutableSet[object] | None = None) -> list[di
                 seen.add(key)
             unique.append(event)
     return unique
-
-
-def _usable_ids(events: list[dict]) -> int:
-    """How many of ``events`` have a usable id."""
-    return sum(1 for event in events if id_key(_raw_id(event)) is not None)
