@@ -19,9 +19,10 @@ _IDS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["add", "discard"]), _IDS), max_size=400), _IDS)
-def test_compact_ids_any_operations_same_as_a_set(operations, probe) -> None:
+_OPERATIONS = st.lists(st.tuples(st.sampled_from(["add", "discard"]), _IDS), max_size=400)
+
+
+def _assert_same_as_a_set(operations: list[tuple[str, object]], probe: object) -> None:
     # Given a CompactIds and a set
     compact, reference = CompactIds(), set()
 
@@ -38,21 +39,17 @@ def test_compact_ids_any_operations_same_as_a_set(operations, probe) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["add", "discard"]), _IDS), max_size=400), _IDS)
+@given(_OPERATIONS, _IDS)
+def test_compact_ids_any_operations_same_as_a_set(operations, probe) -> None:
+    _assert_same_as_a_set(operations, probe)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_OPERATIONS, _IDS)
 def test_compact_ids_few_free_chunks_same_as_a_set(operations, probe) -> None:
-    # Given a CompactIds allowed only 2 chunks before they must pay, and a set
+    # Only 2 chunks before they must pay: ids move between bits and the set
     with mock.patch.object(id_sets, "_FREE_CHUNKS", 2):
-        compact, reference = CompactIds(), set()
-
-        # When the same ids are added and discarded in both (ids move between bits and set)
-        for operation, value in operations:
-            getattr(compact, operation)(value)
-            getattr(reference, operation)(value)
-
-        # Then they hold the same ids
-        assert len(compact) == len(reference)
-        assert set(compact) == reference
-        assert (probe in compact) == (probe in reference)
+        _assert_same_as_a_set(operations, probe)
 
 
 def test_compact_ids_dense_ids_in_shuffled_order_all_held_as_bits() -> None:
