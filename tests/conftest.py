@@ -183,7 +183,7 @@ def _dynamodb_local_launch(
     port = free_port()
     log_path = tmp_path_factory.mktemp("dynamodb-local") / "dynamodb-local.log"
     with log_path.open("ab") as log:
-        process = launch_dynamodb_local(port, log=log)
+        process = launch_dynamodb_local(port, log=log, short_lived=True)
         try:
             yield process, endpoint_for(port)
         finally:

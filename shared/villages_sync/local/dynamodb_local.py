@@ -38,6 +38,11 @@ INSTALL_HINT = "DynamoDB Local needs java and its jar: run `make dynamodb-local`
 
 # A small heap and the serial collector: the tables are small, and the machine has 2 cores.
 JVM_OPTIONS = ("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC")
+# For a JVM that lives a few minutes (a test session's): the quick compiler only. The optimising
+# one would spend about a third of the JVM's CPU compiling code such a run never gets back
+# (tests/integration/test_pipeline.py plus test_aws_faults.py on DynamoDB Local: 50 CPU-s of
+# java, 34 with this). Long runs (the emulator, benchmarks) keep both compilers.
+SHORT_LIVED_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1",)
 
 
 class DynamoDBLocalUnavailable(RuntimeError):
@@ -53,7 +58,7 @@ class DynamoDBLocalInstall:
     def jar(self) -> Path:
         return self.directory / "DynamoDBLocal.jar"
 
-    def command(self, port: int) -> list[str]:
+    def command(self, port: int, *, short_lived: bool = False) -> list[str]:
         """The java command line serving an in-memory database on 127.0.0.1:port.
 
         ``-sharedDb``: one database whatever the credentials and region, as in moto, so every
@@ -62,6 +67,7 @@ class DynamoDBLocalInstall:
         return [
             self.java,
             *JVM_OPTIONS,
+            *(SHORT_LIVED_JVM_OPTIONS if short_lived else ()),
             f"-Djava.library.path={self.directory / 'DynamoDBLocal_lib'}",
             "-cp",
             f"{self.jar}{os.pathsep}{self.directory}",
@@ -116,16 +122,21 @@ class DynamoDBLocalProcess:
 
 
 def launch_dynamodb_local(
-    port: int, *, log: IO[Any] | int = subprocess.DEVNULL, detach: bool = False
+    port: int,
+    *,
+    log: IO[Any] | int = subprocess.DEVNULL,
+    detach: bool = False,
+    short_lived: bool = False,
 ) -> subprocess.Popen:
     """Start DynamoDB Local on 127.0.0.1:port without waiting for it (see wait_until_ready).
 
     ``detach``: its own session, so it outlives the command that started it (the shared
-    emulator). DynamoDBLocalUnavailable when java or the jar is missing.
+    emulator). ``short_lived``: a JVM for a few minutes' work (SHORT_LIVED_JVM_OPTIONS).
+    DynamoDBLocalUnavailable when java or the jar is missing.
     """
     install = find_dynamodb_local()
     return subprocess.Popen(
-        install.command(port),
+        install.command(port, short_lived=short_lived),
         cwd=install.directory,
         stdin=subprocess.DEVNULL,
         stdout=log,
