@@ -123,7 +123,7 @@ def test_cli_shared_emulator_keeps_state_between_commands(cli_env, calendar_even
 
 def test_cli_demo_days_show_added_updated_missed_then_deleted(cli_env):
     # Given nothing running at all / When a user runs the demo (small, for speed)
-    result = run_cli("demo", "--events", "300", "--json", env=cli_env)
+    result = run_cli("demo", "--events", "100", "--json", env=cli_env)
 
     # Then every day completed; day two added and updated and counted the removed events'
     # first miss; day three deleted exactly those; today was read back

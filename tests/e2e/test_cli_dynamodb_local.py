@@ -77,7 +77,7 @@ def test_cli_emulator_dynamodb_local_start_sync_status_stop(requires_dynamodb_lo
 
 def test_cli_demo_dynamodb_local_days_add_update_then_delete(requires_dynamodb_local, cli_env):
     # Given nothing running / When a user runs the demo on DynamoDB Local (small, for speed)
-    result = run_cli("demo", "--events", "300", "--dynamodb", "local", "--json", env=cli_env)
+    result = run_cli("demo", "--events", "100", "--dynamodb", "local", "--json", env=cli_env)
 
     # Then every run completed; the second added and updated, the third deleted what the
     # second missed (two strikes), as on moto

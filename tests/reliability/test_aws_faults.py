@@ -90,6 +90,10 @@ def test_pipeline_dynamodb_throttled_and_failing_retries_and_loses_nothing(
     )
 
 
+@pytest.mark.dynamodb_once(
+    reason="a fault of SQS (moto for both backends); the writes that follow are those of "
+    "every pipeline test, on both backends"
+)
 def test_producer_sendmessagebatch_entries_reported_failed_are_resent(
     harness, day_one, fault_report
 ):

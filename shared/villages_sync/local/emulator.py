@@ -27,8 +27,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
-from moto.server import ThreadedMotoServer
-
 from villages_sync.local import dynamodb_local
 from villages_sync.local.intrinsics import DEFAULT_REGION
 
@@ -50,6 +48,9 @@ class EmbeddedEmulator:
     """``with EmbeddedEmulator() as aws: aws.endpoint_url`` (a fresh, empty moto server)."""
 
     def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer  # here: a quarter-second import the CLI's
+        # other commands (--help, status against AWS) do without
+
         quiet_access_log()
         self._server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
         self.endpoint_url = ""
@@ -289,6 +290,8 @@ def free_port() -> int:
 
 def _serve(port: int) -> None:
     quiet_access_log()
+    from moto.server import ThreadedMotoServer  # see EmbeddedEmulator
+
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
