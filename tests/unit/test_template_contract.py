@@ -19,6 +19,8 @@ from support.template import as_list
 from villages_sync.aws.events_table import MULTI_DAY_INDEX
 from villages_sync.local.template import (
     TEMPLATE_ENV_VAR,
+    TEMPLATE_LOADER,
+    PythonTemplateLoader,
     TemplateError,
     TemplateResolver,
     default_template_path,
@@ -565,3 +567,15 @@ def test_template_functions_trace_and_may_write_only_traces(resolver: TemplateRe
         actions = {a for s in _statements(resolver, function_id) for a in as_list(s["Action"])}
         assert actions >= XRAY_WRITE_ACTIONS
         assert not [a for a in actions if a.startswith("xray:") and a not in XRAY_WRITE_ACTIONS]
+
+
+def test_template_loader_libyaml_reads_template_as_the_python_loader_does():
+    # Given PyYAML's libyaml parser (the loader the commands use when PyYAML has it)
+    import yaml
+
+    if not yaml.__with_libyaml__:
+        pytest.skip("this PyYAML was built without libyaml: the Python loader is the only one")
+    assert TEMPLATE_LOADER is not PythonTemplateLoader
+
+    # When template.yaml is read by each / Then the same data, short tags and all
+    assert load_template() == load_template(loader=PythonTemplateLoader)

@@ -93,8 +93,16 @@ _QUEUE_ATTRIBUTES = (
 # ----------------------------------------------------------------------------------- loading
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
+class PythonTemplateLoader(yaml.SafeLoader):
     """SafeLoader that reads ``!Ref x`` as ``{"Ref": "x"}``, ``!Sub s`` as ``{"Fn::Sub": s}`` ..."""
+
+
+# The same loader over libyaml's parser when PyYAML has it (its wheels do): every local
+# deployment, command and test reads template.yaml, in 114 ms with the Python parser, 14 ms so.
+# tests/unit/test_template_contract.py checks that both read the template alike.
+_FAST_LOADERS = (
+    (type("LibyamlTemplateLoader", (yaml.CSafeLoader,), {}),) if yaml.__with_libyaml__ else ()
+)
 
 
 def _construct_short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
@@ -114,7 +122,9 @@ def _construct_short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node)
     return {f"Fn::{suffix}": value}
 
 
-_CloudFormationLoader.add_multi_constructor("!", _construct_short_form)
+for _loader in (PythonTemplateLoader, *_FAST_LOADERS):
+    _loader.add_multi_constructor("!", _construct_short_form)
+TEMPLATE_LOADER = (*_FAST_LOADERS, PythonTemplateLoader)[0]
 
 
 def default_template_path() -> Path:
@@ -131,11 +141,11 @@ def default_template_path() -> Path:
     )
 
 
-def load_template(path: Path | None = None) -> dict[str, Any]:
+def load_template(path: Path | None = None, *, loader: type = TEMPLATE_LOADER) -> dict[str, Any]:
     """The template as plain data, short tags turned into their long forms."""
     source = path if path is not None else default_template_path()
     with open(source, encoding="utf-8") as stream:
-        template = yaml.load(stream, Loader=_CloudFormationLoader)  # a SafeLoader subclass
+        template = yaml.load(stream, Loader=loader)  # a SafeLoader, or its libyaml twin
     if not isinstance(template, dict) or "Resources" not in template:
         raise TemplateError(f"{source} is not a CloudFormation template")
     return template
