@@ -13,6 +13,7 @@ import time
 
 import pytest
 from adv_helpers import FAST, filler, sync
+from villages_sync.aws.clients import _cached_clients
 from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 from villages_sync.standin.server import RunningCalendar
 
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.dynamodb_once(
 
 
 def _produce(deployment, base_url):
+    # A forked child: open its own AWS connections, never the parent's pooled sockets (the
+    # parent keeps querying the runs table through them while this child writes).
+    _cached_clients.cache_clear()
     options = SyncOptions(calendar_base_url=base_url, function_log=io.StringIO(), extra_env=FAST)
     LocalPipeline(deployment, options).invoke_function(PRODUCER, scheduled_event("us-east-1"))
 
@@ -38,7 +42,9 @@ def test_killed_producer_run_is_ended_by_a_later_run(deployment):
             time.sleep(0.2)
         os.kill(child.pid, signal.SIGKILL)  # Lambda's timeout: no exception, no cleanup
         child.join()
-        killed = deployment.runs.recent_runs(1)[0]
+        started = deployment.runs.recent_runs(1)
+        assert started, "the forked producer recorded no run within 30 s"
+        killed = started[0]
         assert str(killed.status) == "scraping"
 
         calendar.faults.latency_seconds = 0.0
