@@ -34,6 +34,13 @@ async def scrape(events, *, streaming: bool, page_size: int = 25, **faults):
     calendar = StandInCalendar(events)
     for name, value in faults.items():
         setattr(calendar.faults, name, value)
+    result, got = await scrape_from(calendar, streaming=streaming, page_size=page_size)
+    return result, calendar, got
+
+
+async def scrape_from(calendar: StandInCalendar, *, streaming: bool, **settings):
+    """Start ``calendar``, scrape it (collecting, or streaming into a sink), stop it; the
+    result and the events the run got."""
     await calendar.start()
     delivered: list[dict] = []
 
@@ -42,10 +49,9 @@ async def scrape(events, *, streaming: bool, page_size: int = 25, **faults):
 
     try:
         result = await scrape_calendar(
-            fast_settings(calendar.base_url, page_size=page_size),
-            on_events=sink if streaming else None,
+            fast_settings(calendar.base_url, **settings), on_events=sink if streaming else None
         )
-        return result, calendar, (delivered if streaming else result.events)
+        return result, (delivered if streaming else result.events)
     finally:
         await calendar.stop()
 
@@ -140,20 +146,10 @@ async def test_a_short_page_then_a_shift_does_not_lose_a_live_event(streaming: b
         return response
 
     calendar._events_body = body  # type: ignore[method-assign]
-    await calendar.start()
-    delivered: list[dict] = []
-
-    async def sink(start_row: int, page: list[dict]) -> None:
-        delivered.extend(page)
-
-    try:
-        result = await scrape_calendar(
-            fast_settings(calendar.base_url, page_size=10, max_concurrency=1),
-            on_events=sink if streaming else None,
-        )
-    finally:
-        await calendar.stop()
-    got = {e["id"] for e in (delivered if streaming else result.events)}
+    result, events_got = await scrape_from(
+        calendar, streaming=streaming, page_size=10, max_concurrency=1
+    )
+    got = {e["id"] for e in events_got}
     assert state["shortened"]
     assert skipped in got or result.drift, (
         f"event {skipped} (listed all along) was never read and the run is not flagged "
