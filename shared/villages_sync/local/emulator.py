@@ -48,8 +48,9 @@ class EmbeddedEmulator:
     """``with EmbeddedEmulator() as aws: aws.endpoint_url`` (a fresh, empty moto server)."""
 
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer  # here: a quarter-second import the CLI's
-        # other commands (--help, status against AWS) do without
+        # Imported here: a quarter-second that the other commands (--help, a deployed stack's
+        # status) do without.
+        from moto.server import ThreadedMotoServer
 
         quiet_access_log()
         self._server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)

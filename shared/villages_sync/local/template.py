@@ -100,9 +100,13 @@ class PythonTemplateLoader(yaml.SafeLoader):
 # The same loader over libyaml's parser when PyYAML has it (its wheels do): every local
 # deployment, command and test reads template.yaml, in 114 ms with the Python parser, 14 ms so.
 # tests/unit/test_template_contract.py checks that both read the template alike.
-_FAST_LOADERS = (
-    (type("LibyamlTemplateLoader", (yaml.CSafeLoader,), {}),) if yaml.__with_libyaml__ else ()
-)
+TEMPLATE_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = PythonTemplateLoader
+if yaml.__with_libyaml__:
+
+    class LibyamlTemplateLoader(yaml.CSafeLoader):
+        """PythonTemplateLoader's twin over libyaml's parser."""
+
+    TEMPLATE_LOADER = LibyamlTemplateLoader
 
 
 def _construct_short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
@@ -122,9 +126,8 @@ def _construct_short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node)
     return {f"Fn::{suffix}": value}
 
 
-for _loader in (PythonTemplateLoader, *_FAST_LOADERS):
+for _loader in {PythonTemplateLoader, TEMPLATE_LOADER}:
     _loader.add_multi_constructor("!", _construct_short_form)
-TEMPLATE_LOADER = (*_FAST_LOADERS, PythonTemplateLoader)[0]
 
 
 def default_template_path() -> Path:
