@@ -37,7 +37,12 @@ from villages_sync.local.template import (
 from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.skill import certification
 from villages_sync.skill.catalog import venue_hosting
-from villages_sync.skill.envelopes import amazon_date, intent_request, whats_on_request
+from villages_sync.skill.envelopes import (
+    LOCAL_SKILL_ID,
+    amazon_date,
+    intent_request,
+    whats_on_request,
+)
 from villages_sync.skill.reader import read_days
 
 SKILL_FUNCTION = "SkillFunction"
@@ -168,7 +173,13 @@ def request_command(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot read a request envelope from {args.file}: {error}") from None
     if not isinstance(event, dict) or "request" not in event:
         raise CommandError(f"{args.file} is not an Alexa request envelope (no 'request')")
-    response = SkillRunner.for_args(args).run(event)
+    # A recorded envelope is answered as the skill it was sent to (the operator's own replay).
+    application = event.get("context", {}).get("System", {}).get("application", {})
+    recorded_id = application.get("applicationId") if isinstance(application, dict) else None
+    runner = SkillRunner.for_args(
+        args, skill_id=recorded_id if isinstance(recorded_id, str) else None
+    )
+    response = runner.run(event)
     if args.json:
         print_json(response)
     else:
@@ -270,11 +281,13 @@ class SkillRunner:
         self.log = log  # the handler's JSON logs; None: the state directory's functions.log
 
     @classmethod
-    def for_args(cls, args: argparse.Namespace) -> SkillRunner:
+    def for_args(cls, args: argparse.Namespace, *, skill_id: str | None = None) -> SkillRunner:
         # Read-only, like `status`: no emulator started, no table created; a misspelt --env
         # is a one-line error rather than "no events" from a table made for the question.
         target = commands._target(args, create=False)
-        env = {"TABLE_NAME": target.events_table}
+        # A local run names the skill its envelopes are for, as a deployment names the real
+        # one: the handler refuses every request when no skill id is configured.
+        env = {"TABLE_NAME": target.events_table, "SKILL_ID": skill_id or LOCAL_SKILL_ID}
         endpoint = target.clients.dynamodb.meta.endpoint_url
         if not args.stack:  # the emulator or --endpoint-url: the function must use it too
             env["AWS_ENDPOINT_URL"] = env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
@@ -361,6 +374,7 @@ def first_page(deployment: Any, *, date_words: str, log: TextIO | None = None) -
             "TABLE_NAME": deployment.resources.tables["EventsTable"],
             "AWS_ENDPOINT_URL": deployment.endpoint_url,
             "AWS_ENDPOINT_URL_DYNAMODB": deployment.dynamodb_url,  # DynamoDB Local, if used
+            "SKILL_ID": LOCAL_SKILL_ID,
         },
         deployment.endpoint_url,
         log,
