@@ -63,15 +63,20 @@ class ErrorNotice(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         request = handler_input.request_envelope.request
         error, cause = request.error, request.cause
+        kind = getattr(error, "object_type", None)  # an ErrorType enum: log its value
         logger.info(
             "alexa reported an error with a response",
             extra={
-                "error_type": str(getattr(error, "object_type", None))[:NOTICE_CHARS],
-                "error_message": str(getattr(error, "message", None))[:NOTICE_CHARS],
-                "cause_request_id": str(getattr(cause, "request_id", None))[:NOTICE_CHARS],
+                "error_type": _cut(getattr(kind, "value", kind)),
+                "error_message": _cut(getattr(error, "message", None)),
+                "cause_request_id": _cut(getattr(cause, "request_id", None)),
             },
         )
         return handler_input.response_builder.response
+
+
+def _cut(value: object) -> str:
+    return str(value)[:NOTICE_CHARS]
 
 
 class RequestRefused(Exception):

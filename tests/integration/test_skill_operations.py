@@ -75,6 +75,7 @@ def test_skill_alexa_error_notice_is_logged_answered_with_nothing_and_not_unansw
         line for line in lines if line.get("message") == "alexa reported an error with a response"
     ]
     assert notice["level"] == "INFO"
+    assert notice["error_type"] == "INVALID_RESPONSE"
     assert notice["error_message"] == "The response contains invalid SSML"
     assert notice["cause_request_id"] == "amzn1.echo-api.request.the-one-that-failed"
     assert "SkillUnanswered" not in _metrics(lines)
