@@ -26,12 +26,13 @@ from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.skill import conversation as talk
 from villages_sync.skill.reader import read_days
-from villages_sync.skill.settings import SkillSettings
+from villages_sync.skill.settings import SkillSettings, request_refusal
 from villages_sync.skill.slots import slot_choice
 
 logger = Logger(service="villages-sync-skill")
 metrics = Metrics()
 Answer = Callable[[HandlerInput], talk.Reply | None]
+NOTICE_CHARS = 300  # Alexa's error text is logged, cut: it is not ours to trust
 
 
 class Replies(AbstractRequestHandler):
@@ -48,6 +49,38 @@ class Replies(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return say(handler_input, self.answer(handler_input))
+
+
+class ErrorNotice(AbstractRequestHandler):
+    """System.ExceptionEncountered: Alexa's notice that a response of ours failed. Not a
+    question, so not unanswered: logged at INFO, answered with nothing (Alexa accepts no
+    speech), and kept out of SkillUnanswered, whose alarm is about listeners left without an
+    answer."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("System.ExceptionEncountered")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        request = handler_input.request_envelope.request
+        error, cause = request.error, request.cause
+        kind = getattr(error, "object_type", None)  # an ErrorType enum: log its value
+        logger.info(
+            "alexa reported an error with a response",
+            extra={
+                "error_type": _cut(getattr(kind, "value", kind)),
+                "error_message": _cut(getattr(error, "message", None)),
+                "cause_request_id": _cut(getattr(cause, "request_id", None)),
+            },
+        )
+        return handler_input.response_builder.response
+
+
+def _cut(value: object) -> str:
+    return str(value)[:NOTICE_CHARS]
+
+
+class RequestRefused(Exception):
+    """The request is not for this skill, or no skill is configured (fail closed)."""
 
 
 class Apologises(AbstractExceptionHandler):
@@ -115,7 +148,8 @@ def say(handler_input: HandlerInput, reply: talk.Reply | None) -> Response:
 @lru_cache(maxsize=4)
 def skill_handler(settings: SkillSettings) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     builder = SkillBuilder()
-    builder.skill_id = settings.skill_id  # None: no verification
+    builder.skill_id = settings.skill_id  # the SDK checks it too; lambda_handler first
+    builder.add_request_handler(ErrorNotice())
     for names, answer in (
         (("LaunchRequest",), fixed(talk.WELCOME, talk.ASK_AGAIN)),
         (("WhatsOnIntent",), partial(whats_on, settings=settings)),
@@ -139,5 +173,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request = event.get("request", {})
     logger.set_correlation_id(request.get("requestId"))
     logger.append_keys(request_type=request.get("type"))
+    refusal = request_refusal(settings.skill_id, event)
+    if refusal is not None:  # fail closed: an error Lambda counts, logged and counted here too
+        logger.warning("request refused", extra={"reason": refusal})
+        metrics.add_metric(name="SkillRequestsRefused", unit=MetricUnit.Count, value=1)
+        raise RequestRefused(f"Skill ID Verification failed: {refusal}")
     metrics.add_metric(name="SkillRequests", unit=MetricUnit.Count, value=1)
     return skill_handler(settings)(event, context)

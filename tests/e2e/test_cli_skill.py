@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import boto3
 import pytest
 from support.cli import run_cli
 from support.skill import TZ, at, raw_event
@@ -12,6 +15,7 @@ from villages_sync.skill.envelopes import whats_on_request
 from villages_sync.standin.server import RunningCalendar
 
 SS = "Spanish Springs Town Square"
+PACKAGE = Path(__file__).resolve().parents[2] / "skill-package"
 
 
 @pytest.fixture
@@ -109,3 +113,120 @@ def test_cli_skill_venues_lists_venues_the_model_lacks(moto_endpoint, cli_env, s
     assert "1 not in the interaction model" in result.stdout
     assert "Fenney Recreation Center  (1)" in result.stdout
     assert "Spanish Springs" not in result.stdout.split("not in the interaction model")[1]
+
+
+# -- read-only: the skill's commands create nothing ----------------------------------------------
+def _tables(endpoint: str) -> set[str]:
+    return set(boto3.client("dynamodb", endpoint_url=endpoint).list_tables()["TableNames"])
+
+
+def test_cli_skill_read_only_commands_start_no_emulator(cli_env):
+    # Given no emulator running (a fresh state directory)
+    home = Path(cli_env["VILLAGES_SYNC_HOME"])
+
+    # When the operator asks the skill, lists its venues or checks them against the table
+    results = [
+        run_cli("skill", *command, env=cli_env, timeout=60)
+        for command in (
+            ("ask", "--date", "tomorrow"),
+            ("venues",),
+            ("venues", "--check"),
+            ("check", "--env", "local"),
+        )
+    ]
+
+    # Then each is one line saying there is nothing to read, exit 1, and no emulator started
+    for result in results:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "no local emulator is running" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (home / "emulator.json").exists()
+
+
+def test_cli_skill_mistyped_environment_is_an_error_and_creates_nothing(
+    moto_endpoint, cli_env, synced
+):
+    # Given the "local" environment synced / When the operator mistypes it
+    before = _tables(moto_endpoint)
+    target = ("--endpoint-url", moto_endpoint, "--env", "lcoal")
+    results = [
+        run_cli("skill", *command, *target, env=cli_env, timeout=60)
+        for command in (("ask", "--date", "tomorrow"), ("venues",), ("venues", "--check"))
+    ]
+
+    # Then each exits 1 with one line naming the environment; no table was created for it
+    for result in results:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "'lcoal'" in result.stderr and "local" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "no events" not in result.stdout
+    assert _tables(moto_endpoint) == before
+
+
+# -- skill check: the certification pre-flight ---------------------------------------------------
+def test_cli_skill_check_passes_the_shipped_package(cli_env):
+    result = run_cli("skill", "check", env=cli_env, timeout=60)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "skill check: no problems" in result.stdout
+
+
+def test_cli_skill_check_names_each_problem_of_a_broken_package(cli_env, tmp_path):
+    # Given a copy of the package with a launch phrase in its invocation name, an example
+    # phrase no sample says, a sample in two intents and the large icon the wrong size
+    package = tmp_path / "skill-package"
+    shutil.copytree(PACKAGE, package)
+    model_path = package / "interactionModels/custom/en-US.json"
+    model = json.loads(model_path.read_text())
+    language = model["interactionModel"]["languageModel"]
+    language["invocationName"] = "ask villages"
+    help_intent = next(i for i in language["intents"] if i["name"] == "AMAZON.HelpIntent")
+    help_intent["samples"].append("more")
+    model_path.write_text(json.dumps(model))
+    manifest_path = package / "skill.json"
+    manifest = json.loads(manifest_path.read_text())
+    locale = manifest["manifest"]["publishingInformation"]["locales"]["en-US"]
+    locale["examplePhrases"] = ["Alexa, open ask villages", "Alexa, ask ask villages to dance"]
+    manifest_path.write_text(json.dumps(manifest))
+    large = package / locale["largeIconUri"].removeprefix("file://")
+    large.write_bytes((package / locale["smallIconUri"].removeprefix("file://")).read_bytes())
+
+    # When the pre-flight runs on it
+    result = run_cli("skill", "check", "--package", str(package), env=cli_env, timeout=60)
+
+    # Then it exits 1 naming each problem, one a line
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    expected = [
+        "invocation name: 'ask villages' contains the launch phrase 'ask'",
+        "sample: 'more' is a sample of AMAZON.HelpIntent, AMAZON.NextIntent",
+        "'to dance' is no sample utterance",
+        "is 108x108; it must be 512x512",
+    ]
+    for fragment in expected:
+        assert any(fragment in line for line in lines), (fragment, result.stdout)
+    assert "4 problem(s)" in result.stdout
+
+
+def test_cli_skill_check_without_a_package_is_a_usage_error(cli_env, tmp_path):
+    result = run_cli("skill", "check", "--package", str(tmp_path), env=cli_env, timeout=60)
+
+    assert result.returncode == 2
+    assert "no skill.json" in result.stderr
+
+
+def test_cli_skill_check_with_a_table_names_venues_the_catalogue_lacks(
+    moto_endpoint, cli_env, synced
+):
+    # When the pre-flight is given the synced table
+    result = run_cli(
+        "skill", "check", "--endpoint-url", moto_endpoint, "--days", "10", env=cli_env, timeout=60
+    )
+
+    # Then the package passes but Fenney, which the calendar lists and the model lacks, fails it
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "venue catalogue: 'Fenney Recreation Center' (1 event) is in the table but not in "
+        "villages_sync/skill/catalog.py"
+    )
+    assert "1 problem(s)" in result.stdout

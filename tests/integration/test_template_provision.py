@@ -524,6 +524,5 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
         r["Properties"] for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Permission"
     ]
     assert permission["Principal"] == "alexa-appkit.amazon.com"
-    assert permission["EventSourceToken"] == {
-        "Fn::If": ["HasSkillId", {"Ref": "SkillId"}, {"Ref": "AWS::NoValue"}]
-    }
+    assert permission["EventSourceToken"] == {"Ref": "SkillId"}
+    assert cfn["Resources"]["SkillFunctionAlexaSkillPermission"]["Condition"] == "HasSkillId"

@@ -1,5 +1,5 @@
-"""SkillFunction in template.yaml: its settings, its least-privilege role, the AlexaSkill
-permission that names the skill only when its id is given, and its package build."""
+"""SkillFunction in template.yaml: its settings, its least-privilege role, the Alexa permission
+that exists only when the skill's id is given (fail closed), and its package build."""
 
 from __future__ import annotations
 
@@ -86,18 +86,27 @@ def test_skill_settings_errors_name_the_variable():
         SkillSettings.from_env({"TABLE_NAME": "t", "TIMEZONE": "Mars/Olympus"})
 
 
-def test_template_alexa_permission_names_the_skill_only_when_given(template):
-    event = template["Resources"]["SkillFunction"]["Properties"]["Events"]["AlexaSkill"]
+def test_template_alexa_permission_exists_only_for_the_named_skill(template):
+    # Fail closed (issue 24): no SAM AlexaSkill event (without a SkillId it grants every skill);
+    # an explicit permission that exists only with the skill's id, and names it.
+    function = template["Resources"]["SkillFunction"]["Properties"]
+    permission = template["Resources"]["SkillFunctionAlexaSkillPermission"]
     condition = template["Conditions"]["HasSkillId"]
 
-    assert event["Type"] == "AlexaSkill"
-    assert event["Properties"]["SkillId"] == {
-        "Fn::If": ["HasSkillId", {"Ref": "SkillId"}, {"Ref": "AWS::NoValue"}]
+    assert "Events" not in function
+    assert permission["Type"] == "AWS::Lambda::Permission"
+    assert permission["Condition"] == "HasSkillId"
+    assert permission["Properties"] == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": {"Fn::GetAtt": ["SkillFunction", "Arn"]},
+        "Principal": "alexa-appkit.amazon.com",
+        "EventSourceToken": {"Ref": "SkillId"},
     }
     assert TemplateResolver(template).resolve(condition) is False
     assert TemplateResolver(template, parameters={"SkillId": SKILL_ID}).resolve(condition) is True
-    with pytest.raises(ValueError, match="SkillId"):
-        TemplateResolver(template, parameters={"SkillId": "not-a-skill"})
+    for not_a_skill in ("not-a-skill", "amzn1.ask.skill.-", "amzn1.ask.skill.123"):
+        with pytest.raises(ValueError, match="SkillId"):
+            TemplateResolver(template, parameters={"SkillId": not_a_skill})
 
 
 def test_template_skill_has_error_alarms_and_an_output_for_its_endpoint(template):

@@ -23,20 +23,32 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from villages_sync.cli import commands
-from villages_sync.cli.commands import CommandError
+from villages_sync.cli.commands import CommandError, UsageError
 from villages_sync.cli.output import print_json
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK
 from villages_sync.local import emulator as shared_emulator
 from villages_sync.local.lambda_runtime import Invocation, invoke
-from villages_sync.local.template import TemplateResolver, load_template, read_functions
+from villages_sync.local.template import (
+    TemplateResolver,
+    default_template_path,
+    load_template,
+    read_functions,
+)
 from villages_sync.settings import DEFAULT_TIMEZONE
+from villages_sync.skill import certification
 from villages_sync.skill.catalog import venue_hosting
-from villages_sync.skill.envelopes import amazon_date, intent_request, whats_on_request
+from villages_sync.skill.envelopes import (
+    LOCAL_SKILL_ID,
+    amazon_date,
+    intent_request,
+    whats_on_request,
+)
 from villages_sync.skill.reader import read_days
 
 SKILL_FUNCTION = "SkillFunction"
 LOCAL_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 DEFAULT_DAYS = 90  # the template's DaysAhead default: the window a sync keeps
+MODELS = "interactionModels/custom"  # the package's interaction models, one per locale
 
 EPILOG = """\
 examples:
@@ -45,6 +57,8 @@ examples:
   villages-sync skill ask --date 2026-W49-WE --now 2026-12-01T18:30
   villages-sync skill request recorded-request.json
   villages-sync skill venues --check
+  villages-sync skill check                 # the package alone (make test runs this)
+  villages-sync skill check --env local     # and the venue catalogue against that table
 """
 
 
@@ -98,6 +112,25 @@ def register(sub: Any, add_target_options: Callable[..., None]) -> argparse.Argu
     venues.add_argument("--check", action="store_true", help="exit 1 when any is missing")
     venues.add_argument("--json", action="store_true", help="print as JSON")
     venues.set_defaults(handler=venues_command)
+
+    check = actions.add_parser(
+        "check",
+        help="certification pre-flight of skill-package/ (and the catalogue against a table)",
+        description="Checks skill-package/ as certification and the model build would: the "
+        "invocation name, example phrases against the samples, slot types, samples in two "
+        "intents, the icons, and that every reply keeping the session open asks or instructs. "
+        "Given a target (--env, --endpoint-url, --stack), also checks that the venue catalogue "
+        "knows every venue in its events table. Exit 1 naming each problem, 0 when clean.",
+    )
+    add_target_options(check)
+    check.set_defaults(env=None)  # no target given: the package alone, no table read
+    check.add_argument(
+        "--package", type=Path, help="the skill package directory (default: skill-package/)"
+    )
+    check.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, help="days of the table to read (90)"
+    )
+    check.set_defaults(handler=check_command)
     return skill
 
 
@@ -140,7 +173,13 @@ def request_command(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot read a request envelope from {args.file}: {error}") from None
     if not isinstance(event, dict) or "request" not in event:
         raise CommandError(f"{args.file} is not an Alexa request envelope (no 'request')")
-    response = SkillRunner.for_args(args).run(event)
+    # A recorded envelope is answered as the skill it was sent to (the operator's own replay).
+    application = event.get("context", {}).get("System", {}).get("application", {})
+    recorded_id = application.get("applicationId") if isinstance(application, dict) else None
+    runner = SkillRunner.for_args(
+        args, skill_id=recorded_id if isinstance(recorded_id, str) else None
+    )
+    response = runner.run(event)
     if args.json:
         print_json(response)
     else:
@@ -149,23 +188,17 @@ def request_command(args: argparse.Namespace) -> int:
 
 
 def venues_command(args: argparse.Namespace) -> int:
-    target = commands._target(args)
-    today = datetime.now(LOCAL_TZ).date()
-    days = [today + timedelta(days=n) for n in range(max(0, args.days) + 1)]
-    items = commands._guarded(lambda: read_days(target.events, days))
-    counts = Counter(
-        str(item.get("location", "")).strip()
-        for item in {str(item["event_id"]): item for item in items}.values()
-    )
+    target = commands._target(args, create=False)
+    days, counts = _venue_counts(target, args.days)
     unknown = {
         location: count
         for location, count in sorted(counts.items())
         if location and venue_hosting(location) is None
     }
     if args.json:
-        print_json({"days": len(days), "venues": len(counts), "not_in_model": unknown})
+        print_json({"days": days, "venues": len(counts), "not_in_model": unknown})
     else:
-        print(f"{len(counts)} venues in {len(days)} days of {target.description}")
+        print(f"{len(counts)} venues in {days} days of {target.description}")
         if not unknown:
             print("every one is in the interaction model")
         else:
@@ -177,6 +210,62 @@ def venues_command(args: argparse.Namespace) -> int:
                 "synonyms,\nrun `python tools/interaction_model.py`, then `ask deploy`."
             )
     return EXIT_FAILED if args.check and unknown else EXIT_OK
+
+
+def check_command(args: argparse.Namespace) -> int:
+    package = args.package or default_template_path().parent / "skill-package"
+    if not (package / "skill.json").is_file():
+        raise UsageError(f"{package} is not a skill package (no skill.json)")
+    problems = _package_problems(package)
+    problems += certification.prompt_problems(certification.conversation_prompts())
+    checked = f"{package}"
+    if any((args.env, args.endpoint_url, args.dynamodb_endpoint_url, args.stack)):
+        args.env = args.env or "local"
+        target = commands._target(args, create=False)
+        days, counts = _venue_counts(target, args.days)
+        problems += certification.catalogue_problems(counts, venue_hosting)
+        checked += f" and {len(counts)} venues in {days} days of {target.description}"
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"\n{len(problems)} problem(s) in {checked}")
+        return EXIT_FAILED
+    print(f"skill check: no problems in {checked}")
+    return EXIT_OK
+
+
+def _package_problems(package: Path) -> list[certification.Problem]:
+    problems: list[certification.Problem] = []
+    documents: dict[str, Any] = {}
+    paths = [package / "skill.json", *sorted((package / MODELS).glob("*.json"))]
+    for path in paths:
+        try:
+            documents[str(path)] = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            problems.append(certification.Problem("package", f"cannot read {path}: {error}"))
+    manifest = documents.pop(str(package / "skill.json"), {})
+    models = {Path(path).stem: model for path, model in documents.items()}
+
+    def icon_bytes(uri: str) -> bytes | None:
+        path = (package / uri.removeprefix("file://")).resolve()
+        if not path.is_relative_to(package.resolve()) or not path.is_file():
+            return None
+        with path.open("rb") as image:
+            return image.read(certification.ICON_BYTES_NEEDED)
+
+    return problems + certification.package_problems(manifest, models, icon_bytes)
+
+
+def _venue_counts(target: Any, days_ahead: int) -> tuple[int, Counter[str]]:
+    """The venues of the window's events (through the date index: Queries, never a Scan)."""
+    today = datetime.now(LOCAL_TZ).date()
+    days = [today + timedelta(days=n) for n in range(max(0, days_ahead) + 1)]
+    items = commands._guarded(lambda: read_days(target.events, days))
+    counts = Counter(
+        str(item.get("location", "")).strip()
+        for item in {str(item["event_id"]): item for item in items}.values()
+    )
+    return len(days), counts
 
 
 # ----------------------------------------------------------------------------- the runner
@@ -192,9 +281,13 @@ class SkillRunner:
         self.log = log  # the handler's JSON logs; None: the state directory's functions.log
 
     @classmethod
-    def for_args(cls, args: argparse.Namespace) -> SkillRunner:
-        target = commands._target(args)
-        env = {"TABLE_NAME": target.events_table}
+    def for_args(cls, args: argparse.Namespace, *, skill_id: str | None = None) -> SkillRunner:
+        # Read-only, like `status`: no emulator started, no table created; a misspelt --env
+        # is a one-line error rather than "no events" from a table made for the question.
+        target = commands._target(args, create=False)
+        # A local run names the skill its envelopes are for, as a deployment names the real
+        # one: the handler refuses every request when no skill id is configured.
+        env = {"TABLE_NAME": target.events_table, "SKILL_ID": skill_id or LOCAL_SKILL_ID}
         endpoint = target.clients.dynamodb.meta.endpoint_url
         if not args.stack:  # the emulator or --endpoint-url: the function must use it too
             env["AWS_ENDPOINT_URL"] = env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
@@ -281,6 +374,7 @@ def first_page(deployment: Any, *, date_words: str, log: TextIO | None = None) -
             "TABLE_NAME": deployment.resources.tables["EventsTable"],
             "AWS_ENDPOINT_URL": deployment.endpoint_url,
             "AWS_ENDPOINT_URL_DYNAMODB": deployment.dynamodb_url,  # DynamoDB Local, if used
+            "SKILL_ID": LOCAL_SKILL_ID,
         },
         deployment.endpoint_url,
         log,

@@ -31,6 +31,7 @@ from villages_sync.local.template import (
     provision,
 )
 from villages_sync.models import RunRecord
+from villages_sync.skill.envelopes import LOCAL_SKILL_ID
 
 PRODUCER = "ProducerFunction"
 EVENTS_TABLE = "EventsTable"
@@ -86,7 +87,9 @@ def deploy_locally(
         load_template(template_path),
         dynamodb=clients.dynamodb,
         sqs=clients.sqs,
-        parameters={"Environment": environment, **(parameters or {})},
+        # A local deployment names the local skill (the id local envelopes carry), as a real
+        # one is given the skill's id: the skill function refuses requests without one.
+        parameters={"Environment": environment, "SkillId": LOCAL_SKILL_ID, **(parameters or {})},
     )
     return LocalDeployment(endpoint_url, region, resources, clients, dynamodb_endpoint_url)
 

@@ -283,7 +283,10 @@ def not_understood(problem: NotUnderstood) -> Reply:
     if problem.problem is DateProblem.PAST:
         text = "I only know what's coming up, from today on. Which day would you like?"
     elif problem.problem is DateProblem.TOO_BROAD:
-        text = "That's a long time. I can look up a day, a week, a weekend or a month."
+        text = (
+            "That's a long time. I can look up a day, a week, a weekend or a month. "
+            "Which would you like?"
+        )
     else:
         text = "I can look up a day, a week, a weekend or a month. Which day would you like?"
     return Reply(Speech.plain(text), Speech.plain("Which day would you like?"))
