@@ -13,6 +13,8 @@ import dataclasses
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from villages_sync.cli.errors import CommandError, UsageError
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK
@@ -85,8 +87,57 @@ def check(args: argparse.Namespace) -> int:
 
 
 def record(args: argparse.Namespace) -> int:
-    raise CommandError("calendar record is not built yet")
+    from villages_sync.calendar_api.cassettes import record_scrape
+    from villages_sync.calendar_api.transport import CalendarError
+
+    if not args.base_url or not args.out:
+        raise UsageError("record needs --base-url URL and --out FILE")
+    if not 0 <= args.days_ahead <= 366:
+        raise UsageError(f"--days-ahead {args.days_ahead} is not 0-366")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {out}: no directory {out.parent}")
+    settings = calendar_settings(args.base_url)
+    try:
+        result = record_scrape(settings, out)
+    except CalendarError as error:
+        print(f"recorded a failed scrape to {out}: {error}")
+        return EXIT_FAILED
+    in_window = _in_window(result.events, args.days_ahead)
+    print(
+        f"recorded {result.request_count} requests ({result.page_count} pages, "
+        f"{result.retry_count} retries) to {out}: {len(result.events)} events, "
+        f"{in_window} in the next {args.days_ahead} days"
+        + (f"; drift: {result.drift_reason}" if result.drift else "")
+    )
+    return EXIT_OK
+
+
+def _in_window(events: list[dict], days_ahead: int) -> int:
+    from datetime import UTC, datetime
+
+    from villages_sync.normalise import normalise_events, window_for
+    from villages_sync.settings import DEFAULT_TIMEZONE
+
+    tz = ZoneInfo(DEFAULT_TIMEZONE)
+    window = window_for(datetime.now(UTC), tz, days_ahead)
+    return len(normalise_events(events, tz=tz, window=window, last_updated=0).items)
 
 
 def serve_replay(args: argparse.Namespace) -> int:
-    raise CommandError("calendar serve --replay is not built yet")
+    from villages_sync.calendar_api.cassettes import CassetteError, load_cassette
+    from villages_sync.standin.replay import serve_replay as serve
+
+    path = Path(args.replay)
+    try:
+        interactions = load_cassette(path)
+    except CassetteError as error:
+        raise UsageError(str(error)) from None
+    try:
+        serve(path, interactions, port=args.port)
+    except OSError as error:
+        raise CommandError(
+            f"cannot listen on 127.0.0.1:{args.port} ({error.strerror or error}); "
+            "choose another port with --port"
+        ) from None
+    return EXIT_OK
