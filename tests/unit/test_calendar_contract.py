@@ -77,6 +77,8 @@ def test_contract_a_well_behaved_calendar_holds() -> None:
 
     assert judgement.holds
     assert {f.verdict for f in judgement.findings} == {"ok"}
+    fields = next(f for f in judgement.findings if f.point == "fields")
+    assert "absent from every event: description, excerpt, subcategories" in fields.detail
     assert judgement.fields["start.date"].formats == {"9999-99-99T99:99:99.999Z": 5}
     assert judgement.fields["id"].types == {"int": 5}
 

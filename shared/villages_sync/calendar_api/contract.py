@@ -411,7 +411,7 @@ def _field_findings(fields: Mapping[str, FieldSeen], events: list[Any]) -> list[
                 findings.append(Finding(point, "broken", f"dates not ISO 8601: {formats}"))
             else:
                 findings.append(Finding(point, "ok", f"formats seen: {formats}"))
-    types_ok = sum(1 for f in findings if f.point.startswith("field ")) == 0
+    types_ok = not any(f.point.startswith("field ") and f.verdict == "broken" for f in findings)
     absent = [rule.path for rule in FIELD_RULES if not fields[rule.path].present]
     if types_ok:
         detail = f"the {len(FIELD_RULES)} fields the normaliser reads have the types it reads"

@@ -26,8 +26,8 @@ def add_arguments(calendar: argparse.ArgumentParser, url_type: Callable[[str], s
     calendar.add_argument(
         "--base-url",
         type=url_type,
-        help="check/record: the calendar's base URL (default for check: the real site, as the "
-        "producer uses it; CALENDAR_BASE_URL is honoured too)",
+        help="check/record: the calendar's base URL (default: the real site, as the producer "
+        "uses it; CALENDAR_BASE_URL is honoured too)",
     )
     calendar.add_argument("--json", action="store_true", help="check: the report as JSON")
     calendar.add_argument("--out", metavar="FILE", help="record: where to write the cassette")
@@ -90,8 +90,8 @@ def record(args: argparse.Namespace) -> int:
     from villages_sync.calendar_api.cassettes import record_scrape
     from villages_sync.calendar_api.transport import CalendarError
 
-    if not args.base_url or not args.out:
-        raise UsageError("record needs --base-url URL and --out FILE")
+    if not args.out:
+        raise UsageError("record needs --out FILE (and --base-url URL, or the real site)")
     if not 0 <= args.days_ahead <= 366:
         raise UsageError(f"--days-ahead {args.days_ahead} is not 0-366")
     out = Path(args.out)
