@@ -152,3 +152,20 @@ def test_serve_replay_unrecorded_request_is_a_404_naming_it(
 
     assert refused.value.code == 404
     assert "GET /events/?startRow=5&endRow=6 not recorded" in refused.value.read().decode()
+
+
+def test_record_with_nothing_answering_writes_nothing_and_says_so(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Given a base URL where nothing listens (port 9 on the loopback: discard, never served)
+    cassette = tmp_path / "none.yaml"
+
+    result = run_cli(
+        "calendar", "record", "--base-url", "http://127.0.0.1:9", "--out", str(cassette),
+        env={**cli_env, **FAST},
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert not cassette.exists()
+    assert "nothing answered, no cassette written" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,12 +10,12 @@ from villages_sync.calendar_api.contract import (
     Observation,
     PageSeen,
     RequestTiming,
-    date_format,
     judge,
     page_shape,
     render,
     token_spelling,
 )
+from villages_sync.calendar_api.contract_fields import date_format
 
 SCRIPT = "var a=1;const dp_AUTH_TOKEN = 'Basic dG9rZW4=';"
 

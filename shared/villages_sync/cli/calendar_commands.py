@@ -101,6 +101,8 @@ def record(args: argparse.Namespace) -> int:
     try:
         result = record_scrape(settings, out)
     except CalendarError as error:
+        if not out.exists():  # VCR.py writes nothing when nothing answered
+            raise CommandError(f"nothing answered, no cassette written: {error}") from None
         print(f"recorded a failed scrape to {out}: {error}")
         return EXIT_FAILED
     in_window = _in_window(result.events, args.days_ahead)
