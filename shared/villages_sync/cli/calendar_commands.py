@@ -20,9 +20,22 @@ from villages_sync.cli.errors import CommandError, UsageError
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK
 from villages_sync.settings import CalendarSettings, ProducerSettings, SettingsError
 
+DESCRIPTION = """\
+serve   a stand-in calendar on 127.0.0.1 (--port, --events, --seed); with
+        --replay FILE, a recording served back: each request answered as
+        recorded, then 404 naming it
+check   the producer's client as far as the first events page, judged
+        against the contract the code relies on; exit 1 naming each broken
+        point (--json: every finding)
+record  one whole scrape by the producer's client, every request and answer
+        in a VCR.py cassette (--out FILE), credentials and cookies redacted
+"""
+
 
 def add_arguments(calendar: argparse.ArgumentParser, url_type: Callable[[str], str]) -> None:
     """The options of check, record and serve --replay (one block beside `serve`'s own)."""
+    calendar.description = DESCRIPTION
+    calendar.formatter_class = argparse.RawDescriptionHelpFormatter
     calendar.add_argument(
         "--base-url",
         type=url_type,
@@ -35,7 +48,7 @@ def add_arguments(calendar: argparse.ArgumentParser, url_type: Callable[[str], s
         "--days-ahead",
         type=int,
         default=90,
-        help="record: the window the scrape is for, kept in the cassette (90)",
+        help="record: the summary counts the events of this many days ahead (90)",
     )
     calendar.add_argument(
         "--replay",
