@@ -99,3 +99,27 @@ def test_calendar_check_token_spellings(cli_env: dict[str, str]) -> None:
         token = next(f for f in report["findings"] if f["point"] == "token script")
         assert (result.returncode, token["verdict"], written in token["detail"]) == (0, "ok", True)
         assert DEFAULT_TOKEN not in result.stdout  # the token itself never printed
+
+
+def test_calendar_check_defaults_to_the_producers_calendar_base_url(
+    cli_env: dict[str, str],
+) -> None:
+    # Given CALENDAR_BASE_URL set as the producer reads it, and no --base-url
+    with RunningCalendar(EVENTS) as base_url:
+        result = run_cli(
+            "calendar", "check", "--json", env={**cli_env, **FAST, "CALENDAR_BASE_URL": base_url}
+        )
+
+    # Then the check judged that calendar
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["site"] == base_url
+
+
+def test_calendar_check_bad_setting_is_one_line_exit_2(cli_env: dict[str, str]) -> None:
+    result = run_cli("calendar", "check", env={**cli_env, "PAGE_SIZE": "lots"})
+
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == "villages-sync calendar: PAGE_SIZE='lots' is not a whole number 1-1000"
+    )
