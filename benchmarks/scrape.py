@@ -9,12 +9,10 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
-from villages_sync.calendar_api.client import (
-    API_ACCEPT,
-    USER_AGENT,
-    extract_token,
-    scrape_calendar,
-)
+from villages_sync.calendar_api.client import scrape_calendar
+from villages_sync.calendar_api.pages import API_ACCEPT
+from villages_sync.calendar_api.site_session import extract_token
+from villages_sync.calendar_api.transport import USER_AGENT
 from villages_sync.calendar_api.urls import CalendarUrls
 from villages_sync.settings import CalendarSettings
 

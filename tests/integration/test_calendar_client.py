@@ -532,7 +532,7 @@ async def test_scrape_calendar_absurd_count_raises_instead_of_hammering(
 
     # When
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("villages_sync.calendar_api.client.MAX_PAGES", 1000)
+        patch.setattr("villages_sync.calendar_api.paging.MAX_PAGES", 1000)
         with pytest.raises(CalendarError) as raised:
             await scrape_calendar(fast_settings(calendar.base_url))
 

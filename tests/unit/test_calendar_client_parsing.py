@@ -6,13 +6,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from villages_sync.calendar_api.client import (
-    backoff_seconds,
-    extract_token,
-    parse_json_int,
-    retry_after_seconds,
-    token_problem,
-)
+from villages_sync.calendar_api.pages import parse_json_int
+from villages_sync.calendar_api.site_session import extract_token, token_problem
+from villages_sync.calendar_api.transport import backoff_seconds, retry_after_seconds
 
 B64 = "dmlsbGFnZXM6c2VjcmV0"
 

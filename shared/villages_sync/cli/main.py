@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
 
-from villages_sync.cli import commands
+from villages_sync.cli import calendar_commands, commands
 from villages_sync.cli import skill as skill_commands
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_USAGE
 from villages_sync.local.emulator import DYNAMODB_BACKENDS
@@ -279,14 +279,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub, _add_target_options)
 
-    calendar = sub.add_parser("calendar", help="the stand-in calendar (for local runs)")
-    calendar.add_argument("action", choices=("serve",))
+    calendar = sub.add_parser(
+        "calendar",
+        help="the stand-in calendar (for local runs); check, record or replay a calendar",
+    )
+    calendar.add_argument("action", choices=("serve", "check", "record"))
     calendar.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (8080)")
     calendar.add_argument(
         "--events", type=_positive_int, default=3000, help="how many events (3000)"
     )
     calendar.add_argument("--seed", type=int, default=2026, help="data set seed (2026)")
-    calendar.set_defaults(handler=commands.calendar)
+    # calendar check, record, serve --replay: villages_sync.cli.calendar_commands
+    calendar_commands.add_arguments(calendar, _endpoint_url)
+    calendar.set_defaults(handler=lambda a: calendar_commands.dispatch(a, commands.calendar))
     skill_commands.register(sub, _add_target_options)  # villages_sync.cli.skill
     return parser
 
