@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "skill-package"
 HANDLED_INTENTS = {
     "WhatsOnIntent",
+    "RefineIntent",  # a one-word answer: "tomorrow", "Brownwood", "concerts"
+    "DetailsIntent",  # "tell me about the second one"
+    "LookupIntent",  # "when is line dancing?", "is the Saturday concert still on?"
+    "AMAZON.RepeatIntent",
+    "AMAZON.PreviousIntent",
     "AMAZON.NextIntent",
     "AMAZON.YesIntent",
     "AMAZON.NoIntent",
@@ -67,6 +72,7 @@ def test_model_whats_on_has_the_slots_and_questions_of_the_issue(language_model)
         "venue": "VENUE",
         "category": "CATEGORY",
         "partOfDay": "PART_OF_DAY",
+        "time": "AMAZON.TIME",  # "what's on at 7"
     }
     samples = {_normalised(s) for s in whats_on["samples"]}
     # "what's on tonight at Spanish Springs", "any concerts this weekend",
