@@ -30,6 +30,7 @@ from villages_sync.skill.catalog import (
     venue_hosting,
 )
 from villages_sync.skill.dates import AskedDays, DateProblem, RangeKind, parse_amazon_date
+from villages_sync.skill.lookup import LOOKUP_DAYS, find_by_title, say_details, say_lookup
 from villages_sync.skill.selection import Offer, days_to_read, select_offers
 from villages_sync.skill.slots import (
     SlotChoice,
@@ -77,6 +78,7 @@ NOTHING_PENDING = "There's nothing more to read. Ask me what's on, for example t
 APOLOGY = "Sorry, I can't read the calendar right now. Please try again in a few minutes."
 FAULT = "Sorry, something went wrong on my side. Please ask again, for example what's on today."
 MORE_PROMPT = "Want to hear more? Say more, or stop."
+ANYTHING_ELSE = "Would you like another day, venue or kind of event?"
 LONG_TIME = (
     "That's a long time. I can look up a day, a week, a weekend or a month. Which would you like?"
 )
@@ -435,7 +437,9 @@ def say_page(
     if total == 0:
         return _nothing_on(question, when, today, now)
     if offset >= total:
-        return Reply(Speech.plain(f"That's all the events {when}."))
+        attributes = Pending(question, now, total, max(total - PAGE_SIZE, 0)).as_attributes()
+        text = f"That's all the events {when}. {ANYTHING_ELSE}"
+        return Reply(Speech.plain(text), _anything_else(), None, attributes)
     page = offers[offset : offset + page_size]
     while True:  # titles are short, but the limit is Alexa's: never exceed it
         lines = " ".join(
@@ -479,21 +483,33 @@ def _page_reply(
 ) -> Reply:
     shown = offset + len(page)
     more = shown < total
-    attributes = Pending(question, now, shown, offset).as_attributes() if more else None
+    # The question stays in the session, read to the end or not: "tomorrow", "Brownwood",
+    # "tell me about the second one" and "repeat" follow on from it.
+    attributes = Pending(question, now, shown, offset).as_attributes()
     if offset == 0:
         verb = "is" if total == 1 else "are"
         intro = (
             f"There {verb} {say_count(total, question.category)}{say_where(question.venue)} {when}"
         )
         if not more:
-            return Reply(Speech.plain(f"{intro}: {lines}"))
+            return Reply(
+                Speech.plain(f"{intro}: {lines} {ANYTHING_ELSE}"),
+                _anything_else(),
+                None,
+                attributes,
+            )
         text = f"{intro}; here are the first {len(page)}: {lines} Want to hear more?"
         return Reply(Speech.plain(text), Speech.plain(MORE_PROMPT), attributes=attributes)
     if more:
         text = f"Here are the next {len(page)}: {lines} Want to hear more?"
         return Reply(Speech.plain(text), Speech.plain(MORE_PROMPT), attributes=attributes)
     last = "Here is the last one" if len(page) == 1 else f"Here are the last {len(page)}"
-    return Reply(Speech.plain(f"{last}: {lines} That's everything {when}."))
+    text = f"{last}: {lines} That's everything {when}. {ANYTHING_ELSE}"
+    return Reply(Speech.plain(text), _anything_else(), None, attributes)
+
+
+def _anything_else() -> Speech:
+    return Speech.plain(f"{ANYTHING_ELSE} Or say stop.")
 
 
 # ------------------------------------------------------------------------------ big lists
@@ -654,3 +670,52 @@ def _listed(words: list[str], conjunction: str = "and") -> str:
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+# ------------------------------------------------------------------------------ one event
+
+
+def tell_details(
+    attributes: Mapping[str, Any],
+    position: int | None,
+    *,
+    read: ReadDays,
+    tz: ZoneInfo,
+    now: datetime,
+) -> Reply:
+    """ "Tell me about the second one": the second of the events last read out (or, past that
+    page, the n-th of the whole answer). The list stays where it was."""
+    pending = pending_of(attributes, now=now)
+    if pending is None:
+        text = "Ask me what's on first, then ask about one of the events I read."
+        return Reply(Speech.plain(f"{text} {ASK_AGAIN}"), _ask_again())
+    offers = read_offers(pending.question, read=read, now=pending.asked_at, tz=tz)
+    page_end = min(pending.said + PAGE_SIZE, len(offers))
+    if position is None or position < 1:
+        text = "Which one would you like to hear about? Say, for example, the first one."
+        return Reply(Speech.plain(text), Speech.plain(text), None, pending.as_attributes())
+    index = pending.said + position - 1 if position <= page_end - pending.said else position - 1
+    if not 0 <= index < len(offers):
+        text = f"I read {len(offers)} of them. Which one would you like to hear about?"
+        return Reply(Speech.plain(text), Speech.plain(text), None, pending.as_attributes())
+    told = say_details(offers[index], today=pending.asked_at.astimezone(tz).date())
+    go_on = "Say more for the rest of the list, or ask something else."
+    return Reply(
+        Speech.plain(f"{told} {go_on}"), Speech.plain(go_on), None, pending.as_attributes()
+    )
+
+
+def look_up(
+    query: str, *, read: ReadDays, tz: ZoneInfo, now: datetime, days_ahead: int | None = None
+) -> Reply:
+    """ "When is line dancing?", "is the Saturday concert still on?": by title, over the next
+    LOOKUP_DAYS days, cancelled events included (and said to be cancelled)."""
+    today = now.astimezone(tz).date()
+    count = min(LOOKUP_DAYS, (days_ahead + 1) if days_ahead is not None else LOOKUP_DAYS)
+    days = [today + timedelta(days=n) for n in range(max(count, 1))]
+    try:
+        items = read(days)
+    except Exception as error:
+        raise CalendarUnreadable(str(error)[:200]) from error
+    found = find_by_title(items, query, now=now, tz=tz)
+    return Reply(Speech.plain(say_lookup(found, query, today=today)), _ask_again())

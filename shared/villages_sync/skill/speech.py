@@ -174,6 +174,10 @@ def _when_for(offer: Offer, kind: RangeKind, today: date) -> str:
     next_midnight = datetime.combine(
         offer.day + timedelta(days=1), time(0, 0), tzinfo=offer.day_start.tzinfo
     )
+    if offer.in_progress and not span.all_day and offer.day == today:
+        if not span.end_known:  # the calendar gives no end: say only when it began
+            return f"started at {say_time(span.start)}"
+        return f"on now, until {say_time(span.end)}"
     if offer.continuing:
         if span.all_day:
             when = "all day"
@@ -183,10 +187,6 @@ def _when_for(offer: Offer, kind: RangeKind, today: date) -> str:
             when = f"until {say_time(span.end)}"
         else:
             when = "all day"
-    elif offer.in_progress:  # today, by definition: no day to name
-        if not span.end_known:  # the calendar gives no end: say only when it began
-            return f"started at {say_time(span.start)}"
-        return f"on now, until {say_time(span.end)}"
     else:
         when = f"at {say_time(span.start)}"
     if kind is RangeKind.DAY:
@@ -236,7 +236,8 @@ def card_lines(offers: list[Offer], *, several_days: bool) -> list[str]:
                 when += f"-{say_time(span.end)}"
         title = _capitalised(" ".join(str(item.get("title", "")).split()))
         location = str(item.get("location", "")).strip()
-        lines.append(f"{when}: {title}" + (f" ({location})" if location else ""))
+        line = f"{when}: {title}" + (f" ({location})" if location else "")
+        lines.append(_capitalised(line))
     return lines
 
 
