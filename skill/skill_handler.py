@@ -104,6 +104,10 @@ def more(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Reply:
 def yes(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Reply:
     now = asked_at(handler_input, settings)
     attributes = session(handler_input)
+    pending = talk.pending_of(attributes, now=now)
+    if pending is not None and pending.complete:  # "yes" to "would you like another day...?"
+        speech = talk.Speech.plain("Which day, venue or kind of event would you like?")
+        return talk.Reply(speech, speech, None, pending.as_attributes())
     return talk.continue_answer(attributes, read=reader(settings), tz=settings.timezone, now=now)
 
 

@@ -425,7 +425,7 @@ def test_conversation_a_big_list_offers_to_narrow_first():
         today=SATURDAY,
     )
 
-    first, narrowed = converse(
+    first, _narrowed = converse(
         Resident(items, now=at(SATURDAY, 7)),
         [
             (
@@ -508,6 +508,20 @@ def test_conversation_repeat_and_go_back():
     )
     assert again.said == second.said
     assert back.said == first.said
+
+
+def test_conversation_after_the_whole_list_yes_asks_and_no_says_goodbye():
+    items = items_of(*_evening(SATURDAY, 2), today=SATURDAY)
+
+    converse(
+        Resident(items, now=at(SATURDAY, 9)),
+        [
+            ("WhatsOnIntent", {}, ["There are 2 events today", "another day, venue or kind"], []),
+            ("AMAZON.YesIntent", {}, ["Which day, venue or kind of event would you like?"], []),
+            ("RefineIntent", {"date": "tomorrow"}, ["I don't see any events tomorrow"], []),
+            ("AMAZON.NoIntent", {}, ["Goodbye."], []),
+        ],
+    )
 
 
 def test_conversation_tell_me_about_the_second_one():

@@ -138,7 +138,7 @@ def test_answer_pages_keep_the_question_not_the_answers():
         "Springs. That's everything tonight. Would you like another day, venue or kind of event?"
     )
     # read to the end, the question stays for a follow-up; the page said is kept for "repeat"
-    assert second.attributes["pending"]["said"] == 3 and second.card is None
+    assert second.attributes["asked"]["said"] == 3 and second.card is None
 
 
 def test_answer_speech_stays_within_alexas_limit_and_the_card_within_its_own():

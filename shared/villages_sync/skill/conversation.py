@@ -56,7 +56,8 @@ from villages_sync.skill.timeframe import PartOfDay
 
 PAGE_SIZE = 3
 BIG_LIST = 12  # more events than this, and no venue or kind asked: offer to narrow first
-PENDING = "pending"  # the session attribute that holds the question being answered
+PENDING = "pending"  # the session attribute that holds a question with more to read
+ASKED = "asked"  # the same, for a question answered to the end (kept for follow-ups)
 MAX_RANGE_DAYS = 31  # a question read back from the session covers at most a month
 MAX_OFFSET = 1000  # and points at most this far into its answer
 ReadDays = Callable[[Sequence[date]], list[dict[str, Any]]]
@@ -181,6 +182,7 @@ class Pending:
     offset: int = 0
     said: int = 0
     offer: str | None = None  # a venue id: "shall I read those?"
+    complete: bool = False  # read to the end (kept as ASKED, not PENDING)
 
     def as_attributes(self) -> dict[str, Any]:
         pending: dict[str, Any] = {
@@ -192,14 +194,16 @@ class Pending:
             pending["said"] = self.said
         if self.offer:
             pending["offer"] = self.offer
-        return {PENDING: pending}
+        return {ASKED if self.complete else PENDING: pending}
 
     @classmethod
     def from_attributes(cls, attributes: Mapping[str, Any] | None, *, now: datetime) -> Pending:
         """Raises ValueError when the session holds nothing of ours, or anything out of bounds:
         the question (see ``Question``), a moment within a day of ``now``, offsets 0..MAX_OFFSET.
         """
-        pending = (attributes or {}).get(PENDING)
+        attributes = attributes if isinstance(attributes, Mapping) else {}
+        complete = PENDING not in attributes
+        pending = attributes.get(ASKED if complete else PENDING)
         if not isinstance(pending, Mapping):
             raise ValueError("nothing pending")
         question = Question.from_attributes(pending.get("question"))
@@ -213,7 +217,7 @@ class Pending:
         offer = pending.get("offer")
         if offer is not None and (venue_by_id(_short(offer)) is None):
             raise ValueError("offer")
-        return cls(question, asked_at, offset, said, offer)
+        return cls(question, asked_at, offset, said, offer, complete)
 
 
 def pending_of(attributes: Mapping[str, Any] | None, *, now: datetime) -> Pending | None:
@@ -437,7 +441,8 @@ def say_page(
     if total == 0:
         return _nothing_on(question, when, today, now)
     if offset >= total:
-        attributes = Pending(question, now, total, max(total - PAGE_SIZE, 0)).as_attributes()
+        said = max(total - PAGE_SIZE, 0)
+        attributes = Pending(question, now, total, said, complete=True).as_attributes()
         text = f"That's all the events {when}. {ANYTHING_ELSE}"
         return Reply(Speech.plain(text), _anything_else(), None, attributes)
     page = offers[offset : offset + page_size]
@@ -485,7 +490,7 @@ def _page_reply(
     more = shown < total
     # The question stays in the session, read to the end or not: "tomorrow", "Brownwood",
     # "tell me about the second one" and "repeat" follow on from it.
-    attributes = Pending(question, now, shown, offset).as_attributes()
+    attributes = Pending(question, now, shown, offset, complete=not more).as_attributes()
     if offset == 0:
         verb = "is" if total == 1 else "are"
         intro = (
@@ -563,7 +568,7 @@ def _nothing_on(question: Question, when: str, today: date, now: datetime) -> Re
         text += f" Try {others_days[0]}, or another venue, such as {others[0]} or {others[1]}."
     else:
         text += f" Try another day, such as {_listed(others_days, 'or')}."
-    attributes = Pending(question, now).as_attributes()
+    attributes = Pending(question, now, complete=True).as_attributes()
     return Reply(Speech.plain(text), Speech.plain(ASK_AGAIN), attributes=attributes)
 
 
@@ -600,7 +605,7 @@ def _with_horizon(reply: Reply, horizon: date, days_ahead: int) -> Reply:
 
 def not_understood(problem: NotUnderstood, *, now: datetime | None = None) -> Reply:
     kept = (
-        Pending(problem.understood, now).as_attributes()
+        Pending(problem.understood, now, complete=True).as_attributes()
         if problem.understood is not None and now is not None
         else None
     )

@@ -173,10 +173,17 @@ def whats_on_request(
     venue: str | None = None,
     category: str | None = None,
     part_of_day: str | None = None,
+    time_value: str | None = None,
     skill_id: str = LOCAL_SKILL_ID,
 ) -> dict[str, Any]:
     """WhatsOnIntent as Alexa sends it: every slot present, the spoken ones resolved."""
-    spoken = {"date": date_value, "venue": venue, "category": category, "partOfDay": part_of_day}
+    spoken = {
+        "date": date_value,
+        "venue": venue,
+        "category": category,
+        "partOfDay": part_of_day,
+        "time": time_value,
+    }
     slots = {
         name: resolved_slot(name, spoken[name], slot_type, skill_id=skill_id)
         for name, slot_type in WHATS_ON_SLOTS.items()
