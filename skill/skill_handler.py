@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.skill import conversation as talk
+from villages_sync.skill import follow_ups as follow
 from villages_sync.skill.reader import read_days
 from villages_sync.skill.screen import list_document
 from villages_sync.skill.settings import SkillSettings
@@ -96,7 +97,7 @@ def whats_on(
 
 def more(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Reply:
     now = asked_at(handler_input, settings)
-    return talk.read_all(
+    return follow.read_all(
         session(handler_input), read=reader(settings), tz=settings.timezone, now=now
     )
 
@@ -124,7 +125,7 @@ def no(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Reply:
 
 def repeat(handler_input: HandlerInput, *, settings: SkillSettings, back: int) -> talk.Reply:
     now = asked_at(handler_input, settings)
-    return talk.repeat_answer(
+    return follow.repeat_answer(
         session(handler_input), read=reader(settings), tz=settings.timezone, now=now, back=back
     )
 
@@ -137,7 +138,7 @@ def details(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Rep
         if spoken.isdigit() and len(spoken) <= 4:
             position = int(spoken)
     now = asked_at(handler_input, settings)
-    return talk.tell_details(
+    return follow.tell_details(
         session(handler_input), position, read=reader(settings), tz=settings.timezone, now=now
     )
 
@@ -147,7 +148,7 @@ def look_up(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Rep
     query = slot_choice(slots.get("query")).spoken[:200]
     logger.info("look-up", extra={"query": query[:LOGGED_SLOT_CHARS]})
     now = asked_at(handler_input, settings)
-    return talk.look_up(
+    return follow.look_up(
         query, read=reader(settings), tz=settings.timezone, now=now, days_ahead=settings.days_ahead
     )
 
@@ -158,7 +159,7 @@ def keeps_list(text: str, *, settings: SkillSettings) -> Answer:
 
     def answer(handler_input: HandlerInput) -> talk.Reply:
         now = asked_at(handler_input, settings)
-        return talk.kept_list(reply, session(handler_input), now=now)
+        return follow.kept_list(reply, session(handler_input), now=now)
 
     return answer
 

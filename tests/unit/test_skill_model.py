@@ -151,3 +151,12 @@ def test_manifest_points_at_a_lambda_function_and_shows_model_phrases(language_m
     assert resources["profiles"]["default"]["skillMetadata"]["src"] == "./skill-package"
     invocation = language_model["invocationName"]
     assert all(invocation in phrase for phrase in locale["examplePhrases"])
+
+
+def test_catalog_recreation_centers_answer_to_residents_short_names():
+    # "paradise rec center" was "a venue I don't know" though the calendar lists it
+    centers = [v for v in VENUES if v.name.endswith("Recreation Center")]
+    assert len(centers) >= 12
+    for venue in centers:
+        place = venue.name.removesuffix(" Recreation Center")
+        assert {f"{place} rec", f"{place} rec center"} <= set(venue.synonyms), venue.name

@@ -23,15 +23,13 @@ from villages_sync.skill.catalog import (
     SUGGESTED_VENUES,
     VENUE_GROUPS,
     VENUES,
-    Category,
     Venue,
-    category_by_id,
     venue_by_id,
     venue_hosting,
 )
 from villages_sync.skill.dates import AskedDays, DateProblem, RangeKind, parse_amazon_date
-from villages_sync.skill.lookup import LOOKUP_DAYS, find_by_title, say_details, say_lookup
 from villages_sync.skill.selection import Offer, days_to_read, select_offers
+from villages_sync.skill.session import ASKED, PENDING, Pending, Question, pending_of
 from villages_sync.skill.slots import (
     SlotChoice,
     resolved_category,
@@ -56,10 +54,6 @@ from villages_sync.skill.timeframe import PartOfDay
 
 PAGE_SIZE = 3
 BIG_LIST = 12  # more events than this, and no venue or kind asked: offer to narrow first
-PENDING = "pending"  # the session attribute that holds a question with more to read
-ASKED = "asked"  # the same, for a question answered to the end (kept for follow-ups)
-MAX_RANGE_DAYS = 31  # a question read back from the session covers at most a month
-MAX_OFFSET = 1000  # and points at most this far into its answer
 ReadDays = Callable[[Sequence[date]], list[dict[str, Any]]]
 
 WELCOME = (
@@ -106,126 +100,6 @@ class Reply:
     @property
     def ends_session(self) -> bool:
         return self.reprompt is None
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    days: AskedDays
-    part: PartOfDay | None = None
-    venue: Venue | None = None
-    category: Category | None = None
-    at: time | None = None  # "what's on at 7": what is on at, or starts in the hour after
-
-    def as_attributes(self) -> dict[str, Any]:
-        attributes = {
-            "first": self.days.first.isoformat(),
-            "last": self.days.last.isoformat(),
-            "asked_first": self.days.asked_first.isoformat(),
-            "kind": str(self.days.kind),
-            "part": str(self.part) if self.part else None,
-            "venue": self.venue.id if self.venue else None,
-            "category": self.category.id if self.category else None,
-        }
-        if self.days.evening_first:
-            attributes["evening_first"] = True
-        if self.at is not None:
-            attributes["at"] = self.at.strftime("%H:%M")
-        return attributes
-
-    @classmethod
-    def from_attributes(cls, data: Any) -> Question:
-        """The question kept in the session, validated as untrusted input: raises ValueError
-        for anything but a range of at most MAX_RANGE_DAYS days and known values."""
-        if not isinstance(data, Mapping):
-            raise ValueError("not a question")
-        first, last = _date_of(data.get("first")), _date_of(data.get("last"))
-        asked_first = _date_of(data.get("asked_first"))
-        if not first <= last <= first + timedelta(days=MAX_RANGE_DAYS - 1):
-            raise ValueError("range")
-        if not first - timedelta(days=7) <= asked_first <= first:
-            raise ValueError("asked_first")
-        days = AskedDays(
-            first,
-            last,
-            RangeKind(_short(data.get("kind"))),
-            asked_first,
-            evening_first=data.get("evening_first") is True,
-        )
-        part = PartOfDay(_short(data["part"])) if data.get("part") is not None else None
-        venue = venue_by_id(_short(data["venue"])) if data.get("venue") is not None else None
-        category = (
-            category_by_id(_short(data["category"])) if data.get("category") is not None else None
-        )
-        at = time.fromisoformat(_short(data["at"])) if data.get("at") is not None else None
-        if (data.get("venue") and venue is None) or (data.get("category") and category is None):
-            raise ValueError("unknown venue or kind")
-        return cls(days, part, venue, category, at)
-
-
-def _short(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 40:
-        raise ValueError("not a short text")
-    return value
-
-
-def _date_of(value: Any) -> date:
-    return date.fromisoformat(_short(value))
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """Where a listener is in an answer: the question, when it was asked, the page last said
-    (``said``), the next page (``offset``), and a narrower question offered (``offer``)."""
-
-    question: Question
-    asked_at: datetime
-    offset: int = 0
-    said: int = 0
-    offer: str | None = None  # a venue id: "shall I read those?"
-    complete: bool = False  # read to the end (kept as ASKED, not PENDING)
-
-    def as_attributes(self) -> dict[str, Any]:
-        pending: dict[str, Any] = {
-            "question": self.question.as_attributes(),
-            "asked_at": self.asked_at.isoformat(),
-            "offset": self.offset,
-        }
-        if self.said:
-            pending["said"] = self.said
-        if self.offer:
-            pending["offer"] = self.offer
-        return {ASKED if self.complete else PENDING: pending}
-
-    @classmethod
-    def from_attributes(cls, attributes: Mapping[str, Any] | None, *, now: datetime) -> Pending:
-        """Raises ValueError when the session holds nothing of ours, or anything out of bounds:
-        the question (see ``Question``), a moment within a day of ``now``, offsets 0..MAX_OFFSET.
-        """
-        attributes = attributes if isinstance(attributes, Mapping) else {}
-        complete = PENDING not in attributes
-        pending = attributes.get(ASKED if complete else PENDING)
-        if not isinstance(pending, Mapping):
-            raise ValueError("nothing pending")
-        question = Question.from_attributes(pending.get("question"))
-        asked_at = datetime.fromisoformat(_short(pending.get("asked_at")))
-        if asked_at.tzinfo is None or abs(asked_at - now) > timedelta(days=1):
-            raise ValueError("asked_at")
-        offset, said = pending.get("offset", 0), pending.get("said", 0)
-        for number in (offset, said):
-            if type(number) is not int or not 0 <= number <= MAX_OFFSET:
-                raise ValueError("offset")
-        offer = pending.get("offer")
-        if offer is not None and (venue_by_id(_short(offer)) is None):
-            raise ValueError("offer")
-        return cls(question, asked_at, offset, said, offer, complete)
-
-
-def pending_of(attributes: Mapping[str, Any] | None, *, now: datetime) -> Pending | None:
-    """The session's pending question, or None when there is none we can trust."""
-    try:
-        return Pending.from_attributes(attributes, now=now)
-    except (TypeError, KeyError, ValueError):
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,34 +267,6 @@ def continue_answer(
         page_size=page_size,
         narrow=False,
     )
-
-
-def read_all(
-    attributes: Mapping[str, Any], *, read: ReadDays, tz: ZoneInfo, now: datetime
-) -> Reply:
-    """ "More" or "read them all" after an offer to narrow: the whole list, from the start."""
-    pending = pending_of(attributes, now=now)
-    if pending is None:
-        return Reply(Speech.plain(NOTHING_PENDING), Speech.plain(ASK_AGAIN))
-    if not pending.offer:
-        return continue_answer(attributes, read=read, tz=tz, now=now)
-    return answer_question(pending.question, read=read, now=pending.asked_at, tz=tz, narrow=False)
-
-
-def repeat_answer(
-    attributes: Mapping[str, Any], *, read: ReadDays, tz: ZoneInfo, now: datetime, back: int = 0
-) -> Reply:
-    """The page last said again ("repeat"), or the one before it (``back=1``: "go back")."""
-    pending = pending_of(attributes, now=now)
-    if pending is None:
-        return Reply(Speech.plain(f"I haven't read you anything yet. {ASK_AGAIN}"), _ask_again())
-    start = max(pending.said - back * PAGE_SIZE, 0)
-    reply = answer_question(
-        pending.question, read=read, now=pending.asked_at, tz=tz, offset=start, narrow=not start
-    )
-    if back and pending.said == 0:
-        return _prefixed("That was the first of them.", reply)
-    return reply
 
 
 def _asked_at_of(attributes: Mapping[str, Any]) -> datetime:
@@ -644,29 +490,6 @@ def not_understood(problem: NotUnderstood, *, now: datetime | None = None) -> Re
     return Reply(Speech.plain(text), Speech.plain("Which day would you like?"), None, kept)
 
 
-def kept_list(reply: Reply, attributes: Mapping[str, Any], *, now: datetime) -> Reply:
-    """``reply`` (help, a phrase not understood) in the middle of a list: the list is kept, and
-    the listener told how to go on with it."""
-    pending = pending_of(attributes, now=now)
-    if pending is None:
-        return reply
-    again = "Say more to hear the rest of the list, or ask something else."
-    return Reply(
-        reply.speech + Speech.plain(again),
-        Speech.plain(again),
-        reply.card,
-        pending.as_attributes(),
-    )
-
-
-def _prefixed(text: str, reply: Reply) -> Reply:
-    return replace(reply, speech=Speech.plain(text) + reply.speech)
-
-
-def _ask_again() -> Speech:
-    return Speech.plain(ASK_AGAIN)
-
-
 def _listed(words: list[str], conjunction: str = "and") -> str:
     if len(words) <= 2:
         return f" {conjunction} ".join(words)
@@ -677,50 +500,4 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# ------------------------------------------------------------------------------ one event
-
-
-def tell_details(
-    attributes: Mapping[str, Any],
-    position: int | None,
-    *,
-    read: ReadDays,
-    tz: ZoneInfo,
-    now: datetime,
-) -> Reply:
-    """ "Tell me about the second one": the second of the events last read out (or, past that
-    page, the n-th of the whole answer). The list stays where it was."""
-    pending = pending_of(attributes, now=now)
-    if pending is None:
-        text = "Ask me what's on first, then ask about one of the events I read."
-        return Reply(Speech.plain(f"{text} {ASK_AGAIN}"), _ask_again())
-    offers = read_offers(pending.question, read=read, now=pending.asked_at, tz=tz)
-    page_end = min(pending.said + PAGE_SIZE, len(offers))
-    if position is None or position < 1:
-        text = "Which one would you like to hear about? Say, for example, the first one."
-        return Reply(Speech.plain(text), Speech.plain(text), None, pending.as_attributes())
-    index = pending.said + position - 1 if position <= page_end - pending.said else position - 1
-    if not 0 <= index < len(offers):
-        text = f"I read {len(offers)} of them. Which one would you like to hear about?"
-        return Reply(Speech.plain(text), Speech.plain(text), None, pending.as_attributes())
-    told = say_details(offers[index], today=pending.asked_at.astimezone(tz).date())
-    go_on = "Say more for the rest of the list, or ask something else."
-    return Reply(
-        Speech.plain(f"{told} {go_on}"), Speech.plain(go_on), None, pending.as_attributes()
-    )
-
-
-def look_up(
-    query: str, *, read: ReadDays, tz: ZoneInfo, now: datetime, days_ahead: int | None = None
-) -> Reply:
-    """ "When is line dancing?", "is the Saturday concert still on?": by title, over the next
-    LOOKUP_DAYS days, cancelled events included (and said to be cancelled)."""
-    today = now.astimezone(tz).date()
-    count = min(LOOKUP_DAYS, (days_ahead + 1) if days_ahead is not None else LOOKUP_DAYS)
-    days = [today + timedelta(days=n) for n in range(max(count, 1))]
-    try:
-        items = read(days)
-    except Exception as error:
-        raise CalendarUnreadable(str(error)[:200]) from error
-    found = find_by_title(items, query, now=now, tz=tz)
-    return Reply(Speech.plain(say_lookup(found, query, today=today)), _ask_again())
+__all__ = ["ASKED", "PENDING", "Pending", "Question", "pending_of"]
