@@ -572,6 +572,10 @@ def test_conversation_whats_on_at_seven():
 
 def test_conversation_look_up_by_title_answers_cancelled_and_moved_honestly():
     items = items_of(
+        {
+            **raw_event(4, "Soul Shakers", SS, at(SATURDAY, 16)),
+            "description": "A classic dance band.",
+        },
         raw_event(
             1,
             "Line Dancing Class",
@@ -591,7 +595,7 @@ def test_conversation_look_up_by_title_answers_cancelled_and_moved_honestly():
                 "LookupIntent",
                 {"query": "line dancing"},
                 ["Line Dancing Class is on Tuesday, January 12th at 9 AM at Paradise."],
-                [],
+                ["Soul Shakers"],  # a dance band is not line dancing
             ),
             (
                 "LookupIntent",

@@ -94,7 +94,8 @@ def find_by_title(
     terms, day = query_terms(query, local_now.date())
     if not terms:
         return []
-    kinds = [c for c in CATEGORIES if c.narrow and _names(c) & set(terms)]
+    asked = " ".join(terms)
+    kinds = [c for c in CATEGORIES if c.narrow and asked in _names(c)]  # "concert", "golf"
     found: dict[str, tuple[Mapping[str, Any], datetime]] = {}
     for item in items:
         span = event_span(item, tz)
@@ -110,8 +111,8 @@ def find_by_title(
 
 
 def _names(category: Any) -> set[str]:
-    words = {category.name, category.noun, *category.synonyms}
-    return {w.casefold() for word in words for w in word.split()}
+    """Every way of saying a kind of event, as whole phrases ("line dancing", "concert")."""
+    return {" ".join(name.casefold().split()) for name in (category.name, *category.synonyms)}
 
 
 def say_lookup(found: list[tuple[Mapping[str, Any], datetime]], query: str, *, today: date) -> str:
