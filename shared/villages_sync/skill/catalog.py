@@ -184,7 +184,6 @@ VENUES: tuple[Venue, ...] = (
     _rec_center("MULBERRY_GROVE", "Mulberry Grove", "Mulberry"),
     _rec_center("ROHAN", "Rohan"),
     _rec_center("SEABREEZE", "SeaBreeze", "Sea Breeze"),
-    _rec_center("FENNEY", "Fenney"),
     _rec_center("EVERGLADES", "Everglades"),
     _rec_center("BIG_CYPRESS", "Big Cypress"),
     _rec_center("COCONUT_COVE", "Coconut Cove"),
