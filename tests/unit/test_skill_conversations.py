@@ -126,6 +126,26 @@ def test_conversation_past_the_sync_window_says_how_far_ahead_it_knows(days_ahea
                     "Which day before then would you like?",
                 ],
                 ["I don't see any"],
+            ),
+            # a one-word answer keeps the rest of the question
+            ("RefineIntent", {"date": "tomorrow"}, ["I don't see any events tomorrow"], []),
+        ],
+    )
+
+
+def test_conversation_a_month_running_past_the_window_says_where_its_knowledge_ends():
+    today = date(2027, 1, 20)
+    converse(
+        Resident([], now=at(today, 10), days_ahead=30),
+        [
+            (
+                "WhatsOnIntent",
+                {"date": "2027-02"},
+                [
+                    "I don't see any events next month. I know the calendar 30 days ahead, up "
+                    "to Friday, February 19th. Try another day",
+                ],
+                [],
             )
         ],
     )

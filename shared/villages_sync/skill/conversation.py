@@ -231,7 +231,7 @@ def answer_question(
     question = _meant_time(question, local_now)
     horizon = local_now.date() + timedelta(days=days_ahead) if days_ahead is not None else None
     if days_ahead is not None and horizon is not None and question.days.first > horizon:
-        return beyond_horizon(question, horizon, days_ahead)
+        return beyond_horizon(question, horizon, days_ahead, local_now)
     offers = read_offers(question, read=read, now=now, tz=tz)
     if narrow and offset == 0 and len(offers) > BIG_LIST:
         offered = _narrower(question, offers)
@@ -431,19 +431,21 @@ def _other_days(asked: AskedDays, today: date) -> list[str]:
     return [words for words, first, last in choices if last < asked.first or first > asked.last][:2]
 
 
-def beyond_horizon(question: Question, horizon: date, days_ahead: int) -> Reply:
-    """Past the sync's window the table is empty by design: say how far ahead is known."""
+def beyond_horizon(question: Question, horizon: date, days_ahead: int, now: datetime) -> Reply:
+    """Past the sync's window the table is empty by design: say how far ahead is known (the
+    question stays, so that "Saturday" answers it for the same venue and kind)."""
     text = (
         f"I only know the calendar {days_ahead} days ahead, up to {say_date(horizon)}. "
         "Which day before then would you like?"
     )
-    attributes = None
+    attributes = Pending(question, now, complete=True).as_attributes()
     return Reply(Speech.plain(text), Speech.plain("Which day would you like?"), None, attributes)
 
 
 def _with_horizon(reply: Reply, horizon: date, days_ahead: int) -> Reply:
     note = f"I know the calendar {days_ahead} days ahead, up to {say_date(horizon)}."
-    return replace(reply, speech=reply.speech + Speech.plain(note))
+    nothing, _, suggestion = reply.speech.text.partition(". ")  # the note before the suggestion
+    return replace(reply, speech=Speech.plain(f"{nothing}. {note} {suggestion}"))
 
 
 # ------------------------------------------------------------------------------ problems
