@@ -12,6 +12,7 @@ anything else ignored.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -236,7 +237,7 @@ def answer_question(
     if narrow and offset == 0 and len(offers) > BIG_LIST:
         offered = _narrower(question, offers)
         if offered is not None:
-            return _offer_narrower(question, offers, offered, local_now)
+            return _offer_narrower(question, offers, *offered, local_now)
     reply = say_page(question, offers, now=local_now, offset=offset, page_size=page_size)
     if days_ahead is not None and horizon and not offers and question.days.last > horizon:
         return _with_horizon(reply, horizon, days_ahead)
@@ -366,26 +367,31 @@ def _anything_else() -> Speech:
 # ------------------------------------------------------------------------------ big lists
 
 
-def _narrower(question: Question, offers: list[Offer]) -> Venue | None:
-    """The venue (or the town squares) that holds the most of a big list, but not all of it."""
+def _narrower(question: Question, offers: list[Offer]) -> tuple[Venue, int] | None:
+    """The venue (or the town squares) that holds the most of a big list, but not all of it,
+    with how many it holds. Each distinct location is matched once (a month has ~1,000 events
+    at ~20 places)."""
     if question.venue is not None or question.category is not None:
         return None
-    candidates = [venue_by_id(venue_id) for venue_id in VENUE_GROUPS]
-    candidates += [venue_hosting(str(offer.item.get("location", ""))) for offer in offers]
-    counts: dict[str, tuple[int, Venue]] = {}
-    for venue in candidates:
-        if venue is not None and venue.id not in counts:
-            held = sum(1 for o in offers if venue.hosts(str(o.item.get("location", ""))))
-            counts[venue.id] = (held, venue)
-    usable = [(held, venue) for held, venue in counts.values() if 0 < held < len(offers)]
-    groups = [pair for pair in usable if pair[1].id in VENUE_GROUPS]
-    best = max(groups or usable, key=lambda pair: pair[0], default=None)
-    return best[1] if best else None
+    at_location = Counter(str(offer.item.get("location", "")) for offer in offers)
+    groups = [group for venue_id in VENUE_GROUPS if (group := venue_by_id(venue_id))]
+    counts: Counter[str] = Counter()
+    venues: dict[str, Venue] = {}
+    for location, held in at_location.items():
+        for venue in (venue_hosting(location), *(g for g in groups if g.hosts(location))):
+            if venue is not None:
+                counts[venue.id] += held
+                venues[venue.id] = venue
+    usable = [(held, venues[key]) for key, held in counts.items() if 0 < held < len(offers)]
+    in_groups = [pair for pair in usable if pair[1].id in VENUE_GROUPS]
+    best = max(in_groups or usable, key=lambda pair: pair[0], default=None)
+    return (best[1], best[0]) if best else None
 
 
-def _offer_narrower(question: Question, offers: list[Offer], venue: Venue, now: datetime) -> Reply:
+def _offer_narrower(
+    question: Question, offers: list[Offer], venue: Venue, held: int, now: datetime
+) -> Reply:
     when = _say_asked_when(question, now.date())
-    held = sum(1 for o in offers if venue.hosts(str(o.item.get("location", ""))))
     there = "have" if venue.id in VENUE_GROUPS else "has"
     text = (
         f"There are {len(offers)} events {when}. {_capitalised(venue.spoken)} {there} {held} of "
