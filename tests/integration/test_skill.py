@@ -27,9 +27,11 @@ from support.skill import (
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions
 from villages_sync.skill.envelopes import (
     LOCAL_SKILL_ID,
+    SCREEN_INTERFACES,
     intent_request,
     launch_request,
     session_ended_request,
+    spoken_request,
     whats_on_request,
 )
 from villages_sync.standin.server import RunningCalendar
@@ -128,9 +130,13 @@ def test_skill_tonight_at_spanish_springs_says_first_three_and_pages_to_the_end(
     assert speech_of(pages[1]).startswith("<speak>Here are the next 3: At 6:30 PM, Show 03.")
     last = speech_of(pages[3])
     assert last.startswith("<speak>Here are the last 3: ")
-    assert last.endswith("That's everything tonight.</speak>")
-    assert pages[3]["response"]["shouldEndSession"] is True
-    assert pages[3]["sessionAttributes"] == {}
+    # read to the end, the session stays open for a follow-up ("tomorrow", "the second one")
+    assert last.endswith(
+        "That's everything tonight. Would you like another day, venue or kind of event?</speak>"
+    )
+    assert pages[3]["response"]["shouldEndSession"] is False
+    assert "pending" not in pages[3]["sessionAttributes"]
+    assert pages[3]["sessionAttributes"]["asked"]["offset"] == 12
     said = " ".join(speech_of(page) for page in pages)
     assert said.count("Show ") == 11
     for absent in ("Cancelled Crooners", "Morning Market", "Brownwood Band"):
@@ -212,7 +218,7 @@ def test_skill_empty_evening_at_a_venue_suggests_another_day_or_venue(
 
     # Then the skill says there is nothing, suggests another day or venue, and keeps listening
     assert speech_of(response) == (
-        "<speak>I don't see any more events at Eastport tonight. Try another day, or another "
+        "<speak>I don't see any more events at Eastport tonight. Try tomorrow, or another "
         "venue, such as Spanish Springs or Lake Sumter Landing.</speak>"
     )
     assert response["response"]["shouldEndSession"] is False
@@ -281,11 +287,11 @@ def test_skill_weekend_across_a_month_boundary_lists_both_days_in_order(deployme
     asked_on = saturday - timedelta(days=3)  # a Wednesday: "this weekend"
     iso = saturday.isocalendar()
 
-    # When a listener asks for any concerts this weekend
+    # When a listener asks for any shows this weekend ("concerts" now means music only)
     response = ask(
         deployment,
         whats_on_request(
-            now=at(asked_on, 10), date_value=f"{iso.year}-W{iso.week:02d}-WE", category="concerts"
+            now=at(asked_on, 10), date_value=f"{iso.year}-W{iso.week:02d}-WE", category="shows"
         ),
     )
 
@@ -293,7 +299,8 @@ def test_skill_weekend_across_a_month_boundary_lists_both_days_in_order(deployme
     assert speech_of(response) == (
         "<speak>There are 3 entertainment events this weekend: Saturday at 4:30 PM, Saturday "
         "Early Set at Spanish Springs. Saturday at 7 PM, Saturday Soul at Brownwood. Sunday at "
-        "6 PM, Sunday Swing at Lake Sumter Landing.</speak>"
+        "6 PM, Sunday Swing at Lake Sumter Landing. Would you like another day, venue or kind "
+        "of event?</speak>"
     )
     content = _card(response)["content"]
     assert content.index(f"Saturday, {saturday:%B} {saturday.day}") < content.index(
@@ -356,7 +363,7 @@ def test_skill_dst_day_evening_starts_at_5pm_local(deployment, spring):
     # said as 5 PM, the 4:15 one is not (adding hours to midnight would get one of them wrong)
     assert speech_of(response) == (
         "<speak>There are 2 events at Spanish Springs tonight: At 5 PM, Five O'Clock Fiddle. "
-        "At 11 PM, Late Night Blues.</speak>"
+        "At 11 PM, Late Night Blues. Would you like another day, venue or kind of event?</speak>"
     )
     assert at(day, 17).utcoffset() != at(day - timedelta(days=1), 17).utcoffset()
 
@@ -388,9 +395,67 @@ def test_skill_multi_day_festival_is_on_every_day_it_spans(deployment):
     # Then both days include the festival, all day; Saturday includes the fair until 4 PM
     assert speech_of(on_saturday) == (
         "<speak>There are 3 events today: All day, Arts &amp; Crafts Festival at Sawgrass Grove. "
-        "Until 4 PM, Antique Fair at Brownwood. At 6 PM, Saturday Concert at Brownwood.</speak>"
+        "On now, until 4 PM, Antique Fair at Brownwood. At 6 PM, Saturday Concert at Brownwood. "
+        "Would you like another day, venue or kind of event?</speak>"
     )
     assert speech_of(on_sunday) == (
         "<speak>There is one event today: All day, Arts &amp; Crafts Festival at Sawgrass "
-        "Grove.</speak>"
+        "Grove. Would you like another day, venue or kind of event?</speak>"
     )
+
+
+def test_skill_conversation_after_a_real_sync_follows_on_and_reads_late_shows(deployment):
+    # Given a real sync: a dance at Brownwood from 9 PM to 12:30 AM, and two shows there the
+    # next evening (one of them described)
+    day = _today() + timedelta(days=12)
+    after = day + timedelta(days=1)
+    events = [
+        raw_event(9101, "Moonlight Dance", BW, at(day, 21), at(after, 0, 30)),
+        raw_event(9102, "Early Show", BW, at(after, 17)),
+        {**raw_event(9103, "Late Show", BW, at(after, 19)), "description": "Doo-wop classics."},
+    ]
+    _sync(deployment, events)
+
+    # When a resident on a device with a screen asks at 12:10 AM what's on at Brownwood, then
+    # says "tonight", then asks about the second one
+    now = at(after, 0, 10)
+    first = ask(deployment, _with_screen(whats_on_request(now=now, venue="brownwood")))
+    tonight = ask(
+        deployment,
+        _with_screen(
+            spoken_request(
+                "RefineIntent",
+                now=now,
+                spoken={"partOfDay": "tonight"},
+                attributes=first["sessionAttributes"],
+            )
+        ),
+    )
+    second = ask(
+        deployment,
+        spoken_request(
+            "DetailsIntent",
+            now=now,
+            spoken={"position": "2"},
+            attributes=tonight["sessionAttributes"],
+        ),
+    )
+
+    # Then the dance is still on after midnight, "tonight" keeps Brownwood, the details are
+    # the calendar's, and the screen shows the list
+    assert speech_of(first).startswith(
+        "<speak>There are 3 events at Brownwood today: On now, until 12:30 AM, Moonlight Dance."
+    )
+    assert speech_of(tonight).startswith(
+        "<speak>There are 2 events at Brownwood tonight: At 5 PM, Early Show. At 7 PM, Late Show."
+    )
+    assert "Late Show is today, from 7 PM to 9 PM at Brownwood Paddock Square." in speech_of(second)
+    assert "Doo-wop classics." in speech_of(second)
+    (directive,) = tonight["response"]["directives"]
+    assert directive["type"] == "Alexa.Presentation.APL.RenderDocument"
+    assert "directives" not in second["response"] or not second["response"]["directives"]
+
+
+def _with_screen(envelope: dict) -> dict:
+    envelope["context"]["System"]["device"]["supportedInterfaces"] = dict(SCREEN_INTERFACES)
+    return envelope

@@ -7,14 +7,28 @@ Imported as ``support.skill``.
 from __future__ import annotations
 
 import io
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions
+from villages_sync.models import DateWindow
+from villages_sync.normalise import normalise_event
 from villages_sync.settings import DEFAULT_TIMEZONE
+from villages_sync.skill.envelopes import (
+    LOCAL_SKILL_ID,
+    amazon_date,
+    launch_request,
+    spoken_request,
+)
+from villages_sync.skill.reader import read_days
+from villages_sync.skill.settings import SkillSettings
 
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
+SS = "Spanish Springs Town Square"
 SKILL = "SkillFunction"
 
 
@@ -64,8 +78,9 @@ def raw_event(
 
 
 def ask(deployment: Any, envelope: dict[str, Any], **extra_env: str) -> dict[str, Any]:
-    """The handler's response envelope; fails the test when the invocation failed."""
-    options = SyncOptions(function_log=io.StringIO(), extra_env=extra_env)
+    """The handler's response envelope; fails the test when the invocation failed. The skill
+    knows as far ahead as these tests' syncs keep (DAYS_AHEAD=366)."""
+    options = SyncOptions(function_log=io.StringIO(), extra_env={"DAYS_AHEAD": "366", **extra_env})
     invocation = LocalPipeline(deployment, options).invoke_function(SKILL, envelope)
     assert invocation.succeeded, invocation.error_text
     return invocation.payload
@@ -103,3 +118,124 @@ def month_spanning_monday(today: date) -> date:
         if day.weekday() == 0 and (day + timedelta(days=6)).month != day.month:
             return day
     raise AssertionError("no week across a month boundary within 60 days")
+
+
+# ------------------------------------------------------------------------------ conversations
+
+
+def stored(raw: dict[str, Any], today: date) -> dict[str, Any]:
+    """A raw calendar event as the sync stores it (the real normaliser)."""
+    window = DateWindow(today - timedelta(days=30), today + timedelta(days=400))
+    item = normalise_event(raw, tz=TZ, window=window, last_updated=0)
+    assert isinstance(item, dict), item
+    return item
+
+
+class ItemsTable:
+    """The events table's ``events_on`` over a list: the date index (items dated ``day``) and
+    the multi-day index (items with ``span`` that began earlier and end on or after ``day``).
+    ``fails`` makes every read raise as an unreachable table would."""
+
+    def __init__(self, items: list[dict[str, Any]], *, fails: bool = False) -> None:
+        self.items, self.fails, self.days_read = items, fails, 0
+
+    def events_on(self, day: date) -> list[dict[str, Any]]:
+        self.days_read += 1
+        if self.fails:
+            raise ConnectionError("could not connect to the endpoint URL")
+        text = day.isoformat()
+        return [
+            item
+            for item in self.items
+            if item["event_date"] == text
+            or ("span" in item and item["event_date"] < text <= item.get("end_date", ""))
+        ]
+
+
+@dataclass
+class Turn:
+    """What Alexa said and showed for one thing a resident said."""
+
+    said: str  # the speech, as plain words
+    reprompt: str | None
+    card_title: str | None
+    card: str | None
+    screen: dict[str, Any] | None  # the APL RenderDocument directive, when one was sent
+    ends: bool
+    attributes: dict[str, Any]
+    ssml: str
+
+
+class Resident:
+    """A resident talking to the skill: each turn is a real Alexa envelope through the real ASK
+    SDK skill (``skill_handler``), with the session attributes Alexa carries between turns and
+    the table read from ``items``. The clock is set by ``now``."""
+
+    def __init__(
+        self,
+        items: list[dict[str, Any]],
+        *,
+        now: datetime,
+        screen: bool = False,
+        days_ahead: int = 90,
+        table: ItemsTable | None = None,
+    ) -> None:
+        from skill import skill_handler as handler
+
+        self.handler, self.now, self.screen = handler, now, screen
+        self.table = table or ItemsTable(items)
+        self.settings = SkillSettings(
+            table_name="events", skill_id=LOCAL_SKILL_ID, days_ahead=days_ahead
+        )
+        self.attributes: dict[str, Any] = {}
+        self.new = True
+
+    def opens(self) -> Turn:
+        return self._send(launch_request(now=self.now, screen=self.screen))
+
+    def says(self, intent: str, **spoken: str | None) -> Turn:
+        """``says("WhatsOnIntent", venue="brownwood", date="tomorrow")``: dates as words are
+        turned into the AMAZON.DATE value Alexa gives for them."""
+        if spoken.get("date"):
+            spoken["date"] = amazon_date(str(spoken["date"]), today=self.now.date())
+        envelope = spoken_request(
+            intent,
+            now=self.now,
+            spoken=spoken,
+            attributes=self.attributes,
+            new=self.new,
+            screen=self.screen,
+        )
+        return self._send(envelope)
+
+    def _send(self, envelope: dict[str, Any]) -> Turn:
+        reader = self.handler.reader
+        self.handler.reader = lambda settings: partial(read_days, self.table)
+        try:
+            response = self.handler.skill_handler(self.settings)(envelope, None)
+        finally:
+            self.handler.reader = reader
+        body = response["response"]
+        ssml = body["outputSpeech"]["ssml"] if "outputSpeech" in body else ""
+        card = body.get("card") or {}
+        directives = [
+            d for d in body.get("directives") or [] if d["type"].startswith("Alexa.Presentation")
+        ]
+        reprompt = body.get("reprompt", {}).get("outputSpeech", {}).get("ssml")
+        ends = body.get("shouldEndSession", True) is not False
+        self.attributes = {} if ends else dict(response.get("sessionAttributes") or {})
+        self.new = ends
+        return Turn(
+            said=_words_of(ssml),
+            reprompt=_words_of(reprompt) if reprompt else None,
+            card_title=card.get("title"),
+            card=card.get("content"),
+            screen=directives[0] if directives else None,
+            ends=ends,
+            attributes=dict(response.get("sessionAttributes") or {}),
+            ssml=ssml,
+        )
+
+
+def _words_of(ssml: str) -> str:
+    return "".join(ET.fromstring(ssml).itertext()) if ssml else ""

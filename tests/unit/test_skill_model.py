@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "skill-package"
 HANDLED_INTENTS = {
     "WhatsOnIntent",
+    "RefineIntent",  # a one-word answer: "tomorrow", "Brownwood", "concerts"
+    "DetailsIntent",  # "tell me about the second one"
+    "LookupIntent",  # "when is line dancing?", "is the Saturday concert still on?"
+    "AMAZON.RepeatIntent",
+    "AMAZON.PreviousIntent",
     "AMAZON.NextIntent",
     "AMAZON.YesIntent",
     "AMAZON.NoIntent",
@@ -67,6 +72,7 @@ def test_model_whats_on_has_the_slots_and_questions_of_the_issue(language_model)
         "venue": "VENUE",
         "category": "CATEGORY",
         "partOfDay": "PART_OF_DAY",
+        "time": "AMAZON.TIME",  # "what's on at 7"
     }
     samples = {_normalised(s) for s in whats_on["samples"]}
     # "what's on tonight at Spanish Springs", "any concerts this weekend",
@@ -145,3 +151,12 @@ def test_manifest_points_at_a_lambda_function_and_shows_model_phrases(language_m
     assert resources["profiles"]["default"]["skillMetadata"]["src"] == "./skill-package"
     invocation = language_model["invocationName"]
     assert all(invocation in phrase for phrase in locale["examplePhrases"])
+
+
+def test_catalog_recreation_centers_answer_to_residents_short_names():
+    # "paradise rec center" was "a venue I don't know" though the calendar lists it
+    centers = [v for v in VENUES if v.name.endswith("Recreation Center")]
+    assert len(centers) >= 12
+    for venue in centers:
+        place = venue.name.removesuffix(" Recreation Center")
+        assert {f"{place} rec", f"{place} rec center"} <= set(venue.synonyms), venue.name

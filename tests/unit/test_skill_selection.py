@@ -106,7 +106,7 @@ def test_day_window_evening_is_5pm_local_on_dst_days(day):
     start, end = day_window(day, PartOfDay.EVENING, TZ)
 
     assert (start.hour, start.minute, start.date()) == (17, 0, day)
-    assert (end.hour, end.date()) == (0, day + timedelta(days=1))
+    assert (end.hour, end.date()) == (5, day + timedelta(days=1))  # tonight: into the small hours
     assert start.utcoffset() != at(day - timedelta(days=1), 17).utcoffset()
 
 

@@ -114,7 +114,8 @@ def test_answer_escapes_ssml_and_the_document_parses():
     assert "Johnny Wild & The Delights <live> > all" in reply.speech.text
     assert "&amp;" in document and "&lt;live&gt;" in document
     assert reply.card.content == "7 PM-9 PM: Johnny Wild & The Delights <live> > all (" + SS + ")"
-    assert reply.ends_session
+    # the question stays in the session for a follow-up ("tomorrow", "tell me about it")
+    assert not reply.ends_session and reply.speech.text.endswith("?")
 
 
 def test_answer_pages_keep_the_question_not_the_answers():
@@ -134,9 +135,10 @@ def test_answer_pages_keep_the_question_not_the_answers():
     }
     assert second.speech.text == (
         "Here are the last 2: At 8 PM, Show 3 at Spanish Springs. At 9 PM, Show 4 at Spanish "
-        "Springs. That's everything tonight."
+        "Springs. That's everything tonight. Would you like another day, venue or kind of event?"
     )
-    assert second.ends_session and second.attributes is None and second.card is None
+    # read to the end, the question stays for a follow-up; the page said is kept for "repeat"
+    assert second.attributes["asked"]["said"] == 3 and second.card is None
 
 
 def test_answer_speech_stays_within_alexas_limit_and_the_card_within_its_own():

@@ -1,31 +1,36 @@
-"""A question in, a reply out: what the skill says to each request, and how paging resumes.
+"""A question in, a reply out: what the skill says to each request, and how a conversation goes on.
 
 Pure except for ``read``, the function that returns the stored items of some days (the
-``reader`` adapter in the function; a list in unit tests). Paging keeps the *question* and the
-moment it was asked in the session attributes, not the answers: "more" asks the same question
-again at the same moment and reads the next page, so the attributes stay small whatever the
-number of events.
+``reader`` adapter in the function; a list in unit tests). The session keeps the *question*, the
+moment it was asked and where the listener is in its answer (``PENDING``), never the answers:
+"more", "repeat", "go back", "tell me about the second one" and a one-word follow-up ("tomorrow",
+"Brownwood", "concerts") ask the same question again at the same moment, so the attributes stay
+small whatever the number of events. Session attributes come from the device and are read as
+untrusted input (``Pending.from_attributes``): a range of at most a month, bounded offsets,
+anything else ignored.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from villages_sync.skill.catalog import (
     CATEGORIES,
     SUGGESTED_VENUES,
+    VENUE_GROUPS,
     VENUES,
-    Category,
     Venue,
-    category_by_id,
     venue_by_id,
+    venue_hosting,
 )
 from villages_sync.skill.dates import AskedDays, DateProblem, RangeKind, parse_amazon_date
-from villages_sync.skill.selection import Offer, select_offers
+from villages_sync.skill.selection import Offer, days_to_read, select_offers
+from villages_sync.skill.session import ASKED, PENDING, Pending, Question, pending_of
 from villages_sync.skill.slots import (
     SlotChoice,
     resolved_category,
@@ -36,9 +41,12 @@ from villages_sync.skill.speech import (
     MAX_SPEECH_CHARS,
     Speech,
     card_lines,
+    echo,
     fit_card,
     say_count,
+    say_date,
     say_offer,
+    say_time,
     say_when,
     say_where,
     ssml_document,
@@ -46,7 +54,7 @@ from villages_sync.skill.speech import (
 from villages_sync.skill.timeframe import PartOfDay
 
 PAGE_SIZE = 3
-PENDING = "pending"  # the session attribute that holds the question being paged through
+BIG_LIST = 12  # more events than this, and no venue or kind asked: offer to narrow first
 ReadDays = Callable[[Sequence[date]], list[dict[str, Any]]]
 
 WELCOME = (
@@ -56,21 +64,31 @@ WELCOME = (
 HELP = (
     "I read The Villages' community calendar. Ask me what's on today, tonight or this weekend, "
     "at a town square such as Spanish Springs, Lake Sumter Landing or Brownwood, or for a kind "
-    "of event, like concerts or sports. When I list events, say more to hear the next ones. "
-    "What would you like to know?"
+    "of event, like concerts or golf. When I list events, say more to hear the next ones, or "
+    "tell me about the second one for its details. What would you like to know?"
 )
 ASK_AGAIN = "What would you like to know? For example, what's on tomorrow at Brownwood?"
 FALLBACK = "Sorry, I can only tell you what's on in The Villages. Try: what's on tonight?"
 GOODBYE = "Goodbye."
 NOTHING_PENDING = "There's nothing more to read. Ask me what's on, for example tonight."
 APOLOGY = "Sorry, I can't read the calendar right now. Please try again in a few minutes."
+FAULT = "Sorry, something went wrong on my side. Please ask again, for example what's on today."
 MORE_PROMPT = "Want to hear more? Say more, or stop."
+ANYTHING_ELSE = "Would you like another day, venue or kind of event?"
+LONG_TIME = (
+    "That's a long time. I can look up a day, a week, a weekend or a month. Which would you like?"
+)
+
+
+class CalendarUnreadable(Exception):
+    """The events table could not be read: the one failure the skill says is the calendar's."""
 
 
 @dataclass(frozen=True, slots=True)
 class Card:
     title: str
     content: str
+    lines: tuple[str, ...] = ()  # one line per event, for a screen's list
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,63 +104,116 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
-class Question:
-    days: AskedDays
-    part: PartOfDay | None = None
-    venue: Venue | None = None
-    category: Category | None = None
-
-    def as_attributes(self) -> dict[str, Any]:
-        return {
-            "first": self.days.first.isoformat(),
-            "last": self.days.last.isoformat(),
-            "asked_first": self.days.asked_first.isoformat(),
-            "kind": str(self.days.kind),
-            "part": str(self.part) if self.part else None,
-            "venue": self.venue.id if self.venue else None,
-            "category": self.category.id if self.category else None,
-        }
-
-    @classmethod
-    def from_attributes(cls, data: Mapping[str, Any]) -> Question:
-        """Raises ValueError (or KeyError) when the attributes are not ours."""
-        days = AskedDays(
-            first=date.fromisoformat(data["first"]),
-            last=date.fromisoformat(data["last"]),
-            kind=RangeKind(data["kind"]),
-            asked_first=date.fromisoformat(data["asked_first"]),
-        )
-        return cls(
-            days,
-            PartOfDay(data["part"]) if data.get("part") else None,
-            venue_by_id(data["venue"]) if data.get("venue") else None,
-            category_by_id(data["category"]) if data.get("category") else None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class NotUnderstood:
-    problem: DateProblem | str  # a DateProblem, "venue" or "category"
+    problem: DateProblem | str  # a DateProblem, "venue", "category", "part" or "horizon"
     spoken: str
+    # What was understood: kept in the session so that a one-word answer completes it.
+    understood: Question | None = field(default=None, compare=False)
 
 
-def understand(slots: Mapping[str, SlotChoice], *, today: date) -> Question | NotUnderstood:
-    """The question a WhatsOnIntent's slots ask, or what could not be understood."""
-    venue_choice = slots.get("venue", SlotChoice())
-    venue = resolved_venue(venue_choice) if venue_choice.filled else None
-    if venue_choice.filled and venue is None:
-        return NotUnderstood("venue", venue_choice.spoken)
-    category_choice = slots.get("category", SlotChoice())
-    category = resolved_category(category_choice) if category_choice.filled else None
-    if category_choice.filled and category is None:
-        return NotUnderstood("category", category_choice.spoken)
+# ------------------------------------------------------------------------------ questions
+
+
+def understand(
+    slots: Mapping[str, SlotChoice], *, today: date, base: Question | None = None
+) -> Question | NotUnderstood:
+    """The question a WhatsOnIntent's slots ask, or what could not be understood. With
+    ``base`` (a one-word follow-up), the filled slots change that question and the rest stays.
+    """
+    question = base or Question(AskedDays(today, today, RangeKind.DAY, today))
     date_choice = slots.get("date", SlotChoice())
-    days = parse_amazon_date(date_choice.spoken, today=today)
-    if isinstance(days, DateProblem):
-        return NotUnderstood(days, date_choice.spoken)
-    part_choice = slots.get("partOfDay", SlotChoice())
-    part = PartOfDay.NOW if days.now_requested else resolved_part(part_choice)
-    return Question(days, part, venue, category)
+    if date_choice.filled or base is None:
+        days = parse_amazon_date(date_choice.spoken, today=today)
+        if isinstance(days, DateProblem):
+            return NotUnderstood(days, echo(date_choice.spoken), question)
+        part = PartOfDay.NOW if days.now_requested else None
+        question = replace(question, days=days, part=part if base is None else question.part)
+        if days.now_requested:
+            question = replace(question, part=PartOfDay.NOW, at=None)
+    for name, resolve, attribute in (
+        ("venue", resolved_venue, "venue"),
+        ("category", resolved_category, "category"),
+        ("partOfDay", resolved_part, "part"),
+    ):
+        choice = slots.get(name, SlotChoice())
+        if not choice.filled:
+            continue
+        value = resolve(choice)  # type: ignore[operator]
+        if value is None:
+            return NotUnderstood(attribute, echo(choice.spoken), question)
+        question = replace(question, **{attribute: value})
+        if attribute == "part":
+            question = replace(question, at=None)
+    time_choice = slots.get("time", SlotChoice())
+    if time_choice.filled:
+        asked = _asked_time(time_choice.spoken)
+        if isinstance(asked, PartOfDay):
+            question = replace(question, part=asked, at=None)
+        elif asked is None:
+            return NotUnderstood("time", echo(time_choice.spoken), question)
+        else:
+            question = replace(question, at=asked, part=None)
+    return question
+
+
+_TIME_WORDS = {
+    "MO": PartOfDay.MORNING,
+    "AF": PartOfDay.AFTERNOON,
+    "EV": PartOfDay.EVENING,
+    "NI": PartOfDay.EVENING,
+}
+
+
+def _asked_time(value: str) -> time | PartOfDay | None:
+    """An AMAZON.TIME value: ``19:00``, ``07:00``, or a part of day (``EV``)."""
+    text = value.strip().upper()
+    if text in _TIME_WORDS:
+        return _TIME_WORDS[text]
+    try:
+        return time.fromisoformat(text[:5])
+    except ValueError:
+        return None
+
+
+def _meant_time(question: Question, now: datetime) -> Question:
+    """ "What's on at 7": 7 in the evening when 7 in the morning is over, or is a small hour."""
+    at = question.at
+    if at is None or at.hour >= 12:
+        return question
+    passed = question.days.first == now.date() and at < now.time()
+    if passed or 1 <= at.hour <= 6:
+        return replace(question, at=at.replace(hour=at.hour + 12))
+    return question
+
+
+# ------------------------------------------------------------------------------ answers
+
+
+def read_offers(question: Question, *, read: ReadDays, now: datetime, tz: ZoneInfo) -> list[Offer]:
+    days = days_to_read(question.days, question.part, now.astimezone(tz).date())
+    try:
+        items = read(days)
+    except CalendarUnreadable:
+        raise
+    except Exception as error:  # the adapter's failure, whatever its kind
+        raise CalendarUnreadable(str(error)[:200]) from error
+    offers = select_offers(
+        items,
+        days=question.days,
+        part=question.part,
+        venue=question.venue,
+        category=question.category,
+        now=now,
+        tz=tz,
+    )
+    if question.at is not None:
+        offers = [o for o in offers if _on_around(o, question.at, tz)]
+    return offers
+
+
+def _on_around(offer: Offer, at: time, tz: ZoneInfo) -> bool:
+    start = datetime.combine(offer.day, at, tzinfo=tz)
+    return offer.span.start < start + timedelta(hours=1) and offer.span.end > start
 
 
 def answer_question(
@@ -153,47 +224,74 @@ def answer_question(
     tz: ZoneInfo,
     offset: int = 0,
     page_size: int = PAGE_SIZE,
+    days_ahead: int | None = None,
+    narrow: bool = True,
 ) -> Reply:
     """Read the asked days, select the events and say the page that starts at ``offset``."""
-    offers = select_offers(
-        read(question.days.days),
-        days=question.days,
-        part=question.part,
-        venue=question.venue,
-        category=question.category,
-        now=now,
-        tz=tz,
-    )
-    return say_page(question, offers, now=now.astimezone(tz), offset=offset, page_size=page_size)
+    local_now = now.astimezone(tz)
+    question = _meant_time(question, local_now)
+    horizon = local_now.date() + timedelta(days=days_ahead) if days_ahead is not None else None
+    if days_ahead is not None and horizon is not None and question.days.first > horizon:
+        return beyond_horizon(question, horizon, days_ahead, local_now)
+    offers = read_offers(question, read=read, now=now, tz=tz)
+    if narrow and offset == 0 and len(offers) > BIG_LIST:
+        offered = _narrower(question, offers)
+        if offered is not None:
+            return _offer_narrower(question, offers, *offered, local_now)
+    reply = say_page(question, offers, now=local_now, offset=offset, page_size=page_size)
+    if days_ahead is not None and horizon and not offers and question.days.last > horizon:
+        return _with_horizon(reply, horizon, days_ahead)
+    return reply
 
 
 def continue_answer(
-    attributes: Mapping[str, Any], *, read: ReadDays, tz: ZoneInfo, page_size: int = PAGE_SIZE
+    attributes: Mapping[str, Any],
+    *,
+    read: ReadDays,
+    tz: ZoneInfo,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
 ) -> Reply:
     """The next page of the question kept in the session ("more", "yes")."""
-    pending = attributes.get(PENDING)
-    try:
-        question = Question.from_attributes(pending["question"])  # type: ignore[index]
-        asked_at = datetime.fromisoformat(pending["asked_at"])  # type: ignore[index]
-        offset = int(pending["offset"])  # type: ignore[index]
-    except (TypeError, KeyError, ValueError):
+    pending = pending_of(attributes, now=now or _asked_at_of(attributes))
+    if pending is None:
         return Reply(Speech.plain(NOTHING_PENDING), Speech.plain(ASK_AGAIN))
+    if pending.offer:  # "yes" to "shall I read those?"
+        narrowed = replace(pending.question, venue=venue_by_id(pending.offer))
+        return answer_question(narrowed, read=read, now=pending.asked_at, tz=tz, narrow=False)
     return answer_question(
-        question, read=read, now=asked_at, tz=tz, offset=offset, page_size=page_size
+        pending.question,
+        read=read,
+        now=pending.asked_at,
+        tz=tz,
+        offset=pending.offset,
+        page_size=page_size,
+        narrow=False,
     )
+
+
+def _asked_at_of(attributes: Mapping[str, Any]) -> datetime:
+    """The moment the pending question was asked, when the caller has no clock (unit tests):
+    the bounds checked against it are then only the question's own."""
+    try:
+        return datetime.fromisoformat(str(attributes[PENDING]["asked_at"])[:40])
+    except (TypeError, KeyError, ValueError):
+        return datetime.fromtimestamp(0).astimezone()
 
 
 def say_page(
     question: Question, offers: list[Offer], *, now: datetime, offset: int, page_size: int
 ) -> Reply:
     today = now.date()
-    when = say_when(question.days, question.part, today)
+    when = _say_asked_when(question, today)
     total = len(offers)
     if total == 0:
-        return _nothing_on(question, when, today)
+        return _nothing_on(question, when, today, now)
     if offset >= total:
-        return Reply(Speech.plain(f"That's all the events {when}."))
-    several_days = question.days.kind is not RangeKind.DAY
+        said = max(total - PAGE_SIZE, 0)
+        attributes = Pending(question, now, total, said, complete=True).as_attributes()
+        text = f"That's all the events {when}. {ANYTHING_ELSE}"
+        return Reply(Speech.plain(text), _anything_else(), None, attributes)
     page = offers[offset : offset + page_size]
     while True:  # titles are short, but the limit is Alexa's: never exceed it
         lines = " ".join(
@@ -204,12 +302,26 @@ def say_page(
             break
         page = page[:-1]
     if offset == 0:
-        title = _capitalised(
-            f"{say_count(total, question.category)}{say_where(question.venue)} {when}"
-        )
-        content = fit_card(title, card_lines(offers, several_days=several_days))
-        reply = Reply(reply.speech, reply.reprompt, Card(title, content), reply.attributes)
+        reply = replace(reply, card=_card_of(question, offers, when))
     return reply
+
+
+def _card_of(question: Question, offers: list[Offer], when: str) -> Card:
+    several_days = question.days.kind is not RangeKind.DAY
+    title = _capitalised(
+        f"{say_count(len(offers), question.category)}{say_where(question.venue)} {when}"
+    )
+    lines = card_lines(offers, several_days=several_days)
+    return Card(title, fit_card(title, lines), tuple(line for line in lines if ": " in line))
+
+
+def _say_asked_when(question: Question, today: date) -> str:
+    when = say_when(question.days, question.part, today)
+    if question.at is not None:
+        when = f"at {say_time(question.at)} {when}"
+    if question.days.evening_first:
+        when = f"{when}, from Friday evening"
+    return when
 
 
 def _page_reply(
@@ -223,73 +335,167 @@ def _page_reply(
 ) -> Reply:
     shown = offset + len(page)
     more = shown < total
-    attributes = (
-        {
-            PENDING: {
-                "question": question.as_attributes(),
-                "asked_at": now.isoformat(),
-                "offset": shown,
-            }
-        }
-        if more
-        else None
-    )
+    # The question stays in the session, read to the end or not: "tomorrow", "Brownwood",
+    # "tell me about the second one" and "repeat" follow on from it.
+    attributes = Pending(question, now, shown, offset, complete=not more).as_attributes()
     if offset == 0:
         verb = "is" if total == 1 else "are"
         intro = (
             f"There {verb} {say_count(total, question.category)}{say_where(question.venue)} {when}"
         )
         if not more:
-            return Reply(Speech.plain(f"{intro}: {lines}"))
+            return Reply(
+                Speech.plain(f"{intro}: {lines} {ANYTHING_ELSE}"),
+                _anything_else(),
+                None,
+                attributes,
+            )
         text = f"{intro}; here are the first {len(page)}: {lines} Want to hear more?"
         return Reply(Speech.plain(text), Speech.plain(MORE_PROMPT), attributes=attributes)
     if more:
         text = f"Here are the next {len(page)}: {lines} Want to hear more?"
         return Reply(Speech.plain(text), Speech.plain(MORE_PROMPT), attributes=attributes)
     last = "Here is the last one" if len(page) == 1 else f"Here are the last {len(page)}"
-    return Reply(Speech.plain(f"{last}: {lines} That's everything {when}."))
+    text = f"{last}: {lines} That's everything {when}. {ANYTHING_ELSE}"
+    return Reply(Speech.plain(text), _anything_else(), None, attributes)
 
 
-def _nothing_on(question: Question, when: str, today: date) -> Reply:
+def _anything_else() -> Speech:
+    return Speech.plain(f"{ANYTHING_ELSE} Or say stop.")
+
+
+# ------------------------------------------------------------------------------ big lists
+
+
+def _narrower(question: Question, offers: list[Offer]) -> tuple[Venue, int] | None:
+    """The venue (or the town squares) that holds the most of a big list, but not all of it,
+    with how many it holds. Each distinct location is matched once (a month has ~1,000 events
+    at ~20 places)."""
+    if question.venue is not None or question.category is not None:
+        return None
+    at_location = Counter(str(offer.item.get("location", "")) for offer in offers)
+    groups = [group for venue_id in VENUE_GROUPS if (group := venue_by_id(venue_id))]
+    counts: Counter[str] = Counter()
+    venues: dict[str, Venue] = {}
+    for location, held in at_location.items():
+        for venue in (venue_hosting(location), *(g for g in groups if g.hosts(location))):
+            if venue is not None:
+                counts[venue.id] += held
+                venues[venue.id] = venue
+    usable = [(held, venues[key]) for key, held in counts.items() if 0 < held < len(offers)]
+    in_groups = [pair for pair in usable if pair[1].id in VENUE_GROUPS]
+    best = max(in_groups or usable, key=lambda pair: pair[0], default=None)
+    return (best[1], best[0]) if best else None
+
+
+def _offer_narrower(
+    question: Question, offers: list[Offer], venue: Venue, held: int, now: datetime
+) -> Reply:
+    when = _say_asked_when(question, now.date())
+    there = "have" if venue.id in VENUE_GROUPS else "has"
+    text = (
+        f"There are {len(offers)} events {when}. {_capitalised(venue.spoken)} {there} {held} of "
+        f"them. Shall I read those, or would you like a kind of event, such as concerts or golf?"
+    )
+    reprompt = f"Shall I read the {held} at {venue.spoken}? Or say a kind of event, or all of them."
+    attributes = Pending(question, now, 0, 0, venue.id).as_attributes()
+    card = _card_of(question, offers, when)
+    return Reply(Speech.plain(text), Speech.plain(reprompt), card, attributes)
+
+
+# ------------------------------------------------------------------------------ nothing on
+
+
+def _nothing_on(question: Question, when: str, today: date, now: datetime) -> Reply:
     noun = say_count(2, question.category).split(" ", 1)[1]  # the plural: "events"
     more = "more " if question.days.first == today and question.days.kind is RangeKind.DAY else ""
     text = f"I don't see any {more}{noun}{say_where(question.venue)} {when}."
+    others_days = _other_days(question.days, today)
     if question.venue:
         others = [
             venue.spoken
             for venue_id in SUGGESTED_VENUES
             if (venue := venue_by_id(venue_id)) and venue != question.venue
         ][:2]
-        text += f" Try another day, or another venue, such as {others[0]} or {others[1]}."
+        text += f" Try {others_days[0]}, or another venue, such as {others[0]} or {others[1]}."
     else:
-        text += " Try another day, such as tomorrow or this weekend."
-    return Reply(Speech.plain(text), Speech.plain(ASK_AGAIN))
+        text += f" Try another day, such as {_listed(others_days, 'or')}."
+    attributes = Pending(question, now, complete=True).as_attributes()
+    return Reply(Speech.plain(text), Speech.plain(ASK_AGAIN), attributes=attributes)
 
 
-def not_understood(problem: NotUnderstood) -> Reply:
+def _other_days(asked: AskedDays, today: date) -> list[str]:
+    """Two days to suggest, never one the question already covered."""
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+    monday = today + timedelta(days=7 - today.weekday())
+    choices = (
+        ("tomorrow", today + timedelta(days=1), today + timedelta(days=1)),
+        ("this weekend", saturday, saturday + timedelta(days=1)),
+        ("next week", monday, monday + timedelta(days=6)),
+        ("next weekend", saturday + timedelta(days=7), saturday + timedelta(days=8)),
+    )
+    return [words for words, first, last in choices if last < asked.first or first > asked.last][:2]
+
+
+def beyond_horizon(question: Question, horizon: date, days_ahead: int, now: datetime) -> Reply:
+    """Past the sync's window the table is empty by design: say how far ahead is known (the
+    question stays, so that "Saturday" answers it for the same venue and kind)."""
+    text = (
+        f"I only know the calendar {days_ahead} days ahead, up to {say_date(horizon)}. "
+        "Which day before then would you like?"
+    )
+    attributes = Pending(question, now, complete=True).as_attributes()
+    return Reply(Speech.plain(text), Speech.plain("Which day would you like?"), None, attributes)
+
+
+def _with_horizon(reply: Reply, horizon: date, days_ahead: int) -> Reply:
+    note = f"I know the calendar {days_ahead} days ahead, up to {say_date(horizon)}."
+    nothing, _, suggestion = reply.speech.text.partition(". ")  # the note before the suggestion
+    return replace(reply, speech=Speech.plain(f"{nothing}. {note} {suggestion}"))
+
+
+# ------------------------------------------------------------------------------ problems
+
+
+def not_understood(problem: NotUnderstood, *, now: datetime | None = None) -> Reply:
+    kept = (
+        Pending(problem.understood, now, complete=True).as_attributes()
+        if problem.understood is not None and now is not None
+        else None
+    )
     if problem.problem == "venue":
         squares = [v.spoken for i in SUGGESTED_VENUES if (v := venue_by_id(i))]
-        others = [v.spoken for v in VENUES if v.id not in SUGGESTED_VENUES]
         text = (
             f"I don't know a venue called {problem.spoken}. I know the town squares, "
-            f"{_listed(squares)}, and {_listed(others)}. Which venue would you like?"
+            f"{_listed(squares)}, the recreation centers, the theaters and the sports venues. "
+            "Which venue would you like?"
         )
         card = Card("Venues I know", "\n".join(v.name for v in VENUES))
-        return Reply(Speech.plain(text), Speech.plain("Which venue would you like?"), card)
+        return Reply(Speech.plain(text), Speech.plain("Which venue would you like?"), card, kept)
     if problem.problem == "category":
-        kinds = _listed([c.name for c in CATEGORIES], "or")
-        text = f"I don't know the kind of event {problem.spoken}. You can ask about {kinds}."
-        return Reply(Speech.plain(text), Speech.plain(ASK_AGAIN))
+        kinds = _listed([c.name for c in CATEGORIES if not c.narrow][:7], "or")
+        text = (
+            f"I don't know the kind of event {problem.spoken}. You can ask about {kinds}, or "
+            "say concerts, golf or parades. Which kind would you like?"
+        )
+        return Reply(
+            Speech.plain(text), Speech.plain("Which kind of event would you like?"), None, kept
+        )
+    if problem.problem in ("part", "time"):
+        text = (
+            f"I don't know the time of day {problem.spoken}. I can look up the morning, the "
+            "afternoon, tonight, right now, or a time such as 7 PM. Which would you like?"
+        )
+        return Reply(
+            Speech.plain(text), Speech.plain("Which time of day would you like?"), None, kept
+        )
     if problem.problem is DateProblem.PAST:
         text = "I only know what's coming up, from today on. Which day would you like?"
     elif problem.problem is DateProblem.TOO_BROAD:
-        text = (
-            "That's a long time. I can look up a day, a week, a weekend or a month. "
-            "Which would you like?"
-        )
+        text = LONG_TIME
     else:
         text = "I can look up a day, a week, a weekend or a month. Which day would you like?"
-    return Reply(Speech.plain(text), Speech.plain("Which day would you like?"))
+    return Reply(Speech.plain(text), Speech.plain("Which day would you like?"), None, kept)
 
 
 def _listed(words: list[str], conjunction: str = "and") -> str:
@@ -300,3 +506,6 @@ def _listed(words: list[str], conjunction: str = "and") -> str:
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+__all__ = ["ASKED", "PENDING", "Pending", "Question", "pending_of"]

@@ -40,6 +40,8 @@ class AskedDays:
     kind: RangeKind
     asked_first: date  # before clipping to today: "this week" said on a Wednesday
     now_requested: bool = False  # PRESENT_REF: "what's on now"
+    # "This weekend" asked on a Friday: the first day (Friday) counts from the evening only.
+    evening_first: bool = False
 
     @property
     def days(self) -> list[date]:
@@ -65,6 +67,12 @@ def parse_amazon_date(value: str | None, *, today: date) -> AskedDays | DateProb
     first, last, kind = asked
     if last < today:
         return DateProblem.PAST
+    if kind is RangeKind.WEEK and last == today:
+        # "This week" asked on a Sunday means the coming days, not what is left of Sunday.
+        return AskedDays(today, today + timedelta(days=6), kind, today)
+    if kind is RangeKind.WEEKEND and first == today + timedelta(days=1):
+        # "This weekend" asked on a Friday: Friday evening is the weekend's start.
+        return AskedDays(today, last, kind, first, evening_first=True)
     return AskedDays(max(first, today), last, kind, first)
 
 

@@ -21,7 +21,17 @@ WHATS_ON_SLOTS = {
     "venue": "VENUE",
     "category": "CATEGORY",
     "partOfDay": "PART_OF_DAY",
+    "time": None,
 }
+# Every slot of the model and its custom type (None: a built-in, no entity resolution).
+SLOT_TYPES = {**WHATS_ON_SLOTS, "position": None, "number": None, "query": None}
+INTENT_SLOTS = {
+    "WhatsOnIntent": tuple(WHATS_ON_SLOTS),
+    "RefineIntent": tuple(WHATS_ON_SLOTS),
+    "DetailsIntent": ("position", "number"),
+    "LookupIntent": ("query",),
+}
+SCREEN_INTERFACES = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -67,8 +77,10 @@ def envelope(
     new: bool = True,
     session_id: str | None = None,
     skill_id: str = LOCAL_SKILL_ID,
+    screen: bool = False,
 ) -> dict[str, Any]:
     application = {"applicationId": skill_id}
+    interfaces = dict(SCREEN_INTERFACES) if screen else {}
     user = {"userId": "amzn1.ask.account.LOCAL"}
     return {
         "version": "1.0",
@@ -83,7 +95,10 @@ def envelope(
             "System": {
                 "application": application,
                 "user": user,
-                "device": {"deviceId": "amzn1.ask.device.LOCAL", "supportedInterfaces": {}},
+                "device": {
+                    "deviceId": "amzn1.ask.device.LOCAL",
+                    "supportedInterfaces": interfaces,
+                },
                 "apiEndpoint": "https://api.amazonalexa.com",
                 "apiAccessToken": "local",
             }
@@ -102,8 +117,10 @@ def _request(kind: str, now: datetime, **fields: Any) -> dict[str, Any]:
     }
 
 
-def launch_request(*, now: datetime, skill_id: str = LOCAL_SKILL_ID) -> dict[str, Any]:
-    return envelope(_request("LaunchRequest", now), skill_id=skill_id)
+def launch_request(
+    *, now: datetime, skill_id: str = LOCAL_SKILL_ID, screen: bool = False
+) -> dict[str, Any]:
+    return envelope(_request("LaunchRequest", now), skill_id=skill_id, screen=screen)
 
 
 def intent_request(
@@ -114,10 +131,39 @@ def intent_request(
     attributes: Mapping[str, Any] | None = None,
     new: bool = True,
     skill_id: str = LOCAL_SKILL_ID,
+    screen: bool = False,
 ) -> dict[str, Any]:
     body = {"name": intent, "confirmationStatus": "NONE", "slots": dict(slots or {})}
     request = _request("IntentRequest", now, dialogState="COMPLETED", intent=body)
-    return envelope(request, attributes=attributes, new=new, skill_id=skill_id)
+    return envelope(request, attributes=attributes, new=new, skill_id=skill_id, screen=screen)
+
+
+def spoken_request(
+    intent: str,
+    *,
+    now: datetime,
+    spoken: Mapping[str, str | None] | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    new: bool = False,
+    screen: bool = False,
+    skill_id: str = LOCAL_SKILL_ID,
+) -> dict[str, Any]:
+    """Any intent of the model as Alexa sends it mid-conversation: its slots all present, the
+    spoken ones resolved (``spoken`` maps slot names to words, or to AMAZON.* values)."""
+    said = dict(spoken or {})
+    slots = {
+        name: resolved_slot(name, said.get(name), SLOT_TYPES[name], skill_id=skill_id)
+        for name in INTENT_SLOTS.get(intent, ())
+    }
+    return intent_request(
+        intent,
+        now=now,
+        slots=slots,
+        attributes=attributes,
+        new=new,
+        skill_id=skill_id,
+        screen=screen,
+    )
 
 
 def whats_on_request(
@@ -127,10 +173,17 @@ def whats_on_request(
     venue: str | None = None,
     category: str | None = None,
     part_of_day: str | None = None,
+    time_value: str | None = None,
     skill_id: str = LOCAL_SKILL_ID,
 ) -> dict[str, Any]:
     """WhatsOnIntent as Alexa sends it: every slot present, the spoken ones resolved."""
-    spoken = {"date": date_value, "venue": venue, "category": category, "partOfDay": part_of_day}
+    spoken = {
+        "date": date_value,
+        "venue": venue,
+        "category": category,
+        "partOfDay": part_of_day,
+        "time": time_value,
+    }
     slots = {
         name: resolved_slot(name, spoken[name], slot_type, skill_id=skill_id)
         for name, slot_type in WHATS_ON_SLOTS.items()

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from villages_sync.settings import (
     DEFAULT_TIMEZONE,
     SettingsError,
+    _int_in,
     _log_level,
     _parsed,
     _required,
@@ -43,6 +44,7 @@ class SkillSettings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     skill_id: str | None = None  # None: every request is refused (see request_refusal)
     log_level: str = "INFO"
+    days_ahead: int = 90  # the sync's window (DAYS_AHEAD): how far ahead the table knows
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SkillSettings:
@@ -54,6 +56,7 @@ class SkillSettings:
                     env, "SKILL_ID", _skill_id, "an Alexa skill id (amzn1.ask.skill.…)"
                 ),
                 log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
+                days_ahead=_parsed(env, "DAYS_AHEAD", _int_in(0, 366), "a whole number 0-366"),
             )
         )
 

@@ -6,17 +6,20 @@ Delights" are common, and one bare ``&`` makes Alexa reject the whole response.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from xml.sax.saxutils import escape
 
-from villages_sync.skill.catalog import Category, Venue, spoken_location
+from villages_sync.skill.catalog import VENUE_GROUPS, Category, Venue, spoken_location
 from villages_sync.skill.dates import AskedDays, RangeKind
 from villages_sync.skill.selection import Offer
 from villages_sync.skill.timeframe import PartOfDay
 
 MAX_SPEECH_CHARS = 8000  # Alexa's limit for outputSpeech, the <speak> tags included
 MAX_CARD_CHARS = 8000  # a simple card's title and content together
+SPOKEN_TITLE_CHARS = 70  # a longer title is cut at a word in speech (the card keeps it whole)
+ECHO_CHARS = 60  # the most of a listener's unmatched words said back
 _PART_NAMES = {
     PartOfDay.MORNING: "morning",
     PartOfDay.AFTERNOON: "afternoon",
@@ -122,8 +125,36 @@ def _say_range(days: AskedDays, today: date) -> str:
 
 
 def say_count(count: int, category: Category | None) -> str:
-    noun = category.noun if category else "event"
-    return f"one {noun}" if count == 1 else f"{count} {noun}s"
+    """``3 concerts``: the listener's own word for what they asked about."""
+    if category is None:
+        return "one event" if count == 1 else f"{count} events"
+    return f"one {category.noun}" if count == 1 else f"{count} {category.plural}"
+
+
+def spoken_text(text: str, limit: int = SPOKEN_TITLE_CHARS) -> str:
+    """Calendar text as it is said: without emoji (Alexa reads them out, or stumbles), and cut
+    at a word when longer than ``limit`` (the card shows it whole)."""
+    kept = "".join(ch for ch in text if not _is_emoji(ch))
+    words = " ".join(kept.split())
+    if len(words) <= limit:
+        return words
+    cut = words[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-&(")
+
+
+def echo(words: str) -> str:
+    """A listener's unmatched words, said back bounded (never the whole of a long slot)."""
+    return spoken_text(words, ECHO_CHARS)
+
+
+def _is_emoji(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        unicodedata.category(ch) in ("So", "Cs", "Co")
+        or 0x1F000 <= code <= 0x1FAFF
+        or code in (0x200D, 0xFE0F, 0xFE0E, 0x20E3)
+        or 0x1F3FB <= code <= 0x1F3FF
+    )
 
 
 def say_where(venue: Venue | None) -> str:
@@ -132,8 +163,9 @@ def say_where(venue: Venue | None) -> str:
 
 def say_offer(offer: Offer, *, kind: RangeKind, venue: Venue | None, today: date) -> str:
     """One event, as one sentence: ``Saturday at 7 PM, Neon Jukebox at Brownwood.``"""
-    title = str(offer.item.get("title", "")).strip()
-    where = "" if venue else _at_location(str(offer.item.get("location", "")))
+    title = spoken_text(str(offer.item.get("title", "")))
+    said_venue = venue is not None and venue.id not in VENUE_GROUPS  # "at Brownwood" said once
+    where = "" if said_venue else _at_location(str(offer.item.get("location", "")))
     return f"{_capitalised(_when_for(offer, kind, today))}, {title}{where}."
 
 
@@ -142,11 +174,19 @@ def _when_for(offer: Offer, kind: RangeKind, today: date) -> str:
     next_midnight = datetime.combine(
         offer.day + timedelta(days=1), time(0, 0), tzinfo=offer.day_start.tzinfo
     )
+    if offer.in_progress and not span.all_day and offer.day == today:
+        if not span.end_known:  # the calendar gives no end: say only when it began
+            return f"started at {say_time(span.start)}"
+        return f"on now, until {say_time(span.end)}"
     if offer.continuing:
-        ends_that_day = not span.all_day and span.end <= next_midnight
-        when = f"until {say_time(span.end)}" if ends_that_day else "all day"
-    elif offer.in_progress:  # today, by definition: no day to name
-        return f"on now, until {say_time(span.end)}" if "end_iso" in offer.item else "on now"
+        if span.all_day:
+            when = "all day"
+        elif not span.end_known:
+            when = f"since {say_time(span.start)} the day before"
+        elif span.end <= next_midnight + timedelta(hours=6):  # ends that day, or that night
+            when = f"until {say_time(span.end)}"
+        else:
+            when = "all day"
     else:
         when = f"at {say_time(span.start)}"
     if kind is RangeKind.DAY:
@@ -186,14 +226,18 @@ def card_lines(offers: list[Offer], *, several_days: bool) -> list[str]:
             heading = f"{offer.day:%A}, {offer.day:%B} {offer.day.day}"
             lines.append(f"\n{heading}" if lines else heading)
         span, item = offer.span, offer.item
-        if offer.continuing:
-            when = "all day"
+        if span.all_day:
+            when = "All day"
+        elif offer.continuing:
+            when = f"Until {say_time(span.end)}" if span.end_known else "Continuing"
         else:
             when = say_time(span.start)
-            if "end_iso" in item:
+            if span.end_known:
                 when += f"-{say_time(span.end)}"
+        title = _capitalised(" ".join(str(item.get("title", "")).split()))
         location = str(item.get("location", "")).strip()
-        lines.append(f"{when}: {item.get('title', '')}" + (f" ({location})" if location else ""))
+        line = f"{when}: {title}" + (f" ({location})" if location else "")
+        lines.append(_capitalised(line))
     return lines
 
 

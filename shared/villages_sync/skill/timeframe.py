@@ -13,22 +13,28 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-# An event whose end is unknown is taken to last this long (to decide whether it is over).
+# An event whose end is unknown is taken to last this long, only to decide whether it is over:
+# the end is never said (``Span.end_known``).
 DEFAULT_DURATION = timedelta(hours=1)
+# An all-day event is said to be on during the day, not at 11:30 PM: the local hours it counts
+# as on for "now" and for what is left of today.
+ALL_DAY_HOURS = (time(8, 0), time(21, 0))
+# "Tonight" runs into the small hours: the evening ends when the morning begins.
+SMALL_HOURS_END = time(5, 0)
 
 
 class PartOfDay(enum.StrEnum):
     MORNING = "MORNING"
     AFTERNOON = "AFTERNOON"
-    EVENING = "EVENING"  # "tonight": from 5 PM to midnight
+    EVENING = "EVENING"  # "tonight": from 5 PM into the small hours (5 AM the next day)
     NOW = "NOW"  # in progress at the moment of asking
 
 
-# Local clock hours [from, to) of each part; 24 is the next midnight.
+# Local clock hours [from, to) of each part; 24 and more are hours of the next day.
 PART_HOURS = {
     PartOfDay.MORNING: (5, 12),
     PartOfDay.AFTERNOON: (12, 17),
-    PartOfDay.EVENING: (17, 24),
+    PartOfDay.EVENING: (17, 24 + SMALL_HOURS_END.hour),
 }
 
 
@@ -37,8 +43,18 @@ class Span:
     """When an event takes place: [start, end), aware datetimes."""
 
     start: datetime
-    end: datetime
+    end: datetime  # for an unknown end, start + DEFAULT_DURATION: never said
     all_day: bool
+    end_known: bool = True  # the calendar gave an end after the start
+
+    def on_at(self, moment: datetime) -> bool:
+        """In progress at ``moment``; an all-day event only in ALL_DAY_HOURS of its days."""
+        if not self.start <= moment < self.end:
+            return False
+        if not self.all_day:
+            return True
+        local = moment.astimezone(self.start.tzinfo)
+        return ALL_DAY_HOURS[0] <= local.time() < ALL_DAY_HOURS[1]
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -54,11 +70,8 @@ def day_window(day: date, part: PartOfDay | None, tz: ZoneInfo) -> tuple[datetim
         return local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
     first, last = PART_HOURS[part]
     start = datetime.combine(day, time(first), tzinfo=tz)
-    end = (
-        local_midnight(day + timedelta(days=1), tz)
-        if last == 24
-        else datetime.combine(day, time(last), tzinfo=tz)
-    )
+    end_day = day + timedelta(days=last // 24)
+    end = datetime.combine(end_day, time(last % 24), tzinfo=tz)
     return start, end
 
 
@@ -84,8 +97,8 @@ def event_span(item: Mapping[str, Any], tz: ZoneInfo) -> Span | None:
     except (KeyError, ValueError):
         return None
     end = _instant(item.get("end_iso"), tz)
-    if end is None or end <= start:
-        end = start + DEFAULT_DURATION
+    if end is None or end <= start:  # unknown, or no later than the start: not an end
+        return Span(start, start + DEFAULT_DURATION, all_day=False, end_known=False)
     return Span(start, end, all_day=False)
 
 
