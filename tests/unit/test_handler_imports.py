@@ -122,6 +122,17 @@ def test_handler_creates_no_tracer_when_it_runs_its_module_code(module):
     assert _loaded_modules(code) == ["-"]
 
 
+@pytest.mark.parametrize(
+    "module", ["producers.scrape_handler", "consumers.upsert_handler", "skill.skill_handler"]
+)
+def test_only_the_sweep_loads_the_sweep_policy(module):
+    # villages_sync.settings imports the policy only when SweepSettings.rules asks for it
+    loaded = _loaded_modules(f"import sys, {module}; print(' '.join(sorted(sys.modules)))")
+
+    assert "villages_sync.settings" in loaded
+    assert "villages_sync.sweep_policy" not in loaded
+
+
 PACKAGED_SOURCES = ("producers", "consumers", "skill", "shared/villages_sync", "tools")
 
 
