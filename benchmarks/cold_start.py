@@ -7,8 +7,7 @@ deferred boto3 (or aiohttp) to its first call would gain nothing from it. The sa
 floor, of this tree's handler and of the baseline's handler (the code before issue 21, commit
 ``BASELINE_COMMIT``, exported with ``git archive``) take turns, so a burst of load from elsewhere
 on the shared machine lands on all three; the ratio is the median, over the rounds, of the
-handler's sample over the floor's sample of the same round (noise from elsewhere only ever adds
-time, so the best-of-rounds ratio, min over min, is given too). ``python -X importtime`` then
+handler's sample over the floor's sample of the same round. ``python -X importtime`` then
 names the slowest packages the handler loads beyond its floor: what stands between it and its
 target.
 
@@ -78,12 +77,10 @@ class ImportFigures:
     floor_ms: float
     handler_ms: float
     ratio: float
-    best_ratio: float  # fastest handler sample over fastest floor sample
     heavy_loaded: list[str]
     slowest_beyond_floor: list[tuple[str, float]]  # top-level package, importtime ms
     baseline_ms: float | None = None
     baseline_ratio: float | None = None
-    baseline_best_ratio: float | None = None
     baseline_heavy_loaded: list[str] = field(default_factory=list)
 
     @property
@@ -224,14 +221,12 @@ def _measure(
         floor_ms=round(floor_median, 1),
         handler_ms=round(median(samples["after"]), 1),
         ratio=round(_paired_ratio(samples["after"], floor_ms), 3),
-        best_ratio=round(min(samples["after"]) / min(floor_ms), 3),
         heavy_loaded=sorted(heavy["after"]),
         slowest_beyond_floor=slowest_beyond_floor(floor, module, trees["after"]),
     )
     if "before" in trees:
         result.baseline_ms = round(median(samples["before"]), 1)
         result.baseline_ratio = round(_paired_ratio(samples["before"], floor_ms), 3)
-        result.baseline_best_ratio = round(min(samples["before"]) / min(floor_ms), 3)
         result.baseline_heavy_loaded = sorted(heavy["before"])
     return result
 
