@@ -7,8 +7,8 @@ listed in ``batchItemFailures`` by its message id, in the batch's order, and onl
 the queue; when every record failed, ``BatchProcessingError`` is raised instead, so the whole
 batch is retried and the invocation counts as an error; an event without a non-empty
 ``Records`` list raises ``UnexpectedBatchTypeError``. Powertools' version loads its event data
-classes, its Kafka and pydantic support and more: about 25 ms of a cold start here, for the
-thirty lines below.
+classes, its Kafka and pydantic support and more: 23 ms of a cold import in one
+``python -X importtime`` run here, for the forty lines below.
 """
 
 from __future__ import annotations
