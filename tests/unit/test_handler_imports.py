@@ -84,7 +84,6 @@ def test_skill_handler_answers_without_loading_requests():
 # is counted only beyond what boto3 itself loads).
 COLD_START_HEAVY = (
     "aws_xray_sdk",
-    "aws_lambda_powertools.tracing.tracer_provider",  # never created without a Tracer()
     "aws_lambda_powertools.utilities.batch",
     "aws_lambda_powertools.utilities.data_classes",
     "pydantic",
