@@ -128,3 +128,22 @@ class _NoManagedPolicies:
 
     def load(self) -> dict[str, str]:
         return {}
+
+
+def test_local_runs_accept_an_adot_layer_parameter_and_check_every_setting(
+    template: dict[str, Any],
+) -> None:
+    from villages_sync.local.function_settings import (
+        check_settings,
+        known_settings,
+        offline_functions,
+    )
+
+    # Given `villages-sync` run with --parameter-overrides AdotLayerArn=...
+    functions = offline_functions(template, {"AdotLayerArn": ADOT_ARN}, "us-east-1")
+    known = known_settings(functions)
+
+    # Then every function's settings still parse, and the wrapper is one of its known variables
+    # (set in its environment, which runs in-process locally: no wrapper is executed)
+    check_settings(functions, {logical_id: {} for logical_id in known})
+    assert all(WRAPPER in names for names in known.values())
