@@ -6,26 +6,19 @@ import os
 from functools import partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.settings import SweepSettings
+from villages_sync.sqs_batch import SQSRecord, process_partial_response
 from villages_sync.sweep import sweep_run
 from villages_sync.sweep_trigger import decode_sweep_request
 
 logger = Logger(service="villages-sync-sweep")
 metrics = Metrics()
-tracer = Tracer()  # POWERTOOLS_TRACE_DISABLED=true locally (villages_sync.local.pipeline)
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]:
@@ -52,13 +45,7 @@ def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = SweepSettings.from_env(os.environ)
     logger.setLevel(settings.log_level)
-    return process_partial_response(
-        event=event,
-        record_handler=partial(record_handler, settings=settings),
-        processor=processor,
-        context=context,
-    )
+    return process_partial_response(event, partial(record_handler, settings=settings))

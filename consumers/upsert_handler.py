@@ -8,14 +8,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
@@ -23,11 +17,10 @@ from villages_sync.aws.runs_table import RunsTable
 from villages_sync.consume import consume_message
 from villages_sync.models import UpsertOutcome
 from villages_sync.settings import ConsumerSettings
+from villages_sync.sqs_batch import SQSRecord, process_partial_response
 
 logger = Logger(service="villages-sync-consumer")
 metrics = Metrics()
-tracer = Tracer()  # POWERTOOLS_TRACE_DISABLED=true locally (villages_sync.local.pipeline)
-processor = BatchProcessor(event_type=EventType.SQS)
 
 _OUTCOME_METRICS = {
     UpsertOutcome.ADDED: "EventsAdded",
@@ -94,7 +87,6 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = ConsumerSettings.from_env(os.environ)
     logger.setLevel(settings.log_level)
@@ -108,12 +100,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         latest_completed_run_id=runs.latest_completed_run_id(),
     )
     try:
-        return process_partial_response(
-            event=event,
-            record_handler=partial(record_handler, invocation=invocation),
-            processor=processor,
-            context=context,
-        )
+        return process_partial_response(event, partial(record_handler, invocation=invocation))
     finally:
         for name, value in sorted(invocation.counts.items()):
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
@@ -18,12 +18,10 @@ from villages_sync.settings import ProducerSettings
 logger = Logger(service="villages-sync-producer")
 DEADLINE_MARGIN = 90.0  # seconds kept for normalising, sending and recording the run
 metrics = Metrics()
-tracer = Tracer()  # POWERTOOLS_TRACE_DISABLED=true locally (villages_sync.local.pipeline)
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = ProducerSettings.from_env(os.environ)
     logger.setLevel(settings.log_level)

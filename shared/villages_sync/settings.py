@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from villages_sync.sweep_policy import SweepRules
+if TYPE_CHECKING:  # imported by SweepSettings.rules: the other handlers never load the policy
+    from villages_sync.sweep_policy import SweepRules
 
 T = TypeVar("T")
 N = TypeVar("N", int, float)
@@ -181,6 +182,8 @@ class SweepSettings:
 
     @property
     def rules(self) -> SweepRules:
+        from villages_sync.sweep_policy import SweepRules
+
         return SweepRules(
             min_ratio=self.min_ratio,
             max_delete_ratio=self.max_delete_ratio,

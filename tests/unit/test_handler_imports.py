@@ -1,12 +1,19 @@
 """Handlers import only what they use: the consumers no HTTP client and no HTML parser; no
-handler anything of the command line's (rich, argcomplete: cold start, and not in the layer)."""
+handler anything of the command line's (rich, argcomplete: cold start, and not in the layer);
+no handler the X-Ray SDK, Powertools' Tracer or batch utilities, pydantic or jmespath (issue 21:
+each was a measurable part of a cold start, benchmarks/cold_start.py)."""
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SCRAPER_ONLY = ("aiohttp", "bs4")
 
@@ -71,6 +78,103 @@ def test_skill_handler_answers_without_loading_requests():
 
     assert "ask_sdk_core" in loaded
     assert [m for m in loaded if m.split(".")[0] in ("requests", "charset_normalizer")] == []
+
+
+# What a handler must never load (their floors: boto3 and botocore bring jmespath along, so it
+# is counted only beyond what boto3 itself loads).
+COLD_START_HEAVY = (
+    "aws_xray_sdk",
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.data_classes",
+    "pydantic",
+    "jmespath",
+)
+
+
+@pytest.mark.parametrize("module", HANDLERS)
+def test_handler_import_loads_no_tracing_sdk_batch_utility_or_pydantic(module):
+    # Given a fresh interpreter that has imported boto3 (every handler's floor)
+    code = (
+        "import sys, boto3\n"
+        "floor = set(sys.modules)\n"
+        f"import {module}\n"
+        "print(' '.join(sorted(set(sys.modules) - floor)))"
+    )
+
+    # When it imports the handler module / Then none of the heavy modules was loaded
+    loaded = _loaded_modules(code)
+    assert module in loaded
+    assert [m for m in loaded if m.startswith(COLD_START_HEAVY)] == []
+
+
+@pytest.mark.parametrize("module", HANDLERS)
+def test_handler_creates_no_tracer_when_it_runs_its_module_code(module):
+    # Powertools imports its Tracer class (not the SDK) in its package; a handler that built a
+    # Tracer() would load aws_xray_sdk: the module-level objects hold no Tracer
+    code = (
+        "import sys\n"
+        f"import {module} as handler\n"
+        "from aws_lambda_powertools import Tracer\n"
+        "print(' '.join(n for n, v in vars(handler).items() if isinstance(v, Tracer)) or '-')"
+    )
+
+    assert _loaded_modules(code) == ["-"]
+
+
+@pytest.mark.parametrize(
+    "module", ["producers.scrape_handler", "consumers.upsert_handler", "skill.skill_handler"]
+)
+def test_only_the_sweep_loads_the_sweep_policy(module):
+    # villages_sync.settings imports the policy only when SweepSettings.rules asks for it
+    loaded = _loaded_modules(f"import sys, {module}; print(' '.join(sorted(sys.modules)))")
+
+    assert "villages_sync.settings" in loaded
+    assert "villages_sync.sweep_policy" not in loaded
+
+
+PACKAGED_SOURCES = ("producers", "consumers", "skill", "shared/villages_sync", "tools")
+
+
+def test_no_packaged_code_imports_the_x_ray_sdk_or_the_powertools_tracer():
+    # Given every Python file of the functions, the layer and the tools
+    offenders = []
+    for top in PACKAGED_SOURCES:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                bad = [
+                    n
+                    for n in names
+                    if n.startswith("aws_xray_sdk")
+                    or n in ("aws_lambda_powertools.Tracer", "aws_lambda_powertools.tracing")
+                ]
+                offenders += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in bad]
+
+    # Then none imports the X-Ray SDK or Powertools' Tracer
+    assert offenders == []
+
+
+@pytest.mark.parametrize(
+    "pins", ["shared/requirements.txt", "skill/requirements.txt", "constraints.txt"]
+)
+def test_no_requirements_file_ships_the_x_ray_sdk(pins):
+    # The layer, the skill's package and the tested set: aws-xray-sdk (and wrapt, which only
+    # it needed) is in none of them, nor Powertools' [tracer] extra
+    text = (ROOT / pins).read_text().lower()
+    names = re.findall(r"^([a-z0-9_.\-]+(?:\[[a-z0-9_,\-]+\])?)\s*==", text, re.M)
+    assert names, f"{pins} pins nothing"
+    assert [n for n in names if re.sub(r"[-_.]+", "-", n).startswith(("aws-xray", "wrapt"))] == []
+    assert "[tracer]" not in text
+
+
+def test_project_dependencies_leave_out_the_powertools_tracer_extra():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert "aws-lambda-powertools" in text
+    assert "[tracer]" not in text and "aws-xray-sdk" not in text
 
 
 def _loaded_modules(code: str) -> list[str]:
