@@ -46,7 +46,6 @@ class _Invocation:
     runs: RunsTable
     sqs: Any
     sweep_queue_url: str
-    latest_completed_run_id: str | None
     counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -59,7 +58,6 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
             runs=invocation.runs,
             sqs=invocation.sqs,
             sweep_queue_url=invocation.sweep_queue_url,
-            latest_completed_run_id=invocation.latest_completed_run_id,
         )
     except Exception as error:
         logger.warning(
@@ -84,7 +82,7 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
     if outcome.dropped:
         invocation.counts["MessagesDropped"] += 1
         logger.info(
-            "message from a superseded run dropped",
+            "message from a superseded or finished run dropped: nothing written",
             extra={"run_id": outcome.run_id, "sequence": outcome.sequence},
         )
     if outcome.completed_run:
@@ -105,7 +103,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         runs=runs,
         sqs=clients.sqs,
         sweep_queue_url=settings.sweep_queue_url,
-        latest_completed_run_id=runs.latest_completed_run_id(),
     )
     try:
         return process_partial_response(

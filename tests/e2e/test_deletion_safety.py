@@ -83,7 +83,10 @@ def _events_on(endpoint: str, day: str, env: dict[str, str]) -> set[str]:
 def _items(deployment) -> dict[str, dict[str, Any]]:
     table = deployment.resources.tables["EventsTable"]
     items: dict[str, dict[str, Any]] = {}
-    for page in deployment.clients.dynamodb.get_paginator("scan").paginate(TableName=table):
+    scan = deployment.clients.dynamodb.get_paginator("scan")
+    for page in scan.paginate(
+        TableName=table, FilterExpression="attribute_not_exists(deleted_by)"
+    ):  # no tombstones
         for raw in page["Items"]:
             item = from_attributes(raw)
             items[item["event_id"]] = item

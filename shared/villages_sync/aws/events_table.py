@@ -2,11 +2,18 @@
 
 An item without a ``run_id`` (restored from a backup, imported, written by hand) is older than
 every run: it is updated when the calendar lists it and a deletion candidate when it does not.
+
+The sweep does not remove an item outright: it turns it into a tombstone (its key, the deleting
+run's marker, ``deleted_by`` and a ``ttl`` a little past the DLQ's retention), so that a
+message of an older run, replayed or delayed past the run that deleted the item, fails the same
+marker condition every upsert has and cannot bring the event back. A tombstone has no date, so
+it is in neither index: the skill and the sweep never see it; ``get`` reads it as absent.
 """
 
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +30,26 @@ MULTI_DAY_INDEX = "multi-day-index"  # sparse: only items with ``span`` (multi-d
 # The marker is older than ``:run``, or absent (an item the sync did not write).
 _OLDER = "(attribute_not_exists(run_id) OR run_id < :run)"
 _NAMES = {"#misses": "misses", "#missed_by": "missed_by"}
+# A tombstone outlives every message that could still carry the event: the queues keep a
+# message 14 days at most (the DLQ's retention), one more day covers a replay's latency.
+TOMBSTONE_SECONDS = 15 * 24 * 3600
+TOMBSTONE_MARK = "deleted_by"
+_LIVE = f"attribute_not_exists({TOMBSTONE_MARK})"
+# Every attribute an item may carry beyond its key, marker and ttl: a tombstone drops them all
+# (the date and ``span`` take it out of both indexes).
+_ITEM_ATTRIBUTES = (
+    "title", "description", "event_date", "start_time", "end_time", "location", "category",
+    "url", "last_updated", "start_iso", "end_iso", "end_date", "span", "all_day", "cancelled",
+    "featured", "subcategories", "venue_category", "address", "content_hash",
+)  # fmt: skip
+
+# Names, not the words themselves: several (``location``, ``url``...) are DynamoDB reserved words.
+_REMOVED_NAMES = {f"#a{n}": name for n, name in enumerate(_ITEM_ATTRIBUTES)}
+
+
+def is_tombstone(item: Mapping[str, Any]) -> bool:
+    """An item the sweep deleted (plain or DynamoDB-typed attributes)."""
+    return TOMBSTONE_MARK in item
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +100,7 @@ class EventsTable:
                 return UpsertOutcome.SUPERSEDED
             raise
         old = response.get("Attributes")
-        if not old:
+        if not old or is_tombstone(old):
             return UpsertOutcome.ADDED
         if old.get("content_hash", {}).get("S") == item["content_hash"]:
             return UpsertOutcome.UNCHANGED
@@ -87,7 +114,7 @@ class EventsTable:
                 TableName=self.table_name,
                 Item=to_attributes({**item, "run_id": run_id}),
                 ConditionExpression=(
-                    "attribute_exists(event_id) AND "
+                    f"attribute_exists(event_id) AND {_LIVE} AND "
                     "(attribute_not_exists(run_id) OR run_id <= :run)"
                 ),
                 ExpressionAttributeValues={":run": {"S": run_id}},
@@ -111,7 +138,7 @@ class EventsTable:
                 TableName=self.table_name,
                 Key={"event_id": {"S": event_id}},
                 UpdateExpression="SET run_id = :run REMOVE #misses, #missed_by",
-                ConditionExpression=f"attribute_exists(event_id) AND {_OLDER}",
+                ConditionExpression=f"attribute_exists(event_id) AND {_LIVE} AND {_OLDER}",
                 ExpressionAttributeNames=_NAMES,
                 ExpressionAttributeValues={":run": {"S": run_id}},
             )
@@ -165,7 +192,8 @@ class EventsTable:
         """Count one more clean run that did not see the item, deleting it when that makes
         ``misses_before_delete`` in a row. Conditional on the item being as it was read (no
         newer marker, no other miss counted since), so a retried sweep counts each miss once
-        and never deletes an item a newer run has written."""
+        and never deletes an item a newer run has written. A deletion leaves a tombstone
+        marked with ``run_id`` (see the module's docstring)."""
         if candidate.missed_by is not None and candidate.missed_by >= run_id:
             return StrikeOutcome.KEPT  # a miss by this run (a retry) or a newer one is counted
         unchanged = (
@@ -185,7 +213,23 @@ class EventsTable:
         deleting = candidate.misses + 1 >= misses_before_delete
         try:
             if deleting:
-                self._dynamodb.delete_item(**request, ExpressionAttributeValues=values)
+                values[":expires"] = {"N": str(int(time.time()) + TOMBSTONE_SECONDS)}
+                self._dynamodb.update_item(
+                    **{**request, "ConditionExpression": f"{unchanged} AND {_LIVE}"}
+                    | {
+                        "ExpressionAttributeNames": {
+                            **_NAMES,
+                            **_REMOVED_NAMES,
+                            "#tomb": TOMBSTONE_MARK,
+                            "#ttl": "ttl",
+                        }
+                    },
+                    UpdateExpression=(
+                        "SET run_id = :run, #tomb = :run, #ttl = :expires REMOVE #misses, "
+                        "#missed_by, " + ", ".join(_REMOVED_NAMES)
+                    ),
+                    ExpressionAttributeValues=values,
+                )
             else:
                 values[":next"] = {"N": str(candidate.misses + 1)}
                 self._dynamodb.update_item(
@@ -203,7 +247,8 @@ class EventsTable:
         response = self._dynamodb.get_item(
             TableName=self.table_name, Key={"event_id": {"S": event_id}}, ConsistentRead=True
         )
-        return from_attributes(response["Item"]) if "Item" in response else None
+        item = response.get("Item")
+        return None if item is None or is_tombstone(item) else from_attributes(item)
 
     def _query_date(self, day: date, *, projection: str | None) -> Iterator[Mapping[str, Any]]:
         yield from self._query(
