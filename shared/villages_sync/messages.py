@@ -205,7 +205,7 @@ def validate_event_item(item: object) -> None:
         )
     if item["ttl"] > latest_ttl(item):
         raise MessageFormatError(
-            f"ttl {item['ttl']} is later than {TTL_DAYS_AFTER_EVENT} days after the event's last day"
+            f"ttl {item['ttl']} is past {TTL_DAYS_AFTER_EVENT} days after the event's last day"
         )
     content_hash = get("content_hash")
     if not isinstance(content_hash, str) or not _CONTENT_HASH.fullmatch(content_hash):

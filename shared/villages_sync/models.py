@@ -18,6 +18,12 @@ SUBCATEGORIES_MAX = 20
 SUBCATEGORY_MAX_CHARS = 100
 CONTENT_HASH_BYTES = 16  # stored as twice as many hex digits
 TTL_DAYS_AFTER_EVENT = 90
+# An event that ended more than this before a run's window (a month: an event moved into the
+# recent past is still plausible), started more than a season before it, or starts or ends
+# more than two years after it, is not dated as the calendar means (normalise.plausible).
+PLAUSIBLE_DAYS_BEFORE_WINDOW = 31
+PLAUSIBLE_SEASON_DAYS = 366
+PLAUSIBLE_DAYS_AFTER_WINDOW = 2 * 366
 MULTI_DAY_SPAN = "multi-day"  # value of ``span`` on items that end on a later date
 # A run still unfinished this long after it started is dead (Lambda's limit is 15 minutes): it no
 # longer holds back older runs' sweeps.
@@ -81,6 +87,9 @@ class RejectReason(enum.StrEnum):
     BAD_FLAG = "bad_flag"  # allDay/cancelled/featured neither a boolean nor a boolean's spelling
     INVALID = "invalid"  # breaks a rule the consumer checks (messages.validate_event_item)
     OUTSIDE_WINDOW = "outside_window"
+    # A date no calendar entry can mean (the epoch, a garbled year): never written over a
+    # stored copy, and counted toward the degraded ratio like any invalid event.
+    IMPLAUSIBLE_DATE = "implausible_date"
 
 
 @dataclass(frozen=True, slots=True)

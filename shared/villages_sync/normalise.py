@@ -23,6 +23,9 @@ from villages_sync.models import (
     CONTENT_HASH_BYTES,
     DESCRIPTION_MAX_CHARS,
     MULTI_DAY_SPAN,
+    PLAUSIBLE_DAYS_AFTER_WINDOW,
+    PLAUSIBLE_DAYS_BEFORE_WINDOW,
+    PLAUSIBLE_SEASON_DAYS,
     SUBCATEGORIES_MAX,
     SUBCATEGORY_MAX_CHARS,
     TITLE_MAX_CHARS,
@@ -157,15 +160,36 @@ def normalise_event(
         # it is not in this run's judgement (the degraded ratio), only its id is kept.
         start = _readable_start(raw, tz)
         if start is not None and start not in window:
-            return Rejection(
-                event_id, RejectReason.OUTSIDE_WINDOW, f"{start}, and {outcome.detail}"
+            reason = (
+                RejectReason.OUTSIDE_WINDOW
+                if plausible(start, window)
+                else RejectReason.IMPLAUSIBLE_DATE  # no date the calendar means: counted
             )
+            return Rejection(event_id, reason, f"{start}, and {outcome.detail}")
     return outcome
+
+
+def plausible(day: date, window: DateWindow, *, last_day: date | None = None) -> bool:
+    """Dates a calendar entry can mean for a run over ``window``: an event that ended at most
+    a month before it (moved into the recent past), started at most a year before it (a
+    season still running), and neither starts nor ends years after it. The epoch a null date
+    serialises to, or a garbled year, is none of these."""
+    last = day if last_day is None else last_day
+    latest = window.last + timedelta(days=PLAUSIBLE_DAYS_AFTER_WINDOW)
+    return (
+        window.first - timedelta(days=PLAUSIBLE_SEASON_DAYS) <= day <= latest
+        and window.first - timedelta(days=PLAUSIBLE_DAYS_BEFORE_WINDOW) <= last <= latest
+    )
 
 
 # Rejections that already account for the start: no second look at the window needed.
 _DATED_REASONS = frozenset(
-    {RejectReason.OUTSIDE_WINDOW, RejectReason.MISSING_START, RejectReason.BAD_START}
+    {
+        RejectReason.OUTSIDE_WINDOW,
+        RejectReason.MISSING_START,
+        RejectReason.BAD_START,
+        RejectReason.IMPLAUSIBLE_DATE,
+    }
 )
 
 
@@ -227,6 +251,14 @@ def _normalise(
     _add_optional(item, "venue_category", clean_text(location.get("category"), 100))
     _add_optional(item, "address", _address(_part(raw, "address")))
     last_day = date.fromisoformat(item["end_date"]) if "end_date" in item else first_day
+    if not plausible(first_day, window, last_day=last_day):
+        # Its stored copy (the last good one) is kept, never moved to this date: a ttl taken
+        # from the epoch is already past, and DynamoDB would delete the item within days.
+        return Rejection(
+            event_id,
+            RejectReason.IMPLAUSIBLE_DATE,
+            f"{first_day}..{last_day} is not a date for a run over {window.first}..{window.last}",
+        )
     # Expire 90 days after the last day, not the first: a season-long event stays while it runs.
     item["ttl"] = _ttl(last_day, tz)
     item["content_hash"] = content_hash_of(item)

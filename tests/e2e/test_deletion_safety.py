@@ -450,3 +450,114 @@ def test_pipeline_run_delivered_after_a_newer_run_completed_is_not_left_enqueued
     assert run.status is not RunStatus.ENQUEUED, (
         f"run stuck enqueued: {len(run.done_sequences)}/{run.message_count} messages done"
     )
+
+
+# --- issue 18, case 4: a replay racing a completing run ------------------------------------
+
+
+def test_pipeline_replay_racing_a_completing_run_cannot_resurrect_a_swept_event(deployment):
+    # Given 12 events stored, then X missed once by a clean run (one more miss deletes it),
+    # and an older run R1 that listed X, whose messages were held back (a DLQ replay's)
+    calendar = _calendar(12)
+    gone_key = next(iter(calendar.events))
+    gone = calendar.events[gone_key].event_id
+    without_x = {k: e for k, e in calendar.events.items() if k != gone_key}
+    sqs = deployment.clients.sqs
+    events_queue = deployment.resources.queue_urls["EventsQueue"]
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        standin.set_events([e.raw(today()) for e in without_x.values()])
+        assert str(pipeline.run_sync().run.sweep_outcome) == "swept"
+        assert _items(deployment)[gone]["misses"] == 1
+        standin.set_events(calendar.raw(today()))
+        older = pipeline.invoke_function(PRODUCER, scheduled_event(deployment.region))
+        held = receive_bodies(sqs, events_queue, visibility_timeout=300, delete=True)
+        standin.set_events([e.raw(today()) for e in without_x.values()])
+        stale_pointer = deployment.runs.latest_completed_run_id()
+        # The newer run R2 runs to the end: it completes and its sweep deletes X
+        newer = pipeline.run_sync()
+        stale_reads: list[str] = []
+
+        def read_before_r2_completed(parsed: dict, **_: Any) -> None:
+            # Force the interleaving: the consumer's read of the latest-completed pointer
+            # returns what it held before R2 completed, as a read just before would have
+            item = parsed.get("Item", {})
+            if item.get("run_id", {}).get("S") == "latest-completed":
+                item["latest_run_id"] = {"S": stale_pointer}
+                stale_reads.append(stale_pointer)
+
+        # When R1's messages are replayed (handed to the consumer function as Lambda would),
+        # the consumer having read the pointer before R2 completed and writing after its sweep
+        records = [_sqs_record(body, n) for n, body in enumerate(held)]
+        with _Hook(deployment, "dynamodb", "after-call.dynamodb.GetItem", read_before_r2_completed):
+            replay = pipeline.invoke_function("ConsumerFunction", {"Records": records})
+        assert replay.error is None, replay.error_text
+
+    # Then the interleaving happened (R2 swept and deleted X; the consumer read the stale
+    # pointer), and X stays deleted: the replayed write of the older run did not bring it back
+    assert (str(newer.run.sweep_outcome), newer.run.deleted_count) == ("swept", 1)
+    assert older.payload["run_id"] < newer.run_id and stale_reads
+    assert gone not in _items(deployment), "the replayed older run resurrected a swept event"
+    assert deployment.events.get(gone) is None
+    assert set(_items(deployment)) == {e.event_id for e in without_x.values()}
+
+
+def _sqs_record(body: str, n: int) -> dict[str, Any]:
+    """One SQS record as the event source mapping hands it to the function."""
+    return {
+        "messageId": f"replayed-{n}",
+        "receiptHandle": f"replayed-{n}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:events",
+        "awsRegion": "us-east-1",
+    }
+
+
+# --- issue 24, item 2: a forged events-queue message ---------------------------------------
+
+
+def test_pipeline_forged_future_run_message_writes_nothing(deployment):
+    # Given a synced calendar
+    from villages_sync.messages import encode_message
+    from villages_sync.models import EventMessage
+
+    calendar = _calendar(10)
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        before = _items(deployment)
+        victim, other = sorted(before)[:2]
+        forged_item = {
+            k: v for k, v in before[victim].items() if k not in ("run_id", "misses", "missed_by")
+        }
+        forged_item.update(title="Forged", cancelled=True, ttl=before[victim]["ttl"])
+        sqs = deployment.clients.sqs
+        events_queue = deployment.resources.queue_urls["EventsQueue"]
+        forged = [
+            # A run far in the future, and a run a few hours ahead (past the clock skew)
+            EventMessage(run_id=run_id, sequence=0, events=[forged_item], keep=[other])
+            for run_id in ("99991231T235959.999999Z-ffffff", _run_id_hours_ahead(3))
+        ]
+
+        # When the forged messages are consumed (and retried until they dead-letter)
+        send_bodies(sqs, events_queue, [encode_message(m) for m in forged])
+        pipeline.drain_queues()
+
+    # Then nothing was written: the items are as the real run left them, and the messages
+    # are in the DLQ for an operator to see (replaying them changes nothing either)
+    assert _items(deployment) == before
+    dlq = deployment.resources.queue_urls["EventsDLQ"]
+    assert message_count(sqs, dlq) == len(forged)
+
+
+def _run_id_hours_ahead(hours: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    from villages_sync.run_ids import new_run_id
+
+    return new_run_id(datetime.now(UTC) + timedelta(hours=hours))
