@@ -141,6 +141,9 @@ RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
 class SweepOutcome(enum.StrEnum):
     SWEPT = "swept"
     REFUSED = "refused"
+    # Cut short (an interrupt, a timeout) after it had struck or deleted items, and refused on
+    # its retry: what it did is counted on the run; never reported as refused.
+    PARTIAL = "partial"
 
 
 @dataclass(slots=True)
@@ -170,7 +173,10 @@ class RunRecord:
     degraded_reason: str = ""
     sweep_requested: bool = False  # the sweep request is on the sweep queue
     accepted_by: str = ""  # an operator accepted this run's refused sweep ...
-    accept_reason: str = ""  # ... and why
+    accept_reason: str = ""  # ... and why ...
+    accept_waives: list[str] = field(default_factory=list)  # ... waiving only these refusals
+    refused_reason: str = ""  # the refusal the operator accepted, kept beside the accept
+    sweep_started: bool = False  # the sweep began striking: a retry finishes or records partial
 
     @property
     def baseline(self) -> bool:
