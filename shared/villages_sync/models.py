@@ -177,6 +177,8 @@ class RunRecord:
     accept_waives: list[str] = field(default_factory=list)  # ... waiving only these refusals
     refused_reason: str = ""  # the refusal the operator accepted, kept beside the accept
     sweep_started: bool = False  # the sweep began striking: a retry finishes or records partial
+    # Content keys of fetched events without a usable id: stored items they match are kept.
+    unidentified_content: list[str] = field(default_factory=list)
 
     @property
     def baseline(self) -> bool:

@@ -54,6 +54,7 @@ class Rejection:
     reason: RejectReason
     detail: str
     item: EventItem | None = None  # OUTSIDE_WINDOW: the valid item, to refresh a stored copy
+    content: str | None = None  # no usable id: its content key, to protect a stored item
 
 
 @dataclass(slots=True)
@@ -64,6 +65,9 @@ class NormaliseResult:
     # Seen but not upserted, so that the sweep never deletes them (the run saw them):
     refresh: list[EventItem] = field(default_factory=list)  # valid, dated outside the window
     keep: list[str] = field(default_factory=list)  # ids of invalid events
+    # Content keys (``content_key``) of events without a usable id: the sweep keeps the stored
+    # item each matches (an existing event whose id turned odd), whatever its id.
+    unidentified: list[str] = field(default_factory=list)
     duplicates: int = 0  # later events with an id already seen: the first one counts
 
     @property
@@ -72,9 +76,9 @@ class NormaliseResult:
         return invalid_count(self.rejects)
 
 
-# Rejects that name no usable id: no stored item can be matched to them, so a run that has
-# any cannot tell which of its stored events it saw. (An id too long to be stored is not one:
-# it cannot be any stored item's.)
+# Rejects that name no usable id: matched to stored items by content instead (the sweep keeps
+# the item whose date, start time, title and venue one carries); one that matches nothing
+# cannot be an event we store, so it is only a counted reject.
 UNIDENTIFIED = frozenset({RejectReason.NOT_AN_OBJECT, RejectReason.MISSING_ID, RejectReason.BAD_ID})
 
 
@@ -124,6 +128,8 @@ def normalise_events(
             continue
         counts[str(outcome.reason)] += 1
         result.rejections.append(outcome)
+        if outcome.content is not None:
+            result.unidentified.append(outcome.content)
         if outcome.item is not None:
             result.refresh.append(outcome.item)
         elif event_id is not None:
@@ -145,11 +151,15 @@ def normalise_event(
     try:
         raw_id = raw.get("id")
         if raw_id is None:
-            return Rejection(None, RejectReason.MISSING_ID, "id is missing")
+            return Rejection(
+                None, RejectReason.MISSING_ID, "id is missing", content=content_key(raw, tz)
+            )
         event_id = stored_id(raw_id)
         if event_id is None:
             reason = RejectReason.ID_TOO_LONG if too_long(raw_id) else RejectReason.BAD_ID
-            return Rejection(None, reason, f"id {_snippet(raw_id)} is not an id")
+            return Rejection(
+                None, reason, f"id {_snippet(raw_id)} is not an id", content=content_key(raw, tz)
+            )
         outcome = _normalise(raw, event_id, tz=tz, window=window, last_updated=last_updated)
     except Exception as error:  # a last line of defence: one odd event must not stop a run
         outcome = Rejection(
@@ -191,6 +201,30 @@ _DATED_REASONS = frozenset(
         RejectReason.IMPLAUSIBLE_DATE,
     }
 )
+
+
+def content_key(raw: Mapping[str, Any], tz: ZoneInfo) -> str | None:
+    """The seed's identity of an event, as a stored item would carry it: local date, start
+    time, title and venue (``stored_content_key`` of the item). None when it has no title or
+    readable start: then it matches nothing."""
+    try:
+        title = clean_text(raw.get("title"), TITLE_MAX_CHARS)
+        start_text = _part(raw, "start").get("date")
+        if not title or not isinstance(start_text, str):
+            return None
+        all_day = _flag(raw.get("allDay")) is True or _part(raw, "start").get("type") == "date"
+        start = _local_start(start_text, tz, all_day=all_day)
+        if start is None:
+            return None
+        location = clean_text(_part(raw, "location").get("title"), SHORT_TEXT_MAX_CHARS)
+        iso = start.isoformat()
+        return stored_content_key(iso[:10], _hh_mm(iso), title, location)
+    except Exception:  # a last line of defence, like normalise_event's: never raises
+        return None
+
+
+def stored_content_key(event_date: str, start_time: str, title: str, location: str) -> str:
+    return "\x1f".join((event_date, start_time, title, location))
 
 
 def _readable_start(raw: Mapping[str, Any], tz: ZoneInfo) -> date | None:

@@ -89,7 +89,14 @@ def sweep_run(
     if not decision.allowed:
         return _refuse(run, decision, runs=runs, accepted=accepted)
     candidates = list(events.window_candidates(run.window))
-    stale = [candidate for candidate in candidates if candidate.older_than(run_id)]
+    # A stale item that an event without a usable id matches by content is one the run saw
+    # (its id turned odd): kept, neither struck nor counted against the cap.
+    protected = frozenset(run.unidentified_content)
+    stale = [
+        candidate
+        for candidate in candidates
+        if candidate.older_than(run_id) and candidate.content not in protected
+    ]
     summary = SweepSummary(
         run_id=run_id,
         outcome=str(SweepOutcome.SWEPT),
@@ -119,11 +126,13 @@ def sweep_run(
                 summary.missed += 1  # counted on the item by an earlier attempt (a retry)
                 continue
             outcome = events.strike(
-                candidate, run_id, misses_before_delete=rules.misses_before_delete
+                candidate,
+                run_id,
+                misses_before_delete=rules.misses_before_delete,
+                count_in=runs.table_name,  # counted with the deletion, in one transaction
             )
             if outcome is StrikeOutcome.DELETED:
                 summary.deleted += 1
-                runs.add_deleted(run_id)
             elif outcome is StrikeOutcome.MISSED:
                 summary.missed += 1
             else:
@@ -132,10 +141,11 @@ def sweep_run(
         # Cut short (Ctrl-C, a signal, an AWS error): record what was done, then stop. A
         # retry (the request is redelivered) finishes the sweep and records it swept.
         runs.record_missed(run_id, summary.missed)
+        deleted = runs.get(run_id).deleted_count  # every deletion, this attempt's and earlier
         runs.record_sweep(
             run_id,
             SweepOutcome.PARTIAL,
-            f"cut short after {summary.deleted} deletion(s) and "
+            f"cut short after {deleted} deletion(s) and "
             f"{summary.missed} miss(es): {type(error).__name__}",
         )
         raise

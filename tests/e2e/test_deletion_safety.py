@@ -215,10 +215,11 @@ class _Hook:
         self.event, self.handler = event, handler
 
     def __enter__(self) -> None:
-        self.client.meta.events.register_first(self.event, self.handler, unique_id="case4")
+        # One id per event: botocore keys unique ids across events, so two hooks need two
+        self.client.meta.events.register_first(self.event, self.handler, unique_id=self.event)
 
     def __exit__(self, *_: object) -> None:
-        self.client.meta.events.unregister(self.event, self.handler, unique_id="case4")
+        self.client.meta.events.unregister(self.event, self.handler, unique_id=self.event)
 
 
 def _pipeline(deployment, base_url: str) -> LocalPipeline:
@@ -561,3 +562,65 @@ def _run_id_hours_ahead(hours: int) -> str:
     from villages_sync.run_ids import new_run_id
 
     return new_run_id(datetime.now(UTC) + timedelta(hours=hours))
+
+
+# --- issue 18, case 2: a sweep interrupted after its first deletion ------------------------
+
+
+def test_pipeline_sweep_interrupted_after_a_deletion_is_recorded_partial_never_refused(
+    deployment,
+):
+    # Given 30 events stored, then two of them missed once by a clean run
+    from villages_sync.cli.summaries import deletions_text
+    from villages_sync.local.pipeline import SyncInterrupted
+
+    calendar = _calendar(30)
+    gone = list(calendar.events)[:2]
+    without = [e.raw(today()) for k, e in calendar.events.items() if k not in gone]
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        standin.set_events(without)
+        assert pipeline.run_sync().run.missed_count == 2
+        deletions: list[str] = []
+
+        def ctrl_c_after_first_deletion(params: dict, **_: Any) -> None:
+            tombstone = params["TransactItems"][0]["Update"]
+            if not deletions:
+                deletions.append(tombstone["Key"]["event_id"]["S"])
+
+        def interrupt(**_: Any) -> None:
+            if deletions and len(deletions) == 1:
+                deletions.append("interrupted")
+                raise KeyboardInterrupt
+
+        # When the next run's sweep is stopped (Ctrl-C) just after its first deletion
+        with (
+            _Hook(
+                deployment,
+                "dynamodb",
+                "provide-client-params.dynamodb.TransactWriteItems",
+                ctrl_c_after_first_deletion,
+            ),
+            _Hook(deployment, "dynamodb", "after-call.dynamodb.TransactWriteItems", interrupt),
+            pytest.raises(SyncInterrupted) as stopped,
+        ):
+            pipeline.run_sync()
+        outcome = pipeline.interrupt(stopped.value.run_id, "stopped during the sweep")
+        cut_short = deployment.runs.get(stopped.value.run_id)
+        # and a newer run completes before the sweep request is delivered again
+        newer = pipeline.run_sync()
+        pipeline.drain_queues()
+
+    # Then what the sweep did is reported from the run record (one deletion), and the run is
+    # recorded partial, with its deletion counted, never "refused"
+    assert stopped.value.stage == "sweep" and deletions[1] == "interrupted"
+    assert outcome.run is not None and outcome.run.deleted_count == 1
+    assert deletions_text(outcome.run).startswith("1 deleted")
+    assert str(cut_short.sweep_outcome) == "partial", cut_short.sweep_reason
+    after = deployment.runs.get(stopped.value.run_id)
+    assert (str(after.sweep_outcome), after.deleted_count) == ("partial", 1), after.sweep_reason
+    assert newer.succeeded and str(newer.run.sweep_outcome) == "swept"
+    # and the other event missed twice is deleted by the newer run: nothing stays half-done
+    assert deployment.events.get(deletions[0]) is None
+    assert set(_items(deployment)) == {str(e["id"]) for e in without}

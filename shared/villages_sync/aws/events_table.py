@@ -30,6 +30,7 @@ MULTI_DAY_INDEX = "multi-day-index"  # sparse: only items with ``span`` (multi-d
 # The marker is older than ``:run``, or absent (an item the sync did not write).
 _OLDER = "(attribute_not_exists(run_id) OR run_id < :run)"
 _NAMES = {"#misses": "misses", "#missed_by": "missed_by"}
+_PROJECTED_NAMES = {**_NAMES, "#loc": "location"}  # location is a reserved word
 # A tombstone outlives every message that could still carry the event: the queues keep a
 # message 14 days at most (the DLQ's retention), one more day covers a replay's latency.
 TOMBSTONE_SECONDS = 15 * 24 * 3600
@@ -60,6 +61,7 @@ class SweepCandidate:
     run_id: str | None  # None: written outside the sync
     misses: int  # consecutive clean sweeps that did not see it
     missed_by: str | None  # the last run whose sweep counted a miss
+    content: str = ""  # date, start time, title, venue (normalise.stored_content_key)
 
     def older_than(self, run_id: str) -> bool:
         return self.run_id is None or self.run_id < run_id
@@ -178,7 +180,7 @@ class EventsTable:
     def window_candidates(self, window: DateWindow) -> Iterator[SweepCandidate]:
         """Every item in ``window``: dated inside it, or multi-day and started before it but
         still running on its first day. Key and marker fields only."""
-        projection = "event_id, run_id, #misses, #missed_by"
+        projection = "event_id, run_id, #misses, #missed_by, event_date, start_time, title, #loc"
         for day in window.days():
             for raw in self._query_date(day, projection=projection):
                 yield _candidate(raw)
@@ -187,13 +189,19 @@ class EventsTable:
             yield _candidate(raw)
 
     def strike(
-        self, candidate: SweepCandidate, run_id: str, *, misses_before_delete: int
+        self,
+        candidate: SweepCandidate,
+        run_id: str,
+        *,
+        misses_before_delete: int,
+        count_in: str | None = None,
     ) -> StrikeOutcome:
         """Count one more clean run that did not see the item, deleting it when that makes
         ``misses_before_delete`` in a row. Conditional on the item being as it was read (no
         newer marker, no other miss counted since), so a retried sweep counts each miss once
         and never deletes an item a newer run has written. A deletion leaves a tombstone
-        marked with ``run_id`` (see the module's docstring)."""
+        marked with ``run_id`` (see the module's docstring). ``count_in``: the runs table, where
+        a deletion is counted on ``run_id``'s record in the same transaction."""
         if candidate.missed_by is not None and candidate.missed_by >= run_id:
             return StrikeOutcome.KEPT  # a miss by this run (a retry) or a newer one is counted
         unchanged = (
@@ -214,22 +222,40 @@ class EventsTable:
         try:
             if deleting:
                 values[":expires"] = {"N": str(int(time.time()) + TOMBSTONE_SECONDS)}
-                self._dynamodb.update_item(
-                    **{**request, "ConditionExpression": f"{unchanged} AND {_LIVE}"}
-                    | {
-                        "ExpressionAttributeNames": {
-                            **_NAMES,
-                            **_REMOVED_NAMES,
-                            "#tomb": TOMBSTONE_MARK,
-                            "#ttl": "ttl",
-                        }
+                tombstone = {
+                    "TableName": self.table_name,
+                    "Key": request["Key"],
+                    "ConditionExpression": f"{unchanged} AND {_LIVE}",
+                    "ExpressionAttributeNames": {
+                        **_NAMES,
+                        **_REMOVED_NAMES,
+                        "#tomb": TOMBSTONE_MARK,
+                        "#ttl": "ttl",
                     },
-                    UpdateExpression=(
+                    "UpdateExpression": (
                         "SET run_id = :run, #tomb = :run, #ttl = :expires REMOVE #misses, "
                         "#missed_by, " + ", ".join(_REMOVED_NAMES)
                     ),
-                    ExpressionAttributeValues=values,
-                )
+                    "ExpressionAttributeValues": values,
+                }
+                if count_in is None:
+                    self._dynamodb.update_item(**tombstone)
+                else:
+                    # The deletion and its count on the run, in one transaction: a sweep cut
+                    # short between two writes would otherwise delete without counting it.
+                    self._dynamodb.transact_write_items(
+                        TransactItems=[
+                            {"Update": tombstone},
+                            {
+                                "Update": {
+                                    "TableName": count_in,
+                                    "Key": {"run_id": {"S": run_id}},
+                                    "UpdateExpression": "ADD deleted_count :one",
+                                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                                }
+                            },
+                        ]
+                    )
             else:
                 values[":next"] = {"N": str(candidate.misses + 1)}
                 self._dynamodb.update_item(
@@ -238,7 +264,7 @@ class EventsTable:
                     ExpressionAttributeValues=values,
                 )
         except ClientError as error:
-            if conditional_check_failed(error):
+            if conditional_check_failed(error) or _transaction_condition_failed(error):
                 return StrikeOutcome.KEPT
             raise
         return StrikeOutcome.DELETED if deleting else StrikeOutcome.MISSED
@@ -279,7 +305,7 @@ class EventsTable:
         request["TableName"] = self.table_name
         if projection:
             request["ProjectionExpression"] = projection
-            names = {name: value for name, value in _NAMES.items() if name in projection}
+            names = {name: value for name, value in _PROJECTED_NAMES.items() if name in projection}
             names.update(request.get("ExpressionAttributeNames", {}))
             if names:
                 request["ExpressionAttributeNames"] = names
@@ -288,12 +314,26 @@ class EventsTable:
             yield from page.get("Items", [])
 
 
+def _transaction_condition_failed(error: ClientError) -> bool:
+    """A transaction cancelled because a condition (the item changed since it was read) failed."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons") or []
+    if reasons:
+        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+    return "ConditionalCheckFailed" in error.response["Error"].get("Message", "")
+
+
 def _candidate(raw: Mapping[str, Any]) -> SweepCandidate:
     return SweepCandidate(
         event_id=raw["event_id"]["S"],
         run_id=raw.get("run_id", {}).get("S"),
         misses=int(raw.get("misses", {}).get("N", "0")),
         missed_by=raw.get("missed_by", {}).get("S"),
+        content="\x1f".join(
+            raw.get(name, {}).get("S", "")
+            for name in ("event_date", "start_time", "title", "location")
+        ),
     )
 
 

@@ -75,8 +75,11 @@ class RunsTable:
         drift_reason: str,
         degraded: bool = False,
         degraded_reason: str = "",
+        unidentified: list[str] | None = None,
     ) -> RunRecord:
-        """Every message is on the queue: the message count is final from here on."""
+        """Every message is on the queue: the message count is final from here on.
+        ``unidentified``: content keys of events without a usable id (the sweep keeps the
+        stored items they match)."""
         values = {
             ":degraded": degraded,
             ":degraded_reason": degraded_reason,
@@ -89,13 +92,14 @@ class RunsTable:
             ":drift": drift,
             ":reason": drift_reason,
             ":now": int(time.time()),
+            ":unidentified": list(unidentified or []),
         }
         return self._transition(
             run_id,
             "SET #status = :enqueued, message_count = :messages, event_count = :events, "
             "fetched_count = :fetched, rejects = :rejects, drift = :drift, "
             "drift_reason = :reason, degraded = :degraded, degraded_reason = :degraded_reason, "
-            "finished_at = :now",
+            "finished_at = :now, unidentified_content = :unidentified",
             "#status = :scraping",
             values,
         )
@@ -452,4 +456,5 @@ def _run_from_item(item: Mapping[str, Any]) -> RunRecord:
         accept_waives=list(item.get("accept_waives", [])),
         refused_reason=item.get("refused_reason", ""),
         sweep_started=bool(item.get("sweep_started", False)),
+        unidentified_content=list(item.get("unidentified_content", [])),
     )
