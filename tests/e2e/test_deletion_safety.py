@@ -624,3 +624,55 @@ def test_pipeline_sweep_interrupted_after_a_deletion_is_recorded_partial_never_r
     # and the other event missed twice is deleted by the newer run: nothing stays half-done
     assert deployment.events.get(deletions[0]) is None
     assert set(_items(deployment)) == {str(e["id"]) for e in without}
+
+
+# --- issue 18, case 3: an accept of a timing refusal ---------------------------------------
+
+
+def test_sweep_accept_of_a_timing_refusal_is_refused_and_records_nothing(
+    deployment, moto_endpoint, cli_env
+):
+    # Given 50 events swept, then a run R2 that sees 30 of them (40% silently missing) and is
+    # refused newer_run_in_flight because a newer run R3 is scraping; R3 then fails
+    from datetime import UTC, datetime
+
+    from villages_sync.models import RunRecord
+    from villages_sync.run_ids import new_run_id
+
+    calendar = _calendar(50)
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert str(pipeline.run_sync().run.sweep_outcome) == "swept"
+        standin.set_events(calendar.raw(today())[:30])
+        partial = pipeline.invoke_function(PRODUCER, scheduled_event(deployment.region))
+        r2 = partial.payload["run_id"]
+        now = datetime.now(UTC)
+        r3 = new_run_id(now)
+        first = deployment.runs.get(r2)
+        deployment.runs.start_run(
+            RunRecord(r3, int(now.timestamp()), first.window, RunStatus.SCRAPING)
+        )
+        pipeline.drain_queues()
+        refused = deployment.runs.get(r2)
+        deployment.runs.fail_run(r3, "stopped")
+
+        # When the operator accepts R2 ("just a timing refusal")
+        accepted = run_cli(
+            "sweep", "accept", r2, "--reason", "just a timing refusal", "--by", "ops@test",
+            *_target(moto_endpoint, cli_env), env=cli_env,
+        )  # fmt: skip
+
+    # Then the accept is refused before anything is recorded, saying to wait for the next run,
+    # after showing the original refusal; R2 stays refused as it was, and no event was struck
+    assert refused.sweep_reason.startswith("newer_run_in_flight"), refused.sweep_reason
+    assert accepted.returncode == 1, accepted.stdout + accepted.stderr
+    assert f"sweep refused: {refused.sweep_reason}" in accepted.stdout
+    assert "wait for the next run" in accepted.stderr.lower()
+    after = deployment.runs.get(r2)
+    assert (after.accepted_by, after.sweep_reason, str(after.sweep_outcome)) == (
+        "",
+        refused.sweep_reason,
+        "refused",
+    )
+    items = _items(deployment)
+    assert len(items) == 50 and not any(item.get("misses") for item in items.values())

@@ -233,6 +233,19 @@ class DeletionWorld(Harness):
                 found[item["event_id"]] = item
         return found
 
+    def tombstones_by_run(self) -> dict[str, int]:
+        """How many items each run's sweep deleted (the tombstones it left), by run id."""
+        table = self.deployment.resources.tables["EventsTable"]
+        counts: dict[str, int] = {}
+        pages = self.dynamodb.get_paginator("scan").paginate(
+            TableName=table, FilterExpression="attribute_exists(deleted_by)"
+        )
+        for page in pages:
+            for raw in page["Items"]:
+                run_id = raw["deleted_by"]["S"]
+                counts[run_id] = counts.get(run_id, 0) + 1
+        return counts
+
     def put_raw_item(self, item: dict[str, Any]) -> None:
         from villages_sync.aws.items import to_attributes
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -486,6 +487,30 @@ class DeletionMachine(RuleBasedStateMachine):
             )
 
     @invariant()
+    def no_ttl_in_the_past(self) -> None:
+        """Issue 18: no write sets a ttl already past (DynamoDB would delete the item)."""
+        now = time.time()
+        expired = sorted(
+            event_id
+            for event_id, item in self.world.items().items()
+            if "ttl" in item and item["ttl"] <= now
+        )
+        assert not expired, f"items written with a ttl in the past: {expired}"
+
+    @invariant()
+    def every_deletion_counted_on_its_run(self) -> None:
+        """Issue 18: every recorded sweep outcome matches what the sweep did: each deletion
+        (a tombstone marked with the deleting run) is counted on that run's record, whatever
+        the outcome (swept, partial, even refused on a retry)."""
+        deleted = self.world.tombstones_by_run()
+        for run in self.world.runs():
+            assert run.deleted_count == deleted.get(run.run_id, 0), (
+                f"run {run.run_id} records {run.deleted_count} deletions, the table holds "
+                f"{deleted.get(run.run_id, 0)} ({run.sweep_outcome}: {run.sweep_reason})"
+            )
+        assert set(deleted) <= {run.run_id for run in self.world.runs()}
+
+    @invariant()
     def dead_letters_are_undecodable(self) -> None:
         dead = self.world.peek(EVENTS_DLQ)
         assert set(dead) <= self.poison, f"decodable messages in the events DLQ: {dead[:2]!r:.300}"
@@ -599,10 +624,28 @@ def _accept_function() -> Callable[..., Any] | None:
         return None
 
     def call(world: DeletionWorld, run_id: str) -> None:
+        """As `sweep accept` does: a timing refusal is not accepted (nothing recorded); any
+        other is, waiving the refusal and every calendar judgement that applies now."""
+        from villages_sync.settings import SweepSettings
+        from villages_sync.sweep_policy import ACCEPTABLE, calendar_refusals, refusal_of
         from villages_sync.sweep_trigger import encode_sweep_request
 
-        accepted = world.deployment.runs.record_accept(  # type: ignore[attr-defined]
-            run_id, accepted_by="state-machine", reason="the calendar did change"
+        runs = world.deployment.runs
+        run = runs.get(run_id)
+        refusal = refusal_of(run.sweep_reason.removeprefix("accept refused: "))
+        if refusal not in ACCEPTABLE:
+            return
+        judged = calendar_refusals(
+            run,
+            baseline=runs.previous_baseline_run(run_id),
+            min_ratio=SweepSettings("", "").min_ratio,
+        )
+        accepted = runs.record_accept(  # type: ignore[attr-defined]
+            run_id,
+            accepted_by="state-machine",
+            reason="the calendar did change",
+            waives=sorted({str(refusal), *(str(d.refusal) for d in judged)}),
+            refused_reason=run.sweep_reason,
         )
         assert accepted, f"run {run_id}: a completed, refused run could not be accepted"
         world.send([encode_sweep_request(run_id)], SWEEP_QUEUE)
