@@ -36,8 +36,14 @@ _OUTCOME_METRICS = {
     UpsertOutcome.SUPERSEDED: "EventsSuperseded",
     UpsertOutcome.KEPT: "EventsKept",
     UpsertOutcome.INVALID: "EventsInvalid",
+    UpsertOutcome.DEFERRED: "EventsDeferred",
 }
-_NOT_UPSERTED = (UpsertOutcome.SUPERSEDED, UpsertOutcome.KEPT, UpsertOutcome.INVALID)
+_NOT_UPSERTED = (
+    UpsertOutcome.SUPERSEDED,
+    UpsertOutcome.KEPT,
+    UpsertOutcome.INVALID,
+    UpsertOutcome.DEFERRED,
+)
 
 
 @dataclass(slots=True)

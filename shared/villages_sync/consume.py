@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from villages_sync.aws.events_table import EventsTable
-from villages_sync.aws.run_views import store_message_view
+from villages_sync.aws.run_views import store_deferred, store_message_view
 from villages_sync.aws.runs_table import RunNotFoundError, RunsTable
 from villages_sync.messages import decode_message
 from villages_sync.models import EventItem, RunStatus, UpsertOutcome
@@ -95,9 +95,22 @@ def consume_message(
     upserts, expired = _unexpired(message.events, now)
     refreshes, expired_refreshes = _unexpired(message.refresh, now)
     expired += expired_refreshes
-    outcome.counts.update(str(result) for result in events.upsert_many(upserts, message.run_id))
-    refreshed = events.refresh_many(refreshes, message.run_id)
+    # A run still scraping may yet fail or be degraded: until it is enqueued clean, it adds
+    # events and keeps stored ones, but moves none to another date. Those moves are kept aside
+    # (deferred) for its sweep, which applies them once the run completed clean.
+    provisional = run.status is RunStatus.SCRAPING or run.degraded
+    results = events.upsert_many(upserts, message.run_id, keep_date=provisional)
+    outcome.counts.update(str(result) for result in results)
+    deferred = [i for i, r in zip(upserts, results, strict=True) if r is UpsertOutcome.DEFERRED]
+    refreshed: list[UpsertOutcome | None] = []
     keep = [*message.keep, *(item["event_id"] for item in expired)]
+    if provisional:
+        keep += [item["event_id"] for item in refreshes]
+        deferred += refreshes
+    else:
+        refreshed = events.refresh_many(refreshes, message.run_id)
+    if deferred and not run.degraded:
+        store_deferred(runs, message.run_id, message.sequence, deferred)
     kept = events.keep_many(keep, message.run_id)
     outcome.counts[str(UpsertOutcome.KEPT)] += kept + sum(1 for r in refreshed if r is not None)
     outcome.invalid = [

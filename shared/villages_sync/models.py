@@ -72,6 +72,10 @@ class UpsertOutcome(enum.StrEnum):
     SUPERSEDED = "superseded"  # a newer run already wrote this event: left as it is
     KEPT = "kept"  # seen but not storable (invalid, or outside the window): marker refreshed
     INVALID = "invalid"  # failed validation in the consumer: counted, never stored
+    # A date change by a run still scraping: its stored copy kept (marker refreshed), the
+    # change applied by the run's sweep only if the run completes clean (never if it fails
+    # or is degraded)
+    DEFERRED = "deferred"
 
 
 class RejectReason(enum.StrEnum):
@@ -177,6 +181,7 @@ class RunRecord:
     accept_waives: list[str] = field(default_factory=list)  # ... waiving only these refusals
     refused_reason: str = ""  # the refusal the operator accepted, kept beside the accept
     sweep_started: bool = False  # the sweep began striking: a retry finishes or records partial
+    deferred_sequences: set[int] = field(default_factory=set)  # messages with date changes
     # Content keys of fetched events without a usable id: stored items they match are kept.
     unidentified_content: list[str] = field(default_factory=list)
 

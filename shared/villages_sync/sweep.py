@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from villages_sync.aws.events_table import EventsTable, StrikeOutcome
+from villages_sync.aws.run_views import load_deferred
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.models import RUN_ABANDONED_AFTER_SECONDS, RunRecord, RunStatus, SweepOutcome
 from villages_sync.sweep_policy import (
@@ -77,6 +78,11 @@ def sweep_run(
             missed=run.missed_count,
             already_done=True,
         )
+    if run.deferred_sequences and run.status is RunStatus.COMPLETED and not run.degraded:
+        # Date changes the run made while scraping: it completed clean, so they stand (a
+        # newer run's write, or a deletion since, wins: each is conditional on the marker).
+        for item in load_deferred(runs, run_id, run.deferred_sequences):
+            events.apply_deferred(item, run_id)
     waived = _waived(run) if accepted else frozenset()
     decision = decide_sweep(
         run,

@@ -676,3 +676,94 @@ def test_sweep_accept_of_a_timing_refusal_is_refused_and_records_nothing(
     )
     items = _items(deployment)
     assert len(items) == 50 and not any(item.get("misses") for item in items.values())
+
+
+# --- issue 18, case 1: failed and degraded runs never move a stored event ---------------------
+
+
+def test_pipeline_degraded_run_never_moves_a_stored_event_a_clean_run_does(deployment):
+    # Given 40 events stored, then a calendar that moves X three days later while 5 events
+    # turn invalid (a degraded run: 12.5% > 2%)
+    calendar = _calendar(40)
+    x_key = next(iter(calendar.events))
+    x = calendar.events[x_key]
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        stored_date = deployment.events.get(x.event_id)["event_date"]
+        calendar.events[x_key] = replace(x, day=x.day + 3)
+        keys = list(calendar.events)[10:15]
+        for key in keys:
+            calendar.events[key] = replace(calendar.events[key], nested_title=True)
+        standin.set_events(calendar.raw(today()))
+        # When the degraded run runs, then (the calendar repaired) a clean one
+        degraded = pipeline.run_sync()
+        after_degraded = deployment.events.get(x.event_id)
+        for key in keys:
+            calendar.events[key] = replace(calendar.events[key], nested_title=False)
+        standin.set_events(calendar.raw(today()))
+        clean = pipeline.run_sync()
+
+    # Then the degraded run kept X on its stored date (its marker refreshed, nothing else),
+    # and the clean run moved it
+    assert degraded.run.degraded and str(degraded.run.sweep_outcome) == "refused"
+    assert after_degraded["event_date"] == stored_date
+    assert after_degraded["run_id"] == degraded.run_id
+    assert not clean.run.degraded and str(clean.run.sweep_outcome) == "swept"
+    moved = deployment.events.get(x.event_id)
+    assert moved["event_date"] == calendar.events[x_key].local_date(today()).isoformat()
+
+
+@pytest.mark.parametrize("producer_fails", [False, True], ids=["completes-clean", "then-fails"])
+def test_pipeline_run_consumed_while_scraping_moves_an_event_only_once_clean(
+    deployment, producer_fails
+):
+    # Given 20 events stored, then X moved three days later, and a run whose messages are all
+    # consumed while it is still scraping (a fast consumer, as on AWS), which then completes
+    # clean or fails
+    from botocore.exceptions import ClientError
+
+    calendar = _calendar(20)
+    x_key = next(iter(calendar.events))
+    x = calendar.events[x_key]
+    state = {"drained": False}
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        stored_date = deployment.events.get(x.event_id)["event_date"]
+        calendar.events[x_key] = replace(x, day=x.day + 3)
+        standin.set_events(calendar.raw(today()))
+        runs_table = deployment.resources.tables["RunsTable"]
+
+        def consume_while_scraping(params: dict, **_: Any) -> None:
+            # Before the producer's first status change (finish_enqueued): consume it all
+            if params.get("TableName") == runs_table and not state["drained"]:
+                state["drained"] = True
+                for spec in deployment.resources.event_source_mappings:
+                    if spec.queue_logical_id == "EventsQueue":
+                        pipeline._mapping(spec)[1].drain(deadline_seconds=60)
+                state["while_scraping"] = deployment.events.get(x.event_id)["event_date"]
+                if producer_fails:
+                    raise ClientError(
+                        {"Error": {"Code": "InternalServerError", "Message": "injected"}},
+                        "UpdateItem",
+                    )
+
+        # When the run is produced, its messages consumed while it scrapes, then drained
+        with _Hook(
+            deployment, "dynamodb", "provide-client-params.dynamodb.UpdateItem",
+            consume_while_scraping,
+        ):  # fmt: skip
+            invocation = pipeline.invoke_function(PRODUCER, scheduled_event(deployment.region))
+        pipeline.drain_queues()
+
+    # Then while the run scraped, X stayed on its stored date; it moved only if the run
+    # completed clean (its sweep applied the deferred move), never when the run failed
+    assert state["drained"] and state["while_scraping"] == stored_date
+    final = deployment.events.get(x.event_id)["event_date"]
+    if producer_fails:
+        assert invocation.error is not None
+        assert final == stored_date
+    else:
+        assert invocation.error is None, invocation.error_text
+        assert final == calendar.events[x_key].local_date(today()).isoformat()

@@ -80,25 +80,37 @@ class EventsTable:
         self._dynamodb = dynamodb
         self.table_name = table_name
 
-    def upsert(self, item: EventItem, run_id: str) -> UpsertOutcome:
+    def upsert(self, item: EventItem, run_id: str, *, keep_date: bool = False) -> UpsertOutcome:
         """Write ``item`` with ``run_id`` as its marker, unless a newer run already wrote it.
 
         One conditional PutItem: a replay or duplicate of the same run rewrites the same values
-        (``<=``), an older run never overwrites a newer one.
+        (``<=``), an older run never overwrites a newer one. ``keep_date``: a run whose outcome
+        is not known yet (still scraping) may add the event or rewrite it on its stored date,
+        never move it: then the stored copy's marker is refreshed instead and DEFERRED returned
+        (the sweep of the run, once it completed clean, applies the move: ``apply_deferred``).
         """
+        condition = (
+            "attribute_not_exists(event_id) OR attribute_not_exists(run_id) OR run_id <= :run"
+        )
+        values = {":run": {"S": run_id}}
+        if keep_date:
+            condition = (
+                f"attribute_not_exists(event_id) OR (NOT {_LIVE} AND run_id <= :run) OR "
+                "((attribute_not_exists(run_id) OR run_id <= :run) AND event_date = :date)"
+            )
+            values[":date"] = {"S": item["event_date"]}
         try:
             response = self._dynamodb.put_item(
                 TableName=self.table_name,
                 Item=to_attributes({**item, "run_id": run_id}),
-                ConditionExpression=(
-                    "attribute_not_exists(event_id) OR attribute_not_exists(run_id) "
-                    "OR run_id <= :run"
-                ),
-                ExpressionAttributeValues={":run": {"S": run_id}},
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_OLD",
             )
         except ClientError as error:
             if conditional_check_failed(error):
+                if keep_date and self.keep(item["event_id"], run_id):
+                    return UpsertOutcome.DEFERRED
                 return UpsertOutcome.SUPERSEDED
             raise
         old = response.get("Attributes")
@@ -131,6 +143,34 @@ class EventsTable:
             return UpsertOutcome.UNCHANGED
         return UpsertOutcome.UPDATED
 
+    def apply_deferred(self, item: EventItem, run_id: str) -> bool:
+        """Write a date change deferred while its run was scraping, now that the run completed
+        clean: an UpdateItem (the sweep's permission) of every field, unless a newer run wrote
+        the item or it was deleted since. False when not applied."""
+        present = {k: v for k, v in item.items() if k != "event_id"}
+        names = {f"#f{n}": name for n, name in enumerate(present)}
+        values = {f":f{n}": value for n, value in enumerate(present.values())}
+        absent = [f"#r{n}" for n, name in enumerate(_ITEM_ATTRIBUTES) if name not in present]
+        names.update(
+            {f"#r{n}": name for n, name in enumerate(_ITEM_ATTRIBUTES) if name not in present}
+        )
+        update = "SET run_id = :run, " + ", ".join(f"#f{n} = :f{n}" for n in range(len(present)))
+        update += " REMOVE #misses, #missed_by" + "".join(f", {name}" for name in absent)
+        try:
+            self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"event_id": {"S": item["event_id"]}},
+                UpdateExpression=update,
+                ConditionExpression=f"attribute_exists(event_id) AND {_LIVE} AND run_id <= :run",
+                ExpressionAttributeNames={**names, **_NAMES},
+                ExpressionAttributeValues={**to_attributes(values), ":run": {"S": run_id}},
+            )
+        except ClientError as error:
+            if conditional_check_failed(error):
+                return False
+            raise
+        return True
+
     def keep(self, event_id: str, run_id: str) -> bool:
         """Refresh the marker of a stored item the run saw but could not store (invalid), so
         its last good content stays and the sweep does not take it. False when absent or a
@@ -151,14 +191,21 @@ class EventsTable:
         return True
 
     def upsert_many(
-        self, items: Sequence[EventItem], run_id: str, *, max_workers: int = 8
+        self,
+        items: Sequence[EventItem],
+        run_id: str,
+        *,
+        max_workers: int = 8,
+        keep_date: bool = False,
     ) -> list[UpsertOutcome]:
         """Upsert in parallel (boto3 clients are thread-safe); outcomes in the order of ``items``.
 
         Raises the first error after every write has been tried, so a retry of the message
         repeats only idempotent writes.
         """
-        return _in_parallel(lambda item: self.upsert(item, run_id), items, max_workers)
+        return _in_parallel(
+            lambda item: self.upsert(item, run_id, keep_date=keep_date), items, max_workers
+        )
 
     def refresh_many(
         self, items: Sequence[EventItem], run_id: str, *, max_workers: int = 8

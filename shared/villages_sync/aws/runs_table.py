@@ -456,5 +456,6 @@ def _run_from_item(item: Mapping[str, Any]) -> RunRecord:
         accept_waives=list(item.get("accept_waives", [])),
         refused_reason=item.get("refused_reason", ""),
         sweep_started=bool(item.get("sweep_started", False)),
+        deferred_sequences={int(s) for s in item.get("deferred_sequences", set())},
         unidentified_content=list(item.get("unidentified_content", [])),
     )

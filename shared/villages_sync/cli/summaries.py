@@ -15,7 +15,7 @@ EXIT_DEGRADED = 4  # too many events failed validation: valid ones stored, nothi
 
 
 # Outcomes shown in the summary only when some event had them (it stays within 80 columns).
-_SHOWN_WHEN_ANY = (UpsertOutcome.KEPT, UpsertOutcome.INVALID)
+_SHOWN_WHEN_ANY = (UpsertOutcome.KEPT, UpsertOutcome.INVALID, UpsertOutcome.DEFERRED)
 
 
 def run_as_dict(run: RunRecord) -> dict[str, Any]:
