@@ -194,7 +194,13 @@ class DeletionWorld(Harness):
         if fault.kind == "throttle":
             if service != "dynamodb" or fault.fired >= fault.limit:
                 return None
-            if operation not in ("PutItem", "UpdateItem", "DeleteItem", "Query"):
+            if operation not in (
+                "PutItem",
+                "UpdateItem",
+                "DeleteItem",
+                "TransactWriteItems",
+                "Query",
+            ):
                 return None
             body = bytes(request.body or b"")
             if body in fault.seen_bodies:
