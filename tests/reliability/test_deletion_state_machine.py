@@ -549,7 +549,8 @@ class DeletionMachine(RuleBasedStateMachine):
                     f"{invalid_in_window} of {len(self.model.events)} events invalid, "
                     "yet the run was swept"
                 )
-        self._check_content(valid)
+        degraded = run is not None and optional_attribute(run, "degraded", False)
+        self._check_content(valid, degraded=degraded)
         unswept = [
             r.run_id
             for r in self.world.runs()
@@ -560,18 +561,27 @@ class DeletionMachine(RuleBasedStateMachine):
             self._check_window_is_the_calendar()
             Figures.window_checks += 1
 
-    def _check_content(self, valid: list[ModelEvent]) -> None:
+    def _check_content(self, valid: list[ModelEvent], *, degraded: bool = False) -> None:
+        """Every valid event stored as the calendar says. Issue 18: a degraded run never moves
+        a stored event to another date (it adds and keeps, nothing more), so after one an
+        event the calendar moved may still be on its stored date, with its last good content."""
         items = self.world.items()
         wrong = []
+        moved_later = set()
         for event in valid:
             item = items.get(event.event_id or "")
             expected = (event.title, event.local_date(self.today).isoformat(), event.cancelled)
             found = item and (item["title"], item["event_date"], item["cancelled"])
+            if degraded and item and item["event_date"] != expected[1]:
+                moved_later.add(event.event_id)  # moved by the next clean run
+                continue
             if found != expected:
                 wrong.append((event.event_id, expected, found))
         assert not wrong, f"stored content differs from the calendar: {wrong[:5]}"
         shown: dict[Any, set[str]] = {}
         for event in valid:
+            if event.event_id in moved_later:
+                continue
             for day in event.days_in_progress(self.today):
                 if day not in shown:
                     shown[day] = {item["event_id"] for item in self.world.listed_on(day)}
