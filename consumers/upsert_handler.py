@@ -29,8 +29,14 @@ _OUTCOME_METRICS = {
     UpsertOutcome.SUPERSEDED: "EventsSuperseded",
     UpsertOutcome.KEPT: "EventsKept",
     UpsertOutcome.INVALID: "EventsInvalid",
+    UpsertOutcome.DEFERRED: "EventsDeferred",
 }
-_NOT_UPSERTED = (UpsertOutcome.SUPERSEDED, UpsertOutcome.KEPT, UpsertOutcome.INVALID)
+_NOT_UPSERTED = (
+    UpsertOutcome.SUPERSEDED,
+    UpsertOutcome.KEPT,
+    UpsertOutcome.INVALID,
+    UpsertOutcome.DEFERRED,
+)
 
 
 @dataclass(slots=True)
@@ -39,7 +45,6 @@ class _Invocation:
     runs: RunsTable
     sqs: Any
     sweep_queue_url: str
-    latest_completed_run_id: str | None
     counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -52,7 +57,6 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
             runs=invocation.runs,
             sqs=invocation.sqs,
             sweep_queue_url=invocation.sweep_queue_url,
-            latest_completed_run_id=invocation.latest_completed_run_id,
         )
     except Exception as error:
         logger.warning(
@@ -77,7 +81,7 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
     if outcome.dropped:
         invocation.counts["MessagesDropped"] += 1
         logger.info(
-            "message from a superseded run dropped",
+            "message from a superseded or finished run dropped: nothing written",
             extra={"run_id": outcome.run_id, "sequence": outcome.sequence},
         )
     if outcome.completed_run:
@@ -97,7 +101,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         runs=runs,
         sqs=clients.sqs,
         sweep_queue_url=settings.sweep_queue_url,
-        latest_completed_run_id=runs.latest_completed_run_id(),
     )
     try:
         return process_partial_response(event, partial(record_handler, invocation=invocation))

@@ -32,6 +32,7 @@ from villages_sync.models import (
     SUBCATEGORIES_MAX,
     SUBCATEGORY_MAX_CHARS,
     TITLE_MAX_CHARS,
+    TTL_DAYS_AFTER_EVENT,
     URL_MAX_CHARS,
     EventItem,
     EventMessage,
@@ -202,9 +203,28 @@ def validate_event_item(item: object) -> None:
         raise MessageFormatError(
             f"subcategories is not a list of up to {SUBCATEGORIES_MAX} short texts"
         )
+    if item["ttl"] > latest_ttl(item):
+        raise MessageFormatError(
+            f"ttl {item['ttl']} is past {TTL_DAYS_AFTER_EVENT} days after the event's last day"
+        )
     content_hash = get("content_hash")
     if not isinstance(content_hash, str) or not _CONTENT_HASH.fullmatch(content_hash):
         raise MessageFormatError(f"content_hash is not {2 * CONTENT_HASH_BYTES} hex digits")
+
+
+def latest_ttl(item: Mapping[str, Any]) -> int:
+    """The latest ``ttl`` an item may carry: ``TTL_DAYS_AFTER_EVENT`` days after its last day,
+    counted from the end of that day in UTC (so later than any zone's local midnight). A ttl
+    beyond it would pin the item long after the event (a forged message's year 36812)."""
+    last_day = date.fromisoformat(item.get("end_date") or item["event_date"])
+    return _epoch_day(last_day.toordinal() + TTL_DAYS_AFTER_EVENT + 1)
+
+
+def _epoch_day(ordinal: int) -> int:
+    return (ordinal - _EPOCH_ORDINAL) * 86_400
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def _short_texts(values: list[Any]) -> bool:

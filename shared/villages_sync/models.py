@@ -18,6 +18,12 @@ SUBCATEGORIES_MAX = 20
 SUBCATEGORY_MAX_CHARS = 100
 CONTENT_HASH_BYTES = 16  # stored as twice as many hex digits
 TTL_DAYS_AFTER_EVENT = 90
+# An event that ended more than this before a run's window (a month: an event moved into the
+# recent past is still plausible), started more than a season before it, or starts or ends
+# more than two years after it, is not dated as the calendar means (normalise.plausible).
+PLAUSIBLE_DAYS_BEFORE_WINDOW = 31
+PLAUSIBLE_SEASON_DAYS = 366
+PLAUSIBLE_DAYS_AFTER_WINDOW = 2 * 366
 MULTI_DAY_SPAN = "multi-day"  # value of ``span`` on items that end on a later date
 # A run still unfinished this long after it started is dead (Lambda's limit is 15 minutes): it no
 # longer holds back older runs' sweeps.
@@ -66,6 +72,10 @@ class UpsertOutcome(enum.StrEnum):
     SUPERSEDED = "superseded"  # a newer run already wrote this event: left as it is
     KEPT = "kept"  # seen but not storable (invalid, or outside the window): marker refreshed
     INVALID = "invalid"  # failed validation in the consumer: counted, never stored
+    # A date change by a run still scraping: its stored copy kept (marker refreshed), the
+    # change applied by the run's sweep only if the run completes clean (never if it fails
+    # or is degraded)
+    DEFERRED = "deferred"
 
 
 class RejectReason(enum.StrEnum):
@@ -81,6 +91,9 @@ class RejectReason(enum.StrEnum):
     BAD_FLAG = "bad_flag"  # allDay/cancelled/featured neither a boolean nor a boolean's spelling
     INVALID = "invalid"  # breaks a rule the consumer checks (messages.validate_event_item)
     OUTSIDE_WINDOW = "outside_window"
+    # A date no calendar entry can mean (the epoch, a garbled year): never written over a
+    # stored copy, and counted toward the degraded ratio like any invalid event.
+    IMPLAUSIBLE_DATE = "implausible_date"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +145,9 @@ RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
 class SweepOutcome(enum.StrEnum):
     SWEPT = "swept"
     REFUSED = "refused"
+    # Cut short (an interrupt, a timeout) after it had struck or deleted items, and refused on
+    # its retry: what it did is counted on the run; never reported as refused.
+    PARTIAL = "partial"
 
 
 @dataclass(slots=True)
@@ -161,7 +177,13 @@ class RunRecord:
     degraded_reason: str = ""
     sweep_requested: bool = False  # the sweep request is on the sweep queue
     accepted_by: str = ""  # an operator accepted this run's refused sweep ...
-    accept_reason: str = ""  # ... and why
+    accept_reason: str = ""  # ... and why ...
+    accept_waives: list[str] = field(default_factory=list)  # ... waiving only these refusals
+    refused_reason: str = ""  # the refusal the operator accepted, kept beside the accept
+    sweep_started: bool = False  # the sweep began striking: a retry finishes or records partial
+    deferred_sequences: set[int] = field(default_factory=set)  # messages with date changes
+    # Content keys of fetched events without a usable id: stored items they match are kept.
+    unidentified_content: list[str] = field(default_factory=list)
 
     @property
     def baseline(self) -> bool:

@@ -23,6 +23,9 @@ from villages_sync.models import (
     CONTENT_HASH_BYTES,
     DESCRIPTION_MAX_CHARS,
     MULTI_DAY_SPAN,
+    PLAUSIBLE_DAYS_AFTER_WINDOW,
+    PLAUSIBLE_DAYS_BEFORE_WINDOW,
+    PLAUSIBLE_SEASON_DAYS,
     SUBCATEGORIES_MAX,
     SUBCATEGORY_MAX_CHARS,
     TITLE_MAX_CHARS,
@@ -51,6 +54,7 @@ class Rejection:
     reason: RejectReason
     detail: str
     item: EventItem | None = None  # OUTSIDE_WINDOW: the valid item, to refresh a stored copy
+    content: str | None = None  # no usable id: its content key, to protect a stored item
 
 
 @dataclass(slots=True)
@@ -61,6 +65,9 @@ class NormaliseResult:
     # Seen but not upserted, so that the sweep never deletes them (the run saw them):
     refresh: list[EventItem] = field(default_factory=list)  # valid, dated outside the window
     keep: list[str] = field(default_factory=list)  # ids of invalid events
+    # Content keys (``content_key``) of events without a usable id: the sweep keeps the stored
+    # item each matches (an existing event whose id turned odd), whatever its id.
+    unidentified: list[str] = field(default_factory=list)
     duplicates: int = 0  # later events with an id already seen: the first one counts
 
     @property
@@ -69,9 +76,9 @@ class NormaliseResult:
         return invalid_count(self.rejects)
 
 
-# Rejects that name no usable id: no stored item can be matched to them, so a run that has
-# any cannot tell which of its stored events it saw. (An id too long to be stored is not one:
-# it cannot be any stored item's.)
+# Rejects that name no usable id: matched to stored items by content instead (the sweep keeps
+# the item whose date, start time, title and venue one carries); one that matches nothing
+# cannot be an event we store, so it is only a counted reject.
 UNIDENTIFIED = frozenset({RejectReason.NOT_AN_OBJECT, RejectReason.MISSING_ID, RejectReason.BAD_ID})
 
 
@@ -121,6 +128,8 @@ def normalise_events(
             continue
         counts[str(outcome.reason)] += 1
         result.rejections.append(outcome)
+        if outcome.content is not None:
+            result.unidentified.append(outcome.content)
         if outcome.item is not None:
             result.refresh.append(outcome.item)
         elif event_id is not None:
@@ -142,11 +151,15 @@ def normalise_event(
     try:
         raw_id = raw.get("id")
         if raw_id is None:
-            return Rejection(None, RejectReason.MISSING_ID, "id is missing")
+            return Rejection(
+                None, RejectReason.MISSING_ID, "id is missing", content=content_key(raw, tz)
+            )
         event_id = stored_id(raw_id)
         if event_id is None:
             reason = RejectReason.ID_TOO_LONG if too_long(raw_id) else RejectReason.BAD_ID
-            return Rejection(None, reason, f"id {_snippet(raw_id)} is not an id")
+            return Rejection(
+                None, reason, f"id {_snippet(raw_id)} is not an id", content=content_key(raw, tz)
+            )
         outcome = _normalise(raw, event_id, tz=tz, window=window, last_updated=last_updated)
     except Exception as error:  # a last line of defence: one odd event must not stop a run
         outcome = Rejection(
@@ -157,16 +170,61 @@ def normalise_event(
         # it is not in this run's judgement (the degraded ratio), only its id is kept.
         start = _readable_start(raw, tz)
         if start is not None and start not in window:
-            return Rejection(
-                event_id, RejectReason.OUTSIDE_WINDOW, f"{start}, and {outcome.detail}"
+            reason = (
+                RejectReason.OUTSIDE_WINDOW
+                if plausible(start, window)
+                else RejectReason.IMPLAUSIBLE_DATE  # no date the calendar means: counted
             )
+            return Rejection(event_id, reason, f"{start}, and {outcome.detail}")
     return outcome
+
+
+def plausible(day: date, window: DateWindow, *, last_day: date | None = None) -> bool:
+    """Dates a calendar entry can mean for a run over ``window``: an event that ended at most
+    a month before it (moved into the recent past), started at most a year before it (a
+    season still running), and neither starts nor ends years after it. The epoch a null date
+    serialises to, or a garbled year, is none of these."""
+    last = day if last_day is None else last_day
+    latest = window.last + timedelta(days=PLAUSIBLE_DAYS_AFTER_WINDOW)
+    return (
+        window.first - timedelta(days=PLAUSIBLE_SEASON_DAYS) <= day <= latest
+        and window.first - timedelta(days=PLAUSIBLE_DAYS_BEFORE_WINDOW) <= last <= latest
+    )
 
 
 # Rejections that already account for the start: no second look at the window needed.
 _DATED_REASONS = frozenset(
-    {RejectReason.OUTSIDE_WINDOW, RejectReason.MISSING_START, RejectReason.BAD_START}
+    {
+        RejectReason.OUTSIDE_WINDOW,
+        RejectReason.MISSING_START,
+        RejectReason.BAD_START,
+        RejectReason.IMPLAUSIBLE_DATE,
+    }
 )
+
+
+def content_key(raw: Mapping[str, Any], tz: ZoneInfo) -> str | None:
+    """The seed's identity of an event, as a stored item would carry it: local date, start
+    time, title and venue (``stored_content_key`` of the item). None when it has no title or
+    readable start: then it matches nothing."""
+    try:
+        title = clean_text(raw.get("title"), TITLE_MAX_CHARS)
+        start_text = _part(raw, "start").get("date")
+        if not title or not isinstance(start_text, str):
+            return None
+        all_day = _flag(raw.get("allDay")) is True or _part(raw, "start").get("type") == "date"
+        start = _local_start(start_text, tz, all_day=all_day)
+        if start is None:
+            return None
+        location = clean_text(_part(raw, "location").get("title"), SHORT_TEXT_MAX_CHARS)
+        iso = start.isoformat()
+        return stored_content_key(iso[:10], _hh_mm(iso), title, location)
+    except Exception:  # a last line of defence, like normalise_event's: never raises
+        return None
+
+
+def stored_content_key(event_date: str, start_time: str, title: str, location: str) -> str:
+    return "\x1f".join((event_date, start_time, title, location))
 
 
 def _readable_start(raw: Mapping[str, Any], tz: ZoneInfo) -> date | None:
@@ -227,6 +285,14 @@ def _normalise(
     _add_optional(item, "venue_category", clean_text(location.get("category"), 100))
     _add_optional(item, "address", _address(_part(raw, "address")))
     last_day = date.fromisoformat(item["end_date"]) if "end_date" in item else first_day
+    if not plausible(first_day, window, last_day=last_day):
+        # Its stored copy (the last good one) is kept, never moved to this date: a ttl taken
+        # from the epoch is already past, and DynamoDB would delete the item within days.
+        return Rejection(
+            event_id,
+            RejectReason.IMPLAUSIBLE_DATE,
+            f"{first_day}..{last_day} is not a date for a run over {window.first}..{window.last}",
+        )
     # Expire 90 days after the last day, not the first: a season-long event stays while it runs.
     item["ttl"] = _ttl(last_day, tz)
     item["content_hash"] = content_hash_of(item)

@@ -39,6 +39,8 @@ from villages_sync.settings import ProducerSettings
 from villages_sync.sweep_trigger import complete_run_if_done, request_sweep
 
 logger = logging.getLogger(__name__)
+# Content keys of id-less events kept on the run record (~100 bytes each, well inside an item).
+MAX_UNIDENTIFIED = 1000
 SENDS_AHEAD = 8  # full calls (~80 KiB each) waiting while one is sent; then the sink waits
 
 
@@ -158,6 +160,7 @@ def produce_run(
             drift_reason=scraped.drift_reason,
             degraded=summary.degraded,
             degraded_reason=summary.degraded_reason,
+            unidentified=stream.unidentified[:MAX_UNIDENTIFIED],
         )
         summary.status = str(RunStatus.ENQUEUED)
         # Fast consumers may have finished every message already: then completing is ours.
@@ -195,6 +198,7 @@ class _RunStream:
         self.started = started
         self.seen = EventIds()  # normalised ids, across pages
         self.rejects: Counter[str] = Counter()
+        self.unidentified: list[str] = []  # content keys of events without a usable id
         self.fetched = 0  # unique by raw id: the client delivers each id once
         self.valid = 0
         self.scrape_seconds = 0.0
@@ -235,6 +239,8 @@ class _RunStream:
         del raws
         self.valid += len(page.items)
         self.rejects.update(page.rejects)
+        if len(self.unidentified) <= MAX_UNIDENTIFIED:
+            self.unidentified.extend(page.unidentified)
         for rejection in page.rejections:
             if rejection.reason != RejectReason.OUTSIDE_WINDOW:
                 logger.info(
@@ -305,12 +311,12 @@ def degraded_reason(rejects: Mapping[str, int], valid: int, max_reject_ratio: fl
     invalid = invalid_count(rejects)
     judged = invalid + valid
     unidentified = unidentified_count(rejects)
-    if unidentified:
-        # Whatever the ratio: these listings match no stored item, so the run cannot tell
-        # which of its stored events it saw, and any of them could be the one it missed.
+    if unidentified > MAX_UNIDENTIFIED:
+        # Each is matched to stored items by content on the run record: past this many, the
+        # record cannot hold them, so the run cannot tell which stored events it saw.
         return (
-            f"{unidentified} fetched event(s) have no usable id, so stored events cannot be "
-            f"matched to them: {_reasons(rejects)}"
+            f"{unidentified} fetched event(s) have no usable id (more than {MAX_UNIDENTIFIED} "
+            f"can be matched by content): {_reasons(rejects)}"
         )
     if not judged or invalid / judged <= max_reject_ratio:
         return ""

@@ -19,3 +19,8 @@ def new_run_id(started: datetime) -> str:
 def is_run_id(value: object) -> bool:
     """True for a string in the form that ``new_run_id`` makes."""
     return isinstance(value, str) and _RUN_ID.match(value) is not None
+
+
+def run_started_at(run_id: str) -> datetime:
+    """The UTC start time a run id carries; ValueError when it names no real moment."""
+    return datetime.strptime(run_id[:23], f"{_FORMAT}.%fZ").replace(tzinfo=UTC)

@@ -26,7 +26,8 @@ class SweepRefusal(enum.StrEnum):
 
 
 # What an operator's accept can override: the judgements about the calendar's answer. Never
-# a run that did not complete, nor one that a newer run already replaced or is replacing.
+# a run that did not complete, nor one that a newer run already replaced or is replacing. An
+# accept waives only the refusals it names (``waived``), each judged first and shown.
 ACCEPTABLE = frozenset(
     {
         SweepRefusal.DRIFT,
@@ -67,13 +68,74 @@ def decide_sweep(
     baseline: RunRecord | None,
     min_ratio: float,
     newer_run_in_flight: str | None = None,
-    accepted: bool = False,
+    waived: frozenset[SweepRefusal] = frozenset(),
 ) -> SweepDecision:
     """Allow deletions only for a clean, complete run that is still the newest complete one.
 
-    ``baseline`` is the last run whose sweep actually ran; ``accepted`` means an operator
-    accepted this run, overriding the refusals in ``ACCEPTABLE``.
+    ``baseline`` is the last run whose sweep actually ran; ``waived``: the refusals an
+    operator's accept named (only those in ``ACCEPTABLE`` count). Every other check still runs.
     """
+    refusals = _refusals(
+        run,
+        latest_completed_run_id=latest_completed_run_id,
+        baseline=baseline,
+        min_ratio=min_ratio,
+        newer_run_in_flight=newer_run_in_flight,
+    )
+    for decision in refusals:
+        if decision.refusal not in (waived & ACCEPTABLE):
+            return decision
+    return ALLOWED
+
+
+def calendar_refusals(
+    run: RunRecord, *, baseline: RunRecord | None, min_ratio: float
+) -> list[SweepDecision]:
+    """Every refusal about the calendar's answer that applies to ``run`` (what an accept
+    would waive), in the order the sweep checks them."""
+    return [
+        decision
+        for decision in _refusals(
+            run, latest_completed_run_id=None, baseline=baseline, min_ratio=min_ratio
+        )
+        if decision.refusal in ACCEPTABLE
+    ]
+
+
+def refusal_of(reason: str) -> SweepRefusal | None:
+    """The refusal a recorded ``sweep_reason`` names (``kind: detail``), if any."""
+    kind = reason.split(":", 1)[0].strip()
+    return SweepRefusal(kind) if kind in SweepRefusal._value2member_map_ else None
+
+
+def _refusals(
+    run: RunRecord,
+    *,
+    latest_completed_run_id: str | None,
+    baseline: RunRecord | None,
+    min_ratio: float,
+    newer_run_in_flight: str | None = None,
+) -> list[SweepDecision]:
+    """Every check, in order: state first (never waived), then the calendar's answer."""
+    found: list[SweepDecision] = []
+    state = _state_refusal(run, latest_completed_run_id, newer_run_in_flight)
+    if state is not None:
+        return [state]
+    if run.drift:
+        found.append(_refuse(SweepRefusal.DRIFT, run.drift_reason or "flagged by the producer"))
+    if run.degraded:
+        found.append(
+            _refuse(SweepRefusal.DEGRADED, run.degraded_reason or "flagged by the producer")
+        )
+    too_few = _against_baseline(run, baseline, min_ratio)
+    if too_few is not None:
+        found.append(too_few)
+    return found
+
+
+def _state_refusal(
+    run: RunRecord, latest_completed_run_id: str | None, newer_run_in_flight: str | None
+) -> SweepDecision | None:
     if run.status is not RunStatus.COMPLETED:
         return _refuse(SweepRefusal.NOT_COMPLETED, f"status is {run.status}")
     if run.event_count <= 0:
@@ -86,30 +148,39 @@ def decide_sweep(
         return _refuse(
             SweepRefusal.NEWER_IN_FLIGHT, f"run {newer_run_in_flight} started later and is running"
         )
-    if accepted:
-        return ALLOWED
-    if run.drift:
-        return _refuse(SweepRefusal.DRIFT, run.drift_reason or "flagged by the producer")
-    if run.degraded:
-        return _refuse(SweepRefusal.DEGRADED, run.degraded_reason or "flagged by the producer")
-    if baseline and baseline.event_count > 0:
-        ratio = run.event_count / baseline.event_count
-        if ratio < min_ratio:
-            return _refuse(
-                SweepRefusal.TOO_FEW_EVENTS,
-                f"{run.event_count} events against {baseline.event_count} in run "
-                f"{baseline.run_id}, the last one swept (ratio {ratio:.2f} < {min_ratio:.2f})",
-            )
-    return ALLOWED
+    return None
+
+
+def _against_baseline(
+    run: RunRecord, baseline: RunRecord | None, min_ratio: float
+) -> SweepDecision | None:
+    """Too few events against the last swept run, compared like with like: events per day of
+    each run's window, so lowering DaysAhead (a shorter window) is not a loss of events."""
+    if baseline is None or baseline.event_count <= 0:
+        return None
+    days, baseline_days = len(run.window.days()), len(baseline.window.days())
+    ratio = (run.event_count / days) / (baseline.event_count / baseline_days)
+    if ratio >= min_ratio:
+        return None
+    per_window = "" if days == baseline_days else f" per day ({days} against {baseline_days} days)"
+    return _refuse(
+        SweepRefusal.TOO_FEW_EVENTS,
+        f"{run.event_count} events against {baseline.event_count} in run "
+        f"{baseline.run_id}, the last one swept{per_window} (ratio {ratio:.2f} < {min_ratio:.2f})",
+    )
 
 
 def decide_deletions(
-    *, unseen: int, in_window: int, max_delete_ratio: float, accepted: bool = False
+    *,
+    unseen: int,
+    in_window: int,
+    max_delete_ratio: float,
+    waived: frozenset[SweepRefusal] = frozenset(),
 ) -> SweepDecision:
     """Refuse when the items this run newly did not see are more than ``max_delete_ratio`` of
     the items stored in its window: no scrape that lost a large part of the calendar acts on
-    it (not even by counting first misses). An operator's accept overrides it."""
-    if accepted or unseen == 0 or in_window == 0:
+    it (not even by counting first misses). Only an accept that names it waives it."""
+    if SweepRefusal.TOO_MANY_DELETIONS in waived or unseen == 0 or in_window == 0:
         return ALLOWED
     ratio = unseen / in_window
     if ratio > max_delete_ratio:

@@ -65,7 +65,10 @@ def stored(deployment: Any) -> dict[str, dict[str, Any]]:
     client = deployment.clients.dynamodb
     table = deployment.resources.tables["EventsTable"]
     items: dict[str, dict[str, Any]] = {}
-    for page in client.get_paginator("scan").paginate(TableName=table):
+    # Tombstones (what the sweep leaves of a deleted item) are not events.
+    for page in client.get_paginator("scan").paginate(
+        TableName=table, FilterExpression="attribute_not_exists(deleted_by)"
+    ):
         for raw in page["Items"]:
             item = from_attributes(raw)
             items[item["event_id"]] = item

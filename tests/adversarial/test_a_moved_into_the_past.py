@@ -35,10 +35,18 @@ def test_listed_event_whose_start_reads_earlier_than_the_window_keeps_its_item(
         third = sync(deployment, calendar.base_url)
 
     runs = [second.run, third.run]
-    # Both runs were clean: completed, swept, not degraded, no drift: exit code 0 twice.
+    # Moved 2 days back: both runs clean (completed, swept, not degraded, no drift). A garbled
+    # year (400 days back) is no date the calendar means (issue 18, case 1): an implausible_date
+    # reject, counted toward the degraded ratio (1 of 41 here, over 2%), never a refresh.
+    clean = shift_days > -31
+    expected = (
+        ("completed", "swept", False, False) if clean else ("completed", "refused", True, False)
+    )
     assert [(str(r.status), str(r.sweep_outcome), r.degraded, r.drift) for r in runs] == [
-        ("completed", "swept", False, False)
+        expected
     ] * 2
+    if not clean:
+        assert second.run.rejects.get("implausible_date") == 1
     # The promise: an event the calendar lists (by id) never disappears from the table.
     assert str(X) in stored(deployment), (
         f"X deleted: run 2 missed={second.run.missed_count}, run 3 "

@@ -56,12 +56,19 @@ def test_cli_sweep_accept_refused_run_sweeps_and_becomes_baseline(moto_endpoint,
     assert unknown.returncode == 1 and "has no record" in unknown.stderr
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "accepted by ops@test" in accepted.stdout
+    # (issue 18 case 3 / issue 20: the original refusal and what the accept waives are shown
+    # before it acts, and the original refusal is kept beside the accept)
+    assert f"sweep refused: {halved_run['sweep_reason']}" in accepted.stdout
+    assert "waives      too_many_deletions_in_window" in accepted.stdout
+    assert "never       " in accepted.stdout
     assert again.returncode == 1 and "no refused sweep to accept" in again.stderr
     record = next(
         r for r in json.loads(status.stdout)["runs"] if r["run_id"] == halved_run["run_id"]
     )
     assert (record["sweep"], record["accepted_by"]) == ("swept", "ops@test")
     assert record["accept_reason"] == "the calendar really halved" and record["missed"] > 0
+    assert record["refused_reason"] == halved_run["sweep_reason"]
+    assert record["accept_waives"] == ["too_many_deletions_in_window"]
     # and the accepted run is the new baseline: the next run at the same size sweeps, deleting
     # the events missed twice in a row
     next_record = json.loads(next_run.stdout)["run"]

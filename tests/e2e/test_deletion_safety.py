@@ -83,7 +83,10 @@ def _events_on(endpoint: str, day: str, env: dict[str, str]) -> set[str]:
 def _items(deployment) -> dict[str, dict[str, Any]]:
     table = deployment.resources.tables["EventsTable"]
     items: dict[str, dict[str, Any]] = {}
-    for page in deployment.clients.dynamodb.get_paginator("scan").paginate(TableName=table):
+    scan = deployment.clients.dynamodb.get_paginator("scan")
+    for page in scan.paginate(
+        TableName=table, FilterExpression="attribute_not_exists(deleted_by)"
+    ):  # no tombstones
         for raw in page["Items"]:
             item = from_attributes(raw)
             items[item["event_id"]] = item
@@ -212,10 +215,11 @@ class _Hook:
         self.event, self.handler = event, handler
 
     def __enter__(self) -> None:
-        self.client.meta.events.register_first(self.event, self.handler, unique_id="case4")
+        # One id per event: botocore keys unique ids across events, so two hooks need two
+        self.client.meta.events.register_first(self.event, self.handler, unique_id=self.event)
 
     def __exit__(self, *_: object) -> None:
-        self.client.meta.events.unregister(self.event, self.handler, unique_id="case4")
+        self.client.meta.events.unregister(self.event, self.handler, unique_id=self.event)
 
 
 def _pipeline(deployment, base_url: str) -> LocalPipeline:
@@ -447,3 +451,319 @@ def test_pipeline_run_delivered_after_a_newer_run_completed_is_not_left_enqueued
     assert run.status is not RunStatus.ENQUEUED, (
         f"run stuck enqueued: {len(run.done_sequences)}/{run.message_count} messages done"
     )
+
+
+# --- issue 18, case 4: a replay racing a completing run ------------------------------------
+
+
+def test_pipeline_replay_racing_a_completing_run_cannot_resurrect_a_swept_event(deployment):
+    # Given 12 events stored, then X missed once by a clean run (one more miss deletes it),
+    # and an older run R1 that listed X, whose messages were held back (a DLQ replay's)
+    calendar = _calendar(12)
+    gone_key = next(iter(calendar.events))
+    gone = calendar.events[gone_key].event_id
+    without_x = {k: e for k, e in calendar.events.items() if k != gone_key}
+    sqs = deployment.clients.sqs
+    events_queue = deployment.resources.queue_urls["EventsQueue"]
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        standin.set_events([e.raw(today()) for e in without_x.values()])
+        assert str(pipeline.run_sync().run.sweep_outcome) == "swept"
+        assert _items(deployment)[gone]["misses"] == 1
+        standin.set_events(calendar.raw(today()))
+        older = pipeline.invoke_function(PRODUCER, scheduled_event(deployment.region))
+        held = receive_bodies(sqs, events_queue, visibility_timeout=300, delete=True)
+        standin.set_events([e.raw(today()) for e in without_x.values()])
+        stale_pointer = deployment.runs.latest_completed_run_id()
+        # The newer run R2 runs to the end: it completes and its sweep deletes X
+        newer = pipeline.run_sync()
+        stale_reads: list[str] = []
+
+        def read_before_r2_completed(parsed: dict, **_: Any) -> None:
+            # Force the interleaving: the consumer's read of the latest-completed pointer
+            # returns what it held before R2 completed, as a read just before would have
+            item = parsed.get("Item", {})
+            if item.get("run_id", {}).get("S") == "latest-completed":
+                item["latest_run_id"] = {"S": stale_pointer}
+                stale_reads.append(stale_pointer)
+
+        # When R1's messages are replayed (handed to the consumer function as Lambda would),
+        # the consumer having read the pointer before R2 completed and writing after its sweep
+        records = [_sqs_record(body, n) for n, body in enumerate(held)]
+        with _Hook(deployment, "dynamodb", "after-call.dynamodb.GetItem", read_before_r2_completed):
+            replay = pipeline.invoke_function("ConsumerFunction", {"Records": records})
+        assert replay.error is None, replay.error_text
+
+    # Then the interleaving happened (R2 swept and deleted X; the consumer read the stale
+    # pointer), and X stays deleted: the replayed write of the older run did not bring it back
+    assert (str(newer.run.sweep_outcome), newer.run.deleted_count) == ("swept", 1)
+    assert older.payload["run_id"] < newer.run_id and stale_reads
+    assert gone not in _items(deployment), "the replayed older run resurrected a swept event"
+    assert deployment.events.get(gone) is None
+    assert set(_items(deployment)) == {e.event_id for e in without_x.values()}
+
+
+def _sqs_record(body: str, n: int) -> dict[str, Any]:
+    """One SQS record as the event source mapping hands it to the function."""
+    return {
+        "messageId": f"replayed-{n}",
+        "receiptHandle": f"replayed-{n}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:events",
+        "awsRegion": "us-east-1",
+    }
+
+
+# --- issue 24, item 2: a forged events-queue message ---------------------------------------
+
+
+def test_pipeline_forged_future_run_message_writes_nothing(deployment):
+    # Given a synced calendar
+    from villages_sync.messages import encode_message
+    from villages_sync.models import EventMessage
+
+    calendar = _calendar(10)
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        before = _items(deployment)
+        victim, other = sorted(before)[:2]
+        forged_item = {
+            k: v for k, v in before[victim].items() if k not in ("run_id", "misses", "missed_by")
+        }
+        forged_item.update(title="Forged", cancelled=True, ttl=before[victim]["ttl"])
+        sqs = deployment.clients.sqs
+        events_queue = deployment.resources.queue_urls["EventsQueue"]
+        forged = [
+            # A run far in the future, and a run a few hours ahead (past the clock skew)
+            EventMessage(run_id=run_id, sequence=0, events=[forged_item], keep=[other])
+            for run_id in ("99991231T235959.999999Z-ffffff", _run_id_hours_ahead(3))
+        ]
+
+        # When the forged messages are consumed (and retried until they dead-letter)
+        send_bodies(sqs, events_queue, [encode_message(m) for m in forged])
+        pipeline.drain_queues()
+
+    # Then nothing was written: the items are as the real run left them, and the messages
+    # are in the DLQ for an operator to see (replaying them changes nothing either)
+    assert _items(deployment) == before
+    dlq = deployment.resources.queue_urls["EventsDLQ"]
+    assert message_count(sqs, dlq) == len(forged)
+
+
+def _run_id_hours_ahead(hours: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    from villages_sync.run_ids import new_run_id
+
+    return new_run_id(datetime.now(UTC) + timedelta(hours=hours))
+
+
+# --- issue 18, case 2: a sweep interrupted after its first deletion ------------------------
+
+
+def test_pipeline_sweep_interrupted_after_a_deletion_is_recorded_partial_never_refused(
+    deployment,
+):
+    # Given 30 events stored, then two of them missed once by a clean run
+    from villages_sync.cli.summaries import deletions_text
+    from villages_sync.local.pipeline import SyncInterrupted
+
+    calendar = _calendar(30)
+    gone = list(calendar.events)[:2]
+    without = [e.raw(today()) for k, e in calendar.events.items() if k not in gone]
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        standin.set_events(without)
+        assert pipeline.run_sync().run.missed_count == 2
+        deletions: list[str] = []
+
+        def ctrl_c_after_first_deletion(params: dict, **_: Any) -> None:
+            tombstone = params["TransactItems"][0]["Update"]
+            if not deletions:
+                deletions.append(tombstone["Key"]["event_id"]["S"])
+
+        def interrupt(**_: Any) -> None:
+            if deletions and len(deletions) == 1:
+                deletions.append("interrupted")
+                raise KeyboardInterrupt
+
+        # When the next run's sweep is stopped (Ctrl-C) just after its first deletion
+        with (
+            _Hook(
+                deployment,
+                "dynamodb",
+                "provide-client-params.dynamodb.TransactWriteItems",
+                ctrl_c_after_first_deletion,
+            ),
+            _Hook(deployment, "dynamodb", "after-call.dynamodb.TransactWriteItems", interrupt),
+            pytest.raises(SyncInterrupted) as stopped,
+        ):
+            pipeline.run_sync()
+        outcome = pipeline.interrupt(stopped.value.run_id, "stopped during the sweep")
+        cut_short = deployment.runs.get(stopped.value.run_id)
+        # and a newer run completes before the sweep request is delivered again
+        newer = pipeline.run_sync()
+        pipeline.drain_queues()
+
+    # Then what the sweep did is reported from the run record (one deletion), and the run is
+    # recorded partial, with its deletion counted, never "refused"
+    assert stopped.value.stage == "sweep" and deletions[1] == "interrupted"
+    assert outcome.run is not None and outcome.run.deleted_count == 1
+    assert deletions_text(outcome.run).startswith("1 deleted")
+    assert str(cut_short.sweep_outcome) == "partial", cut_short.sweep_reason
+    after = deployment.runs.get(stopped.value.run_id)
+    assert (str(after.sweep_outcome), after.deleted_count) == ("partial", 1), after.sweep_reason
+    assert newer.succeeded and str(newer.run.sweep_outcome) == "swept"
+    # and the other event missed twice is deleted by the newer run: nothing stays half-done
+    assert deployment.events.get(deletions[0]) is None
+    assert set(_items(deployment)) == {str(e["id"]) for e in without}
+
+
+# --- issue 18, case 3: an accept of a timing refusal ---------------------------------------
+
+
+def test_sweep_accept_of_a_timing_refusal_is_refused_and_records_nothing(
+    deployment, moto_endpoint, cli_env
+):
+    # Given 50 events swept, then a run R2 that sees 30 of them (40% silently missing) and is
+    # refused newer_run_in_flight because a newer run R3 is scraping; R3 then fails
+    from datetime import UTC, datetime
+
+    from villages_sync.models import RunRecord
+    from villages_sync.run_ids import new_run_id
+
+    calendar = _calendar(50)
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert str(pipeline.run_sync().run.sweep_outcome) == "swept"
+        standin.set_events(calendar.raw(today())[:30])
+        partial = pipeline.invoke_function(PRODUCER, scheduled_event(deployment.region))
+        r2 = partial.payload["run_id"]
+        now = datetime.now(UTC)
+        r3 = new_run_id(now)
+        first = deployment.runs.get(r2)
+        deployment.runs.start_run(
+            RunRecord(r3, int(now.timestamp()), first.window, RunStatus.SCRAPING)
+        )
+        pipeline.drain_queues()
+        refused = deployment.runs.get(r2)
+        deployment.runs.fail_run(r3, "stopped")
+
+        # When the operator accepts R2 ("just a timing refusal")
+        accepted = run_cli(
+            "sweep", "accept", r2, "--reason", "just a timing refusal", "--by", "ops@test",
+            *_target(moto_endpoint, cli_env), env=cli_env,
+        )  # fmt: skip
+
+    # Then the accept is refused before anything is recorded, saying to wait for the next run,
+    # after showing the original refusal; R2 stays refused as it was, and no event was struck
+    assert refused.sweep_reason.startswith("newer_run_in_flight"), refused.sweep_reason
+    assert accepted.returncode == 1, accepted.stdout + accepted.stderr
+    assert f"sweep refused: {refused.sweep_reason}" in accepted.stdout
+    assert "wait for the next run" in accepted.stderr.lower()
+    after = deployment.runs.get(r2)
+    assert (after.accepted_by, after.sweep_reason, str(after.sweep_outcome)) == (
+        "",
+        refused.sweep_reason,
+        "refused",
+    )
+    items = _items(deployment)
+    assert len(items) == 50 and not any(item.get("misses") for item in items.values())
+
+
+# --- issue 18, case 1: failed and degraded runs never move a stored event ---------------------
+
+
+def test_pipeline_degraded_run_never_moves_a_stored_event_a_clean_run_does(deployment):
+    # Given 40 events stored, then a calendar that moves X three days later while 5 events
+    # turn invalid (a degraded run: 12.5% > 2%)
+    calendar = _calendar(40)
+    x_key = next(iter(calendar.events))
+    x = calendar.events[x_key]
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        stored_date = deployment.events.get(x.event_id)["event_date"]
+        calendar.events[x_key] = replace(x, day=x.day + 3)
+        keys = list(calendar.events)[10:15]
+        for key in keys:
+            calendar.events[key] = replace(calendar.events[key], nested_title=True)
+        standin.set_events(calendar.raw(today()))
+        # When the degraded run runs, then (the calendar repaired) a clean one
+        degraded = pipeline.run_sync()
+        after_degraded = deployment.events.get(x.event_id)
+        for key in keys:
+            calendar.events[key] = replace(calendar.events[key], nested_title=False)
+        standin.set_events(calendar.raw(today()))
+        clean = pipeline.run_sync()
+
+    # Then the degraded run kept X on its stored date (its marker refreshed, nothing else),
+    # and the clean run moved it
+    assert degraded.run.degraded and str(degraded.run.sweep_outcome) == "refused"
+    assert after_degraded["event_date"] == stored_date
+    assert after_degraded["run_id"] == degraded.run_id
+    assert not clean.run.degraded and str(clean.run.sweep_outcome) == "swept"
+    moved = deployment.events.get(x.event_id)
+    assert moved["event_date"] == calendar.events[x_key].local_date(today()).isoformat()
+
+
+@pytest.mark.parametrize("producer_fails", [False, True], ids=["completes-clean", "then-fails"])
+def test_pipeline_run_consumed_while_scraping_moves_an_event_only_once_clean(
+    deployment, producer_fails
+):
+    # Given 20 events stored, then X moved three days later, and a run whose messages are all
+    # consumed while it is still scraping (a fast consumer, as on AWS), which then completes
+    # clean or fails
+    from botocore.exceptions import ClientError
+
+    calendar = _calendar(20)
+    x_key = next(iter(calendar.events))
+    x = calendar.events[x_key]
+    state = {"drained": False}
+    with RunningCalendar(calendar.raw(today())) as standin:
+        pipeline = _pipeline(deployment, standin.base_url)
+        assert pipeline.run_sync().succeeded
+        stored_date = deployment.events.get(x.event_id)["event_date"]
+        calendar.events[x_key] = replace(x, day=x.day + 3)
+        standin.set_events(calendar.raw(today()))
+        runs_table = deployment.resources.tables["RunsTable"]
+
+        def consume_while_scraping(params: dict, **_: Any) -> None:
+            # Before the producer's first status change (finish_enqueued): consume it all
+            if params.get("TableName") == runs_table and not state["drained"]:
+                state["drained"] = True
+                for spec in deployment.resources.event_source_mappings:
+                    if spec.queue_logical_id == "EventsQueue":
+                        pipeline._mapping(spec)[1].drain(deadline_seconds=60)
+                state["while_scraping"] = deployment.events.get(x.event_id)["event_date"]
+                if producer_fails:
+                    raise ClientError(
+                        {"Error": {"Code": "InternalServerError", "Message": "injected"}},
+                        "UpdateItem",
+                    )
+
+        # When the run is produced, its messages consumed while it scrapes, then drained
+        with _Hook(
+            deployment, "dynamodb", "provide-client-params.dynamodb.UpdateItem",
+            consume_while_scraping,
+        ):  # fmt: skip
+            invocation = pipeline.invoke_function(PRODUCER, scheduled_event(deployment.region))
+        pipeline.drain_queues()
+
+    # Then while the run scraped, X stayed on its stored date; it moved only if the run
+    # completed clean (its sweep applied the deferred move), never when the run failed
+    assert state["drained"] and state["while_scraping"] == stored_date
+    final = deployment.events.get(x.event_id)["event_date"]
+    if producer_fails:
+        assert invocation.error is not None
+        assert final == stored_date
+    else:
+        assert invocation.error is None, invocation.error_text
+        assert final == calendar.events[x_key].local_date(today()).isoformat()

@@ -46,7 +46,9 @@ def _stored_ids(deployment) -> set[str]:
     table = deployment.resources.tables["EventsTable"]
     ids: set[str] = set()
     for page in client.get_paginator("scan").paginate(
-        TableName=table, ProjectionExpression="event_id"
+        TableName=table,
+        ProjectionExpression="event_id",
+        FilterExpression="attribute_not_exists(deleted_by)",
     ):
         ids.update(item["event_id"]["S"] for item in page["Items"])
     return ids

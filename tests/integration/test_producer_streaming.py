@@ -39,7 +39,9 @@ def _valid_ids(raws: list[dict]) -> set[str]:
 def _stored_ids(deployment) -> set[str]:
     table = deployment.resources.tables["EventsTable"]
     pages = deployment.clients.dynamodb.get_paginator("scan").paginate(
-        TableName=table, ProjectionExpression="event_id"
+        TableName=table,
+        ProjectionExpression="event_id",
+        FilterExpression="attribute_not_exists(deleted_by)",
     )
     return {item["event_id"]["S"] for page in pages for item in page["Items"]}
 

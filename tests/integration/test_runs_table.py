@@ -114,7 +114,13 @@ def test_record_sweep_refusal_never_overwrites_a_sweep_that_ran(deployment):
 
     # When a late refusal is recorded, and an accept is tried
     runs.record_sweep(run_id, SweepOutcome.REFUSED, "newer_run_completed: ...")
-    accepted = runs.record_accept(run_id, accepted_by="ops", reason="checked by hand")
+    accepted = runs.record_accept(
+        run_id,
+        accepted_by="ops",
+        reason="checked by hand",
+        waives=[],
+        refused_reason="newer_run_completed: ...",
+    )
 
     # Then the run stays swept, and there was nothing to accept
     assert runs.get(run_id).sweep_outcome is SweepOutcome.SWEPT

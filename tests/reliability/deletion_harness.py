@@ -194,7 +194,13 @@ class DeletionWorld(Harness):
         if fault.kind == "throttle":
             if service != "dynamodb" or fault.fired >= fault.limit:
                 return None
-            if operation not in ("PutItem", "UpdateItem", "DeleteItem", "Query"):
+            if operation not in (
+                "PutItem",
+                "UpdateItem",
+                "DeleteItem",
+                "TransactWriteItems",
+                "Query",
+            ):
                 return None
             body = bytes(request.body or b"")
             if body in fault.seen_bodies:
@@ -223,11 +229,28 @@ class DeletionWorld(Harness):
 
         table = self.deployment.resources.tables["EventsTable"]
         found: dict[str, dict[str, Any]] = {}
-        for page in self.dynamodb.get_paginator("scan").paginate(TableName=table):
+        # Tombstones (what the sweep leaves of a deleted item) are not events.
+        pages = self.dynamodb.get_paginator("scan").paginate(
+            TableName=table, FilterExpression="attribute_not_exists(deleted_by)"
+        )
+        for page in pages:
             for raw in page["Items"]:
                 item = from_attributes(raw)
                 found[item["event_id"]] = item
         return found
+
+    def tombstones_by_run(self) -> dict[str, int]:
+        """How many items each run's sweep deleted (the tombstones it left), by run id."""
+        table = self.deployment.resources.tables["EventsTable"]
+        counts: dict[str, int] = {}
+        pages = self.dynamodb.get_paginator("scan").paginate(
+            TableName=table, FilterExpression="attribute_exists(deleted_by)"
+        )
+        for page in pages:
+            for raw in page["Items"]:
+                run_id = raw["deleted_by"]["S"]
+                counts[run_id] = counts.get(run_id, 0) + 1
+        return counts
 
     def put_raw_item(self, item: dict[str, Any]) -> None:
         from villages_sync.aws.items import to_attributes

@@ -220,7 +220,8 @@ def test_sweep_failing_midway_runs_again_and_deletes_exactly_the_stale(
         before = harness.stored_hashes()
         calendar.set_events(day_two)
         # When the next run's sweep dies after 19 deletes, and its request is delivered again
-        with hooked(harness.dynamodb, "before-send.dynamodb.DeleteItem", crash):
+        # (a deletion is a TransactWriteItems: the tombstone and its count on the run)
+        with hooked(harness.dynamodb, "before-send.dynamodb.TransactWriteItems", crash):
             report = harness.sync(calendar.base_url)
 
     # Then exactly the removed events are gone, and the run records all of them

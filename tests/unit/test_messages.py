@@ -274,3 +274,16 @@ def test_plan_send_batches_body_over_limit_value_error() -> None:
     # Then ValueError
     with pytest.raises(ValueError, match="cannot fit any batch"):
         plan_send_batches(["x" * 2000], max_batch_bytes=1000)
+
+
+def test_validate_event_item_ttl_past_90_days_after_last_day_rejected(make_item) -> None:
+    # Given an item whose ttl pins it far beyond its event (a forged message's year 36812)
+    from villages_sync.messages import latest_ttl
+
+    item = make_item("1")
+    forged = {**item, "ttl": 1_093_000_000_000}
+    just_inside = {**item, "ttl": latest_ttl(item)}
+    # When validated / Then the forged ttl is refused and the bound itself accepted
+    with pytest.raises(MessageFormatError, match="ttl"):
+        validate_event_item(forged)
+    validate_event_item(just_inside)

@@ -346,7 +346,7 @@ def test_normalise_events_duplicates_and_rejects_first_kept_and_counted() -> Non
         "junk",
         7,
         raw_event(3, title=""),
-        raw_event(4, start={"date": "2030-01-01T12:00:00Z"}),
+        raw_event(4, start={"date": "2028-01-01T12:00:00Z"}),
     ]
     # When they are normalised together
     result = normalise_events(raws, tz=TZ, window=WINDOW, last_updated=LAST_UPDATED)
@@ -568,3 +568,53 @@ def test_normalise_event_integral_float_id_is_the_same_id() -> None:
     # When / Then it is the same id as 2000010
     assert normalise(raw_event(event_id=2000010.0))["event_id"] == "2000010"
     assert normalise(raw_event(event_id=2000010.5)).reason == RejectReason.BAD_ID
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "1970-01-01T00:00:00Z",  # a null date serialised as the epoch
+        "2025-11-30T12:00:00Z",  # a month and a day before the window: a garbled year or month
+        "2029-01-05T12:00:00Z",  # years after the window
+        "9998-06-01T12:00:00Z",
+    ],
+)
+def test_normalise_event_implausible_start_rejected_id_kept_never_refreshed(start: str) -> None:
+    # Given a listed event whose start no calendar entry can mean
+    raw = raw_event(start={"date": start}, end=None)
+    # When it is normalised alone and in a run
+    outcome = normalise(raw)
+    result = normalise_events([raw], tz=TZ, window=WINDOW, last_updated=LAST_UPDATED)
+    # Then it is an implausible_date reject: counted as invalid (the degraded ratio), its id kept
+    # so the stored copy stays, and no item to refresh that copy with (no ttl from the epoch)
+    assert isinstance(outcome, Rejection)
+    assert outcome.reason == RejectReason.IMPLAUSIBLE_DATE
+    assert outcome.item is None
+    assert (result.keep, result.refresh, result.invalid) == (["4242"], [], 1)
+
+
+def test_normalise_event_implausible_end_of_a_multi_day_event_rejected() -> None:
+    # Given an event starting in the window whose end reads years away
+    raw = raw_event(end={"date": "4000-01-01T00:00:00Z"})
+    # When it is normalised
+    outcome = normalise(raw)
+    # Then it is rejected as implausible rather than stored with a ttl in the year 4000
+    assert isinstance(outcome, Rejection)
+    assert outcome.reason == RejectReason.IMPLAUSIBLE_DATE
+
+
+@pytest.mark.parametrize("days_before", [1, 2, 31])
+def test_normalise_event_recently_past_start_is_outside_window_with_live_ttl(
+    days_before: int,
+) -> None:
+    # Given an event moved into the recent past (up to a month before the window)
+    start = datetime.combine(WINDOW.first - timedelta(days=days_before), datetime.min.time())
+    raw = raw_event(start={"date": start.replace(hour=17, tzinfo=UTC).isoformat()}, end=None)
+    # When it is normalised
+    outcome = normalise(raw)
+    # Then it is outside the window, with an item to refresh the stored copy whose ttl is
+    # still ahead of the window's first day (never a ttl already past)
+    assert isinstance(outcome, Rejection)
+    assert outcome.reason == RejectReason.OUTSIDE_WINDOW
+    first = datetime.combine(WINDOW.first, datetime.min.time(), tzinfo=TZ).timestamp()
+    assert outcome.item is not None and outcome.item["ttl"] > first

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from villages_sync.models import DateWindow, RunRecord, RunStatus
-from villages_sync.sweep_policy import ACCEPTABLE, SweepRefusal, decide_deletions, decide_sweep
+from villages_sync.sweep_policy import (
+    ACCEPTABLE,
+    SweepRefusal,
+    calendar_refusals,
+    decide_deletions,
+    decide_sweep,
+)
 
 WINDOW = DateWindow(date(2026, 11, 24), date(2027, 2, 22))
 PREVIOUS = RunRecord(
@@ -107,6 +113,9 @@ def test_decide_sweep_newer_run_in_flight_refuses_naming_it():
     assert NEWER in decision.reason
 
 
+EVERY_ACCEPTABLE = frozenset(ACCEPTABLE)
+
+
 @pytest.mark.parametrize(
     ("run", "latest", "expected"),
     [
@@ -119,33 +128,107 @@ def test_decide_sweep_newer_run_in_flight_refuses_naming_it():
     ],
     ids=["drift", "degraded", "too-few", "not-completed", "superseded", "empty"],
 )
-def test_decide_sweep_accepted_overrides_only_judgements_of_the_answer(run, latest, expected):
-    # Given a run an operator accepted
+def test_decide_sweep_waived_overrides_only_judgements_of_the_answer(run, latest, expected):
+    # Given a run an operator accepted, waiving every refusal an accept can waive
     # When the policy decides
     decision = decide_sweep(run, latest_completed_run_id=latest, baseline=PREVIOUS, min_ratio=0.5,
-                            accepted=True)  # fmt: skip
+                            waived=EVERY_ACCEPTABLE)  # fmt: skip
     # Then judgements about the calendar's answer are overridden, the run's state never
     assert decision.refusal == expected
     assert (expected is None) or expected not in ACCEPTABLE
 
 
 @pytest.mark.parametrize(
-    ("unseen", "in_window", "accepted", "allowed"),
+    ("waived", "expected"),
+    [
+        (frozenset(), SweepRefusal.DRIFT),
+        ({SweepRefusal.DRIFT}, SweepRefusal.DEGRADED),
+        ({SweepRefusal.DRIFT, SweepRefusal.DEGRADED}, SweepRefusal.TOO_FEW_EVENTS),
+        ({SweepRefusal.NEWER_IN_FLIGHT}, SweepRefusal.DRIFT),  # a timing refusal waives nothing
+        (EVERY_ACCEPTABLE, None),
+    ],
+    ids=["nothing", "drift", "drift+degraded", "timing", "all"],
+)
+def test_decide_sweep_accept_waives_only_the_refusals_it_names(waived, expected):
+    # Given a run that drifted, is degraded and saw 40% of the baseline's events (issue 18,
+    # case 3: accepted after a timing refusal, it must still be judged on all of them)
+    run = replace(RUN, drift=True, degraded=True, event_count=400)
+    # When the policy decides with what the accept waived
+    decision = decide_sweep(
+        run,
+        latest_completed_run_id=run.run_id,
+        baseline=PREVIOUS,
+        min_ratio=0.5,
+        waived=frozenset(waived),
+    )
+    # Then the first refusal not waived refuses the sweep
+    assert decision.refusal == expected
+
+
+def test_calendar_refusals_lists_every_judgement_of_the_answer():
+    # Given a run with three problems in its answer
+    run = replace(RUN, drift=True, degraded=True, event_count=400)
+    # When the refusals an accept could waive are listed
+    found = calendar_refusals(run, baseline=PREVIOUS, min_ratio=0.5)
+    # Then all three are, in the sweep's order
+    assert [d.refusal for d in found] == [
+        SweepRefusal.DRIFT,
+        SweepRefusal.DEGRADED,
+        SweepRefusal.TOO_FEW_EVENTS,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("days_ahead", "events", "expected"),
+    [
+        (90, 1000, None),  # the baseline itself
+        (30, 340, None),  # DaysAhead lowered to 30: a third of the events, as many per day
+        (30, 150, SweepRefusal.TOO_FEW_EVENTS),  # under half as many per day
+        (190, 1000, SweepRefusal.TOO_FEW_EVENTS),  # over twice the days: under half per day
+    ],
+)
+def test_decide_sweep_baseline_compared_per_day_of_window(days_ahead, events, expected):
+    # Given a baseline of 1000 events over 91 days, and a run over another window length
+    window = DateWindow(RUN.window.first, RUN.window.first + timedelta(days=days_ahead))
+    run = replace(RUN, window=window, event_count=events)
+    # When the policy decides
+    decision = decide_sweep(
+        run, latest_completed_run_id=run.run_id, baseline=PREVIOUS, min_ratio=0.5
+    )
+    # Then the runs are compared like with like: events per day of each window
+    assert decision.refusal == expected
+
+
+@pytest.mark.parametrize(
+    ("unseen", "in_window", "waived", "allowed"),
     [
         (0, 0, False, True),
         (10, 100, False, True),
         (11, 100, False, False),
         (48, 100, False, False),
         (48, 100, True, True),
+        (48, 100, "other", False),
         (5, 0, False, True),
     ],
-    ids=["nothing", "exactly-10pc", "just-over", "half-the-calendar", "accepted", "empty-window"],
+    ids=[
+        "nothing",
+        "exactly-10pc",
+        "just-over",
+        "half-the-calendar",
+        "accepted",
+        "accepted-for-another-refusal",
+        "empty-window",
+    ],
 )
-def test_decide_deletions_share_of_window(unseen, in_window, accepted, allowed):
+def test_decide_deletions_share_of_window(unseen, in_window, waived, allowed):
     # Given how many items the run newly did not see among those in its window
     # When the policy decides (default MAX_DELETE_RATIO 10%)
+    names = {True: {SweepRefusal.TOO_MANY_DELETIONS}, "other": {SweepRefusal.DRIFT}}
     decision = decide_deletions(
-        unseen=unseen, in_window=in_window, max_delete_ratio=0.10, accepted=accepted
+        unseen=unseen,
+        in_window=in_window,
+        max_delete_ratio=0.10,
+        waived=frozenset(names.get(waived, set())),
     )
     # Then more than 10% unseen refuses (issue 9, case 2), naming the figures
     assert decision.allowed is allowed

@@ -40,6 +40,49 @@ def store_message_view(
     )
 
 
+def deferred_key(run_id: str, sequence: int) -> str:
+    return f"{run_id}#deferred#{sequence:06d}"
+
+
+def store_deferred(
+    runs: RunsTable, run_id: str, sequence: int, items: Iterable[Mapping[str, Any]]
+) -> None:
+    """Date changes a run made while still scraping, kept for its sweep (``load_deferred``):
+    applied only if the run completes clean. UpdateItem (the consumer's permission on the runs
+    table); a redelivery writes the same value again."""
+    blob = zlib.compress(json.dumps(list(items), separators=(",", ":")).encode(), 6)
+    runs._dynamodb.update_item(
+        TableName=runs.table_name,
+        Key={"run_id": {"S": deferred_key(run_id, sequence)}},
+        UpdateExpression="SET deferred_items = :blob, expires_at = :expires",
+        ExpressionAttributeValues={
+            ":blob": {"B": blob},
+            ":expires": {"N": str(int(time.time()) + RECORD_RETENTION_SECONDS)},
+        },
+    )
+    runs._dynamodb.update_item(
+        TableName=runs.table_name,
+        Key={"run_id": {"S": run_id}},
+        UpdateExpression="ADD deferred_sequences :seq",
+        ConditionExpression="attribute_exists(run_id)",
+        ExpressionAttributeValues={":seq": {"NS": [str(sequence)]}},
+    )
+
+
+def load_deferred(runs: RunsTable, run_id: str, sequences: Iterable[int]) -> list[Any]:
+    """The items ``store_deferred`` kept for these sequences of the run (GetItem each)."""
+    items: list[Any] = []
+    for sequence in sorted(sequences):
+        response = runs._dynamodb.get_item(
+            TableName=runs.table_name,
+            Key={"run_id": {"S": deferred_key(run_id, sequence)}},
+            ConsistentRead=True,
+        )
+        if "Item" in response:
+            items.extend(json.loads(zlib.decompress(response["Item"]["deferred_items"]["B"])))
+    return items
+
+
 def load_run_view(
     dynamodb: Any, table_name: str, run_id: str, message_count: int
 ) -> tuple[dict[str, dict[str, str]], int]:

@@ -75,8 +75,11 @@ class RunsTable:
         drift_reason: str,
         degraded: bool = False,
         degraded_reason: str = "",
+        unidentified: list[str] | None = None,
     ) -> RunRecord:
-        """Every message is on the queue: the message count is final from here on."""
+        """Every message is on the queue: the message count is final from here on.
+        ``unidentified``: content keys of events without a usable id (the sweep keeps the
+        stored items they match)."""
         values = {
             ":degraded": degraded,
             ":degraded_reason": degraded_reason,
@@ -89,13 +92,14 @@ class RunsTable:
             ":drift": drift,
             ":reason": drift_reason,
             ":now": int(time.time()),
+            ":unidentified": list(unidentified or []),
         }
         return self._transition(
             run_id,
             "SET #status = :enqueued, message_count = :messages, event_count = :events, "
             "fetched_count = :fetched, rejects = :rejects, drift = :drift, "
             "drift_reason = :reason, degraded = :degraded, degraded_reason = :degraded_reason, "
-            "finished_at = :now",
+            "finished_at = :now, unidentified_content = :unidentified",
             "#status = :scraping",
             values,
         )
@@ -218,29 +222,55 @@ class RunsTable:
         )
 
     def record_missed(self, run_id: str, count: int) -> None:
-        """How many items this sweep counted a miss on (not yet deleted). Set, not added: a
-        retried sweep counts again the misses its first attempt left on the items."""
+        """How many items this sweep counted a miss on (not yet deleted). Set, not added (a
+        retried sweep counts again the misses its first attempt left on the items), and never
+        lowered: a concurrent duplicate sweep of the same run that found fewer to count (the
+        other had counted them) must not overwrite the larger number."""
+        self._update_if(
+            run_id,
+            "SET missed_count = :n",
+            "attribute_exists(run_id) AND "
+            "(attribute_not_exists(missed_count) OR missed_count < :n)",
+            {":n": count},
+        )
+
+    def mark_sweep_started(self, run_id: str) -> None:
+        """The sweep is about to strike or delete: from here a retry that would refuse records
+        the run ``partial`` instead (it has acted), never ``refused``."""
         self._dynamodb.update_item(
             TableName=self.table_name,
             Key={"run_id": {"S": run_id}},
-            UpdateExpression="SET missed_count = :n",
-            ExpressionAttributeValues={":n": {"N": str(count)}},
+            UpdateExpression="SET sweep_started = :yes",
+            ConditionExpression="attribute_exists(run_id)",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 
-    def record_accept(self, run_id: str, *, accepted_by: str, reason: str) -> bool:
-        """An operator accepts the refused sweep of a completed run: recorded (who and why)
-        before the sweep is requested again, which then runs it. False unless the run is
-        completed and its sweep refused."""
+    def record_accept(
+        self,
+        run_id: str,
+        *,
+        accepted_by: str,
+        reason: str,
+        waives: list[str],
+        refused_reason: str,
+    ) -> bool:
+        """An operator accepts the refused sweep of a completed run: recorded (who, why, which
+        refusals it waives, and the refusal as it stood) before the sweep is requested again.
+        False unless the run is completed and its sweep still refused with ``refused_reason``
+        (nothing changed since the operator was shown it)."""
         values = {
             ":by": accepted_by[:200],
             ":why": reason[:1000],
+            ":waives": list(waives),
+            ":original": refused_reason,
             ":refused": str(SweepOutcome.REFUSED),
             ":completed": str(RunStatus.COMPLETED),
         }
         return self._update_if(
             run_id,
-            "SET accepted_by = :by, accept_reason = :why",
-            "#status = :completed AND sweep_outcome = :refused",
+            "SET accepted_by = :by, accept_reason = :why, accept_waives = :waives, "
+            "refused_reason = :original",
+            "#status = :completed AND sweep_outcome = :refused AND sweep_reason = :original",
             values,
             names={"#status": "status"},
         )
@@ -248,19 +278,22 @@ class RunsTable:
     def record_sweep(self, run_id: str, outcome: SweepOutcome, reason: str) -> None:
         """The sweep's outcome. Its deletions are already counted, one by one (``add_deleted``).
 
-        A refusal never overwrites a sweep that ran; a sweep that ran (an accepted one) may
-        replace a refusal.
+        A refusal never overwrites a sweep that ran or was cut short (``partial``), only a
+        refusal (an accepted run refused again); ``partial`` never overwrites a sweep that
+        ran; a sweep that ran (an accepted one, or the retry of one cut short) replaces either.
         """
         values: dict[str, Any] = {
             ":outcome": str(outcome),
             ":reason": reason,
             ":swept": str(SweepOutcome.SWEPT),
+            ":refused": str(SweepOutcome.REFUSED),
         }
         self._update_if(
             run_id,
             "SET sweep_outcome = :outcome, sweep_reason = :reason",
-            "attribute_exists(run_id) AND "
-            "(attribute_not_exists(sweep_outcome) OR sweep_outcome <> :swept OR :outcome = :swept)",
+            "attribute_exists(run_id) AND (attribute_not_exists(sweep_outcome) "
+            "OR :outcome = :swept OR (sweep_outcome <> :swept "
+            "AND (:outcome <> :refused OR sweep_outcome = :refused)))",
             values,
         )
 
@@ -420,4 +453,9 @@ def _run_from_item(item: Mapping[str, Any]) -> RunRecord:
         sweep_requested=bool(item.get("sweep_requested", False)),
         accepted_by=item.get("accepted_by", ""),
         accept_reason=item.get("accept_reason", ""),
+        accept_waives=list(item.get("accept_waives", [])),
+        refused_reason=item.get("refused_reason", ""),
+        sweep_started=bool(item.get("sweep_started", False)),
+        deferred_sequences={int(s) for s in item.get("deferred_sequences", set())},
+        unidentified_content=list(item.get("unidentified_content", [])),
     )

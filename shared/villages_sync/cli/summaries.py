@@ -15,7 +15,7 @@ EXIT_DEGRADED = 4  # too many events failed validation: valid ones stored, nothi
 
 
 # Outcomes shown in the summary only when some event had them (it stays within 80 columns).
-_SHOWN_WHEN_ANY = (UpsertOutcome.KEPT, UpsertOutcome.INVALID)
+_SHOWN_WHEN_ANY = (UpsertOutcome.KEPT, UpsertOutcome.INVALID, UpsertOutcome.DEFERRED)
 
 
 def run_as_dict(run: RunRecord) -> dict[str, Any]:
@@ -40,7 +40,19 @@ def run_as_dict(run: RunRecord) -> dict[str, Any]:
         "degraded_reason": run.degraded_reason,
         "accepted_by": run.accepted_by,
         "accept_reason": run.accept_reason,
+        "accept_waives": list(run.accept_waives),
+        "refused_reason": run.refused_reason,
     }
+
+
+def deletions_text(run: RunRecord | None) -> str:
+    """What the run's sweep did, from the run record (a sweep stopped mid-way has deleted)."""
+    if run is None or (not run.deleted_count and not run.missed_count and not run.sweep_started):
+        return "none: nothing was deleted"
+    done = f"{run.deleted_count} deleted, {run.missed_count} first misses counted"
+    if run.sweep_outcome is None or str(run.sweep_outcome) == "partial":
+        return f"{done} before the sweep stopped; the next sync finishes it"
+    return done
 
 
 def sync_exit_code(report: SyncReport) -> int:
@@ -50,8 +62,8 @@ def sync_exit_code(report: SyncReport) -> int:
         return EXIT_DEGRADED
     if report.run.sweep_outcome is None:
         return EXIT_FAILED  # completed, but its sweep never ran (see status / SweepDLQ)
-    if report.run.sweep_outcome is not None and str(report.run.sweep_outcome) == "refused":
-        return EXIT_SWEEP_REFUSED
+    if str(report.run.sweep_outcome) in ("refused", "partial"):
+        return EXIT_SWEEP_REFUSED  # refused, or cut short: its sweep did not run to the end
     return EXIT_OK
 
 
@@ -104,6 +116,11 @@ def sync_text(report: SyncReport) -> str:
         )
     elif str(run.sweep_outcome) == "refused":
         lines.append(f"  sweep       REFUSED, nothing deleted: {run.sweep_reason}")
+    elif str(run.sweep_outcome) == "partial":
+        lines.append(
+            f"  sweep       CUT SHORT: {run.deleted_count} deleted, {run.missed_count} first "
+            f"misses before it stopped ({run.sweep_reason})"
+        )
     else:
         lines.append(
             f"  sweep       {run.deleted_count} deleted; {run.missed_count} first misses "

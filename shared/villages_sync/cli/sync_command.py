@@ -21,7 +21,7 @@ from villages_sync.cli.errors import CommandError, UsageError, state_dir
 from villages_sync.cli.function_logs import FunctionLogWriter, run_logs_dir
 from villages_sync.cli.output import ProgressPrinter, print_json, print_line
 from villages_sync.cli.run_lock import LockHeldError, sync_lock
-from villages_sync.cli.summaries import sync_as_dict, sync_exit_code, sync_text
+from villages_sync.cli.summaries import deletions_text, sync_as_dict, sync_exit_code, sync_text
 from villages_sync.cli.targets import local_endpoints
 from villages_sync.local.function_settings import (
     EnvVarsFile,
@@ -139,7 +139,9 @@ def _after_interrupt(
                 "run_id": outcome.run_id,
                 "marked_failed": outcome.marked_failed,
                 "messages_left": outcome.messages_left,
-                "deleted": 0,
+                "deleted": run.deleted_count if run else 0,
+                "missed": run.missed_count if run else 0,
+                "sweep": str(run.sweep_outcome) if run and run.sweep_outcome else None,
                 "exit_code": EXIT_INTERRUPTED,
             }
         )
@@ -157,7 +159,7 @@ def _after_interrupt(
         print(f"  messages    {done} consumed")
     print(f"  left        {outcome.messages_left} message(s) on EventsQueue, visible now;")
     print("              the next sync consumes them (they are idempotent)")
-    print("  deletions   none: nothing was deleted")
+    print(f"  deletions   {deletions_text(run)}")
     return EXIT_INTERRUPTED
 
 
