@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.cli.commands import events_table
 from villages_sync.cli.output import ProgressPrinter, print_json, print_line, print_table
 from villages_sync.cli.skill import first_page
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
+from villages_sync.cli.tables import events_table
 from villages_sync.local.dynamodb_local import DynamoDBLocalUnavailable, embedded_dynamodb
 from villages_sync.local.emulator import EmbeddedEmulator, use_emulator_credentials
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally

@@ -30,6 +30,8 @@ from villages_sync.cli.function_logs import (
 from villages_sync.cli.output import print_json, print_line, print_table, stdout_console, table
 from villages_sync.cli.run_display import display_status, run_fields
 from villages_sync.cli.summaries import EXIT_OK
+from villages_sync.cli.tables import queue_table, runs_table
+from villages_sync.cli.target_access import open_target
 from villages_sync.cli.targets import DLQ_SOURCES, Target
 from villages_sync.messages import MessageFormatError, decode_message
 from villages_sync.run_diff import diff_runs
@@ -40,8 +42,6 @@ EXIT_WATCH_STOPPED = 0  # Ctrl-C is how a watch ends: not a failure
 
 # -- status --watch ----------------------------------------------------------------------------
 def watch(target: Target, *, runs: int, interval: float) -> int:
-    from villages_sync.cli.commands import queue_table, runs_table
-
     console = stdout_console()
 
     def frame() -> Group:
@@ -108,8 +108,6 @@ def _age(seconds: float) -> str:
 
 # -- runs --------------------------------------------------------------------------------------
 def runs_command(args: argparse.Namespace, target: Target) -> int:
-    from villages_sync.cli.commands import runs_table
-
     action = args.action or "list"
     if action == "list":
         recent = target.runs.recent_runs(args.runs)
@@ -267,9 +265,7 @@ def _lines(handle: Any, *, follow: bool) -> Iterator[str]:
 def _cloudwatch_logs(args: argparse.Namespace) -> int:
     import boto3
 
-    from villages_sync.cli.commands import _target
-
-    _target(args, create=False)  # checks the stack and the region first
+    open_target(args, create=False)  # checks the stack and the region first
     cloudformation = boto3.client(
         "cloudformation", endpoint_url=args.endpoint_url, region_name=args.region
     )

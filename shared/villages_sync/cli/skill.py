@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from villages_sync.cli import commands
-from villages_sync.cli.commands import CommandError
+from villages_sync.cli.errors import CommandError
 from villages_sync.cli.output import print_json
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK
+from villages_sync.cli.target_access import guarded, open_target
 from villages_sync.local import emulator as shared_emulator
 from villages_sync.local.lambda_runtime import Invocation, invoke
 from villages_sync.local.template import TemplateResolver, load_template, read_functions
@@ -149,10 +149,10 @@ def request_command(args: argparse.Namespace) -> int:
 
 
 def venues_command(args: argparse.Namespace) -> int:
-    target = commands._target(args)
+    target = open_target(args)
     today = datetime.now(LOCAL_TZ).date()
     days = [today + timedelta(days=n) for n in range(max(0, args.days) + 1)]
-    items = commands._guarded(lambda: read_days(target.events, days))
+    items = guarded(lambda: read_days(target.events, days))
     counts = Counter(
         str(item.get("location", "")).strip()
         for item in {str(item["event_id"]): item for item in items}.values()
@@ -193,7 +193,7 @@ class SkillRunner:
 
     @classmethod
     def for_args(cls, args: argparse.Namespace) -> SkillRunner:
-        target = commands._target(args)
+        target = open_target(args)
         env = {"TABLE_NAME": target.events_table}
         endpoint = target.clients.dynamodb.meta.endpoint_url
         if not args.stack:  # the emulator or --endpoint-url: the function must use it too
