@@ -13,10 +13,15 @@ from urllib.parse import urlsplit
 
 from villages_sync.cli import commands
 from villages_sync.cli import skill as skill_commands
+from villages_sync.cli.interrupts import (
+    OutputClosed,
+    close_stream,
+    exit_code,
+    terminations_as_interrupts,
+)
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_USAGE
 from villages_sync.local.emulator import DYNAMODB_BACKENDS
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `status | head` gets from any Unix tool
 
 DESCRIPTION = """\
@@ -296,8 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _enable_completion(parser)
     args = parser.parse_args(argv)
     try:
-        code = int(args.handler(args))
-        sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
+        with terminations_as_interrupts():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
+            code = int(args.handler(args))
+            sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
         return code
     except commands.UsageError as error:
         print(f"villages-sync {args.command}: {error}", file=sys.stderr)
@@ -307,13 +313,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"villages-sync {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`status | head`): stop quietly, as other Unix tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        close_stream(sys.stdout)
         return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, SIGHUP, a closed pipe: 128 + signal
+        if isinstance(stop, OutputClosed):
+            close_stream(sys.stdout)
+        return exit_code(stop)
     except Exception as error:  # the last resort: one line, the traceback only with --debug
         if args.debug:
             raise

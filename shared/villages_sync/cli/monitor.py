@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from villages_sync.cli.function_logs import (
     matches_function,
     read_records,
 )
+from villages_sync.cli.interrupts import OutputClosed, Stopped, reader_gone
 from villages_sync.cli.output import print_json, print_line, print_table, stdout_console, table
 from villages_sync.cli.run_display import display_status, run_fields
 from villages_sync.cli.summaries import EXIT_OK
@@ -66,10 +68,19 @@ def watch(target: Target, *, runs: int, interval: float) -> int:
         return Group(*parts)
 
     try:
+        if not console.is_terminal:
+            # Piped or logged: each frame as plain lines, one after another (a live display
+            # would print nothing until it stopped).
+            while True:
+                console.print(frame())
+                console.file.flush()
+                time.sleep(interval)  # the refresh period the user asked for
         with Live(frame(), console=console, auto_refresh=False, transient=False) as live:
             while True:
                 time.sleep(interval)  # the refresh period the user asked for
                 live.update(frame(), refresh=True)
+    except Stopped:
+        raise  # SIGTERM, SIGHUP or a closed pipe: 128 + the signal, as for any command
     except KeyboardInterrupt:
         return EXIT_WATCH_STOPPED
 
@@ -256,8 +267,12 @@ def _lines(handle: Any, *, follow: bool) -> Iterator[str]:
             if pending:
                 yield pending
             return
+        if reader_gone(sys.stdout):  # `logs --follow | head`: stop once head has gone
+            raise OutputClosed
         try:
             time.sleep(FOLLOW_POLL_SECONDS)  # tail -f: wait for the writer
+        except Stopped:
+            raise
         except KeyboardInterrupt:
             return
 
@@ -293,8 +308,12 @@ def _cloudwatch_logs(args: argparse.Namespace) -> int:
                     print(json.dumps(event) if args.json else line, flush=True)
         if not args.follow:
             return EXIT_OK
+        if reader_gone(sys.stdout):
+            raise OutputClosed
         try:
             time.sleep(5)  # CloudWatch Logs: a poll every few seconds is what `aws logs tail` does
+        except Stopped:
+            raise
         except KeyboardInterrupt:
             return EXIT_OK
 

@@ -8,6 +8,7 @@ Lambda handlers never import this module (tests/unit/test_handler_imports.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -19,14 +20,27 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from villages_sync.cli.interrupts import OutputClosed, close_stream
+
 PLAIN_EVERY_SECONDS = 5.0  # without a terminal: one progress line per stage this often at most
+
+
+_CLOSED: list[str] = []  # the streams whose reader went away, in the order found
 
 
 class _Console(Console):
     def on_broken_pipe(self) -> None:
-        """Leave a closed pipe to ``main``, which handles it the same for every command."""
-        self.quiet = True
-        raise BrokenPipeError
+        """A closed pipe stops the command as an interruption (a sync marks its run), the same
+        for every command; later writes go to /dev/null."""
+        close_stream(self.file)
+        _CLOSED.append(getattr(self.file, "name", "output"))
+        raise OutputClosed
+
+
+def output_closed() -> bool:
+    """Whether a reader went away, even where the write that found it was not on this thread
+    (a live display refreshes from its own)."""
+    return bool(_CLOSED)
 
 
 def stdout_console() -> Console:
@@ -40,7 +54,7 @@ class ProgressPrinter:
     def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
         self._stream = stream or sys.stderr
         self._quiet = quiet
-        self._console = Console(file=self._stream, highlight=False)
+        self._console = _Console(file=self._stream, highlight=False)
         self._tty = self._console.is_terminal
         self._started = time.monotonic()
         self._progress: Progress | None = None
@@ -49,6 +63,8 @@ class ProgressPrinter:
 
     def __call__(self, stage: str, message: str) -> None:
         """A stage's message; ``count(stage, done, total)`` is for batch progress."""
+        if output_closed():
+            raise OutputClosed
         if self._quiet:
             return
         line = f"[{self.elapsed():6.1f}s] {stage:<9} {message}"
@@ -58,6 +74,8 @@ class ProgressPrinter:
             self._console.print(line, highlight=False, markup=False)
 
     def count(self, stage: str, done: int, total: int | None, failed: int = 0) -> None:
+        if output_closed():
+            raise OutputClosed
         if self._quiet:
             return
         of = f"{done}/{total}" if total else str(done)
@@ -98,10 +116,13 @@ class ProgressPrinter:
         return time.monotonic() - self._started
 
     def done(self) -> None:
+        """Stop the live bar (quietly when its reader is gone: an interruption's bookkeeping
+        comes next and must not be cut short)."""
         if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+            progress, self._progress = self._progress, None
             self._tasks.clear()
+            with contextlib.suppress(OutputClosed):
+                progress.stop()
 
 
 def print_json(value: Any) -> None:
