@@ -179,7 +179,13 @@ def test_read_only_commands_on_a_stopped_emulator_start_nothing(cli_env):
     # When the user reads
     results = [
         run_cli(*command, env=cli_env, timeout=60)
-        for command in (("status",), ("events",), ("runs",), ("runs", "show", "x"), ("logs",))
+        for command in (
+            ("status",),
+            ("events",),
+            ("runs",),
+            ("runs", "show", "20260101T000000.000000Z-abcdef"),
+            ("logs",),
+        )
     ]
 
     # Then each says there is nothing to read (exit 1), and no emulator was started

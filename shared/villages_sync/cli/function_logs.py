@@ -106,16 +106,6 @@ class FunctionLogWriter(io.TextIOBase):
             self._on_record(record)
 
 
-def find_run_log(state_dir: Path, run_id: str | None) -> Path | None:
-    """The run's log file, or the newest one when ``run_id`` is None."""
-    directory = run_logs_dir(state_dir)
-    if run_id:
-        path = directory / f"{run_id}.jsonl"
-        return path if path.exists() else None
-    files = sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
-    return files[-1] if files else None
-
-
 def read_records(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
     for line in lines:
         try:

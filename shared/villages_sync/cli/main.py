@@ -19,6 +19,7 @@ from villages_sync.cli.interrupts import (
     exit_code,
     terminations_as_interrupts,
 )
+from villages_sync.cli.run_refs import run_reference
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_USAGE
 from villages_sync.local.emulator import DYNAMODB_BACKENDS
 
@@ -207,7 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_target_options(runs)
     runs.add_argument("action", nargs="?", choices=("list", "show", "diff"), default="list")
-    runs.add_argument("run_ids", nargs="*", metavar="RUN_ID")
+    runs.add_argument(
+        "run_ids",
+        nargs="*",
+        metavar="RUN_ID",
+        type=run_reference,
+        help="a run id, a unique prefix of one (like git's), or 'latest'",
+    )
     runs.add_argument("--runs", type=_positive_int, default=10, help="how many to list (10)")
     runs.add_argument("--json", action="store_true", help="print as JSON")
     runs.set_defaults(handler=commands.runs)
@@ -220,7 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(filter_log_events; the last 24 hours).",
     )
     _add_target_options(logs)
-    logs.add_argument("--run", metavar="RUN_ID", help="which run (default: the newest)")
+    logs.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        type=run_reference,
+        help="which run: an id, a unique prefix or 'latest' (default: the newest)",
+    )
     logs.add_argument("--function", help="only this function: producer, consumer or sweep")
     logs.add_argument("--follow", action="store_true", help="keep printing new lines (Ctrl-C)")
     logs.add_argument("--json", action="store_true", help="print the JSON records as they are")

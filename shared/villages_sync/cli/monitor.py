@@ -22,15 +22,16 @@ from villages_sync.aws.run_views import load_run_view
 from villages_sync.aws.runs_table import RunNotFoundError
 from villages_sync.cli.errors import CommandError, state_dir
 from villages_sync.cli.function_logs import (
-    find_run_log,
     format_record,
     is_metrics_line,
     matches_function,
     read_records,
+    run_logs_dir,
 )
 from villages_sync.cli.interrupts import OutputClosed, Stopped, reader_gone
 from villages_sync.cli.output import print_json, print_line, print_table, stdout_console, table
 from villages_sync.cli.run_display import display_status, run_fields
+from villages_sync.cli.run_refs import resolve_log_path, resolve_run_id
 from villages_sync.cli.summaries import EXIT_OK
 from villages_sync.cli.tables import queue_table, runs_table
 from villages_sync.cli.target_access import open_target
@@ -130,9 +131,11 @@ def runs_command(args: argparse.Namespace, target: Target) -> int:
         else:
             print_table(runs_table(recent, now=time.time(), events_in_queue=in_queue))
         return EXIT_OK
+    references = _one(args, 2 if action == "diff" else 1)
+    named = [resolve_run_id(target.runs, reference) for reference in references]
     if action == "show":
-        return _show_run(target, _one(args, 1)[0], as_json=args.json)
-    return _diff(target, *_one(args, 2), as_json=args.json)
+        return _show_run(target, named[0], as_json=args.json)
+    return _diff(target, *named, as_json=args.json)
 
 
 def _one(args: argparse.Namespace, count: int) -> list[str]:
@@ -154,10 +157,7 @@ def _get_run(target: Target, run_id: str) -> Any:
 
 def _show_run(target: Target, run_id: str, *, as_json: bool) -> int:
     run = _get_run(target, run_id)
-    fields = run_fields(run)
-    fields["display_status"] = display_status(
-        run, now=time.time(), events_in_queue=_events_in_queue(target)
-    )
+    fields = run_fields(run)  # the record's own fields: no display-only ones
     if as_json:
         print_json(fields)
         return EXIT_OK
@@ -237,7 +237,7 @@ def logs_command(args: argparse.Namespace) -> int:
     if args.stack:
         return _cloudwatch_logs(args)
     home = state_dir(create=False)
-    path = find_run_log(home, args.run)
+    path = resolve_log_path(run_logs_dir(home), args.run)
     if path is None:
         which = f"run {args.run}" if args.run else "any run"
         raise CommandError(

@@ -19,6 +19,7 @@ from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from villages_sync.cli.interrupts import OutputClosed, close_stream
 
@@ -130,13 +131,23 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
+class _TextTable(Table):
+    """A table whose cells are text, never markup: a calendar title like ``Bingo [/b] night``
+    prints as it is (rich would fail on it), and ``[link=…]`` hides nothing."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(
+            *(Text(cell) if isinstance(cell, str) else cell for cell in renderables), **kwargs
+        )
+
+
 def table(
     headers: Sequence[str], *, numeric: Sequence[str] = (), wrap: Sequence[str] = ()
 ) -> Table:
     """A table that fits the console: boxed on a terminal, bare aligned columns otherwise.
     Columns in ``wrap`` fold their text when the width runs out; the others stay on one line."""
     console = stdout_console()
-    grid = Table(
+    grid = _TextTable(
         box=box.SIMPLE_HEAD if console.is_terminal else None,
         show_edge=False,
         pad_edge=False,
