@@ -183,10 +183,12 @@ def emulator(args: argparse.Namespace) -> int:
 
 
 def calendar(args: argparse.Namespace) -> int:
+    from villages_sync.standin.fault_options import faults_from
     from villages_sync.standin.server import serve
 
+    faults = faults_from(args.fault)
     try:
-        serve(port=args.port, count=args.events, seed=args.seed)
+        serve(port=args.port, count=args.events, seed=args.seed, faults=faults)
     except OSError as error:
         raise CommandError(
             f"cannot listen on 127.0.0.1:{args.port} ({error.strerror or error}); "

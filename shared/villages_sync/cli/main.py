@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
 
 from villages_sync.cli import commands
 from villages_sync.cli import skill as skill_commands
+from villages_sync.cli.function_logs import function_choice
 from villages_sync.cli.interrupts import (
     OutputClosed,
     close_stream,
@@ -22,6 +24,7 @@ from villages_sync.cli.interrupts import (
 from villages_sync.cli.run_refs import run_reference
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_USAGE
 from villages_sync.local.emulator import DYNAMODB_BACKENDS
+from villages_sync.standin.fault_options import fault_help, parse_fault
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `status | head` gets from any Unix tool
 
@@ -66,6 +69,44 @@ def _endpoint_url(text: str) -> str:
     return text
 
 
+def _environment_name(text: str) -> str:
+    """--env, checked against the template's Environment parameter (AllowedPattern) at once,
+    for every command: a name no stack could have is a usage error, not "no such table"."""
+    from villages_sync.local.template import load_template
+
+    spec = load_template().get("Parameters", {}).get("Environment", {})
+    pattern = spec.get("AllowedPattern")
+    if pattern and not re.fullmatch(pattern, text):
+        why = spec.get("ConstraintDescription", f"the pattern {pattern}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid Environment: {why}")
+    return text
+
+
+def _endpoint_variables_problem(environ: Mapping[str, str]) -> str | None:
+    """AWS_ENDPOINT_URL and its per-service twins, checked as --endpoint-url is: botocore's own
+    answer to 'notaurl' is a ValueError deep inside the first call."""
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+        return None
+    for name in sorted(environ):
+        if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_"):
+            value = environ[name].strip()
+            if not value:
+                continue
+            try:
+                _endpoint_url(value)
+            except argparse.ArgumentTypeError as error:
+                return f"the environment variable {name}: {error} (unset it or fix it)"
+    return None
+
+
+def _fault(text: str) -> str:
+    try:
+        parse_fault(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -98,7 +139,10 @@ def _add_target_options(parser: argparse.ArgumentParser, *, stack: bool = True) 
         help="DynamoDB's own endpoint (wins over AWS_ENDPOINT_URL_DYNAMODB and --endpoint-url)",
     )
     parser.add_argument(
-        "--env", default="local", help="the template's Environment parameter (default: local)"
+        "--env",
+        default="local",
+        type=_environment_name,
+        help="the template's Environment parameter (default: local)",
     )
     parser.add_argument("--region", help="AWS region (default: the usual AWS configuration)")
     if stack:
@@ -233,7 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=run_reference,
         help="which run: an id, a unique prefix or 'latest' (default: the newest)",
     )
-    logs.add_argument("--function", help="only this function: producer, consumer or sweep")
+    logs.add_argument(
+        "--function",
+        type=function_choice,
+        help="only this function: producer, consumer, sweep or skill (or ProducerFunction, ...)",
+    )
     logs.add_argument("--follow", action="store_true", help="keep printing new lines (Ctrl-C)")
     logs.add_argument("--json", action="store_true", help="print the JSON records as they are")
     logs.set_defaults(handler=commands.logs)
@@ -296,13 +344,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub, _add_target_options)
 
-    calendar = sub.add_parser("calendar", help="the stand-in calendar (for local runs)")
+    calendar = sub.add_parser(
+        "calendar",
+        help="the stand-in calendar (for local runs)",
+        epilog=fault_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     calendar.add_argument("action", choices=("serve",))
     calendar.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (8080)")
     calendar.add_argument(
         "--events", type=_positive_int, default=3000, help="how many events (3000)"
     )
     calendar.add_argument("--seed", type=int, default=2026, help="data set seed (2026)")
+    calendar.add_argument(
+        "--fault",
+        action="append",
+        type=_fault,
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="misbehave as the real site might (repeatable; the list below)",
+    )
     calendar.set_defaults(handler=commands.calendar)
     skill_commands.register(sub, _add_target_options)  # villages_sync.cli.skill
     return parser
@@ -312,6 +373,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     _enable_completion(parser)
     args = parser.parse_args(argv)
+    problem = _endpoint_variables_problem(os.environ) if args.command != "calendar" else None
+    if problem:
+        print(f"villages-sync {args.command}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         with terminations_as_interrupts():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
             code = int(args.handler(args))

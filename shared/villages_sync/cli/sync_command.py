@@ -102,6 +102,18 @@ def _settings(
     """Template parameters and per-function overrides, every value checked (UsageError)."""
     try:
         parameters = parse_parameter_overrides(args.parameter_overrides or [])
+        overridden = parameters.get("Environment", args.env)
+        if overridden != args.env:
+            # Checked against the template first (exit 2 naming it), then: --env names the
+            # state, the lock and the tables, so it is the one way to choose the environment.
+            try:
+                offline_functions(load_template(), {**parameters}, region)
+            except TemplateError as error:
+                raise SettingsProblem(f"{error} (see template.yaml's Parameters)") from None
+            raise SettingsProblem(
+                f"--parameter-overrides Environment={overridden} differs from --env {args.env}: "
+                f"choose the environment with --env {overridden}"
+            )
         parameters["Environment"] = args.env
         if args.days_ahead is not None:
             parameters["DaysAhead"] = str(args.days_ahead)
