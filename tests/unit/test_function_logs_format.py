@@ -35,3 +35,9 @@ def test_function_choice_refuses_unknown_names_listing_the_known():
 def test_matches_function_is_the_function_not_a_substring():
     assert matches_function(RECORD, "consumer")
     assert not matches_function(RECORD, "sum")
+
+
+def test_format_record_cuts_long_values_only_when_asked_for_a_terminal():
+    record = {**RECORD, "detail": "x" * 300}
+    assert "x" * 300 + "" in format_record(record, whole=True)
+    assert "..." in format_record(record) and "x" * 300 not in format_record(record)

@@ -149,7 +149,7 @@ def is_metrics_line(record: dict[str, Any]) -> bool:
     return "_aws" in record  # an EMF metrics document, not a log line
 
 
-def format_record(record: dict[str, Any]) -> str:
+def format_record(record: dict[str, Any], *, whole: bool = False) -> str:
     """``16:18:02 WARNING producer calendar request failed; retrying attempt=1 ...``"""
     when = str(record.get("timestamp", ""))
     try:
@@ -161,12 +161,15 @@ def format_record(record: dict[str, Any]) -> str:
         when = (when[11:19] + "Z") if len(when) >= 19 else "--:--:--"
     function = str(record.get("function_name", "")).rsplit("-", 1)[-1] or "-"
     extras = " ".join(
-        f"{key}={_short(value)}" for key, value in record.items() if key not in STANDARD_KEYS
+        f"{key}={_short(value, whole=whole)}"
+        for key, value in record.items()
+        if key not in STANDARD_KEYS
     )
     text = f"{when} {record.get('level', '')!s:<7} {function:<8} {record.get('message', '')}"
     return f"{text} {extras}".rstrip()
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, *, whole: bool = False) -> str:
+    """A field's value, cut at 120 characters on a terminal; whole when ``whole`` (piped)."""
     text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return text if whole or len(text) <= 120 else text[:117] + "..."

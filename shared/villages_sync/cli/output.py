@@ -44,8 +44,14 @@ def output_closed() -> bool:
     return bool(_CLOSED)
 
 
+PIPED_WIDTH = 100_000  # no terminal: nothing is folded or cut (grep, jq and cut see whole lines)
+
+
 def stdout_console() -> Console:
-    return _Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    console = _Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    return console
 
 
 class ProgressPrinter:
@@ -165,7 +171,35 @@ def table(
 
 
 def print_table(grid: Table) -> None:
-    stdout_console().print(grid)
+    """On a terminal, fitted to its width; otherwise plain aligned columns, whole cells and no
+    trailing spaces (what ``kubectl get`` prints into a pipe)."""
+    console = stdout_console()
+    if console.is_terminal:
+        console.print(grid)
+        return
+    for line in plain_table_lines(grid):
+        console.print(Text(line), overflow="ignore", crop=False)
+
+
+def plain_table_lines(grid: Table) -> list[str]:
+    columns = grid.columns
+    headers = [str(column.header) for column in columns]
+    cells = [[_plain(cell) for cell in column._cells] for column in columns]
+    rows = [list(row) for row in zip(*cells, strict=True)] if cells else []
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    lines = []
+    for row in [headers, *rows]:
+        parts = [
+            cell.rjust(width) if column.justify == "right" else cell.ljust(width)
+            for cell, width, column in zip(row, widths, columns, strict=True)
+        ]
+        lines.append("  ".join(parts).rstrip())
+    return lines
+
+
+def _plain(cell: Any) -> str:
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return " ".join(text.split("\n"))
 
 
 def print_line(text: str) -> None:
