@@ -248,7 +248,12 @@ def logs_command(args: argparse.Namespace) -> int:
         for record in read_records(_lines(handle, follow=args.follow)):
             if is_metrics_line(record) or not matches_function(record, args.function):
                 continue
-            print(json.dumps(record) if args.json else format_record(record, whole=not sys.stdout.isatty()), flush=True)
+            print(
+                json.dumps(record)
+                if args.json
+                else format_record(record, whole=not sys.stdout.isatty()),
+                flush=True,
+            )
     return EXIT_OK
 
 
@@ -304,7 +309,11 @@ def _cloudwatch_logs(args: argparse.Namespace) -> int:
                     records = list(read_records(iter([event["message"]])))
                     if records and is_metrics_line(records[0]):
                         continue
-                    line = format_record(records[0], whole=not sys.stdout.isatty()) if records else event["message"].rstrip()
+                    line = (
+                        format_record(records[0], whole=not sys.stdout.isatty())
+                        if records
+                        else event["message"].rstrip()
+                    )
                     print(json.dumps(event) if args.json else line, flush=True)
         if not args.follow:
             return EXIT_OK
