@@ -128,7 +128,9 @@ def replay_dlq(args: argparse.Namespace) -> int:
     if args.show:
         from villages_sync.cli.monitor import show_dead_letters
 
-        return guarded(lambda: show_dead_letters(sqs, target, wanted, limit=args.max or 10))
+        return guarded(
+            lambda: show_dead_letters(sqs, target, wanted, limit=args.max or 10, as_json=args.json)
+        )
     reports = []
     for dlq in wanted:
         if dlq not in target.queue_urls or DLQ_SOURCES[dlq] not in target.queue_urls:

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from villages_sync.cli import commands
@@ -152,7 +154,7 @@ def _add_target_options(parser: argparse.ArgumentParser, *, stack: bool = True) 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="villages-sync",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -369,13 +371,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors are JSON on stderr when the command line asks for --json
+    (what `gh ... --json` and `aws ... --output json` callers parse)."""
+
+    def error(self, message: str) -> NoReturn:
+        if "--json" in (_ARGV or []):
+            _print_error(self.prog, message, EXIT_USAGE, as_json=True)
+            self.exit(EXIT_USAGE)
+        super().error(message)
+
+
+_ARGV: list[str] | None = None
+
+
+def _print_error(command: str, message: str, code: int, *, as_json: bool) -> None:
+    if as_json:
+        print(
+            json.dumps({"error": message, "command": command, "exit_code": code}), file=sys.stderr
+        )
+    else:
+        print(f"{command}: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global _ARGV
+    _ARGV = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     _enable_completion(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_ARGV)
+    command = f"villages-sync {args.command}"
+    as_json = bool(getattr(args, "json", False))
     problem = _endpoint_variables_problem(os.environ) if args.command != "calendar" else None
     if problem:
-        print(f"villages-sync {args.command}: {problem}", file=sys.stderr)
+        _print_error(command, problem, EXIT_USAGE, as_json=as_json)
         return EXIT_USAGE
     try:
         with terminations_as_interrupts():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
@@ -383,12 +412,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
         return code
     except commands.UsageError as error:
-        print(f"villages-sync {args.command}: {error}", file=sys.stderr)
+        _print_error(command, str(error), EXIT_USAGE, as_json=as_json)
         return EXIT_USAGE
     except commands.CommandError as error:
         if args.debug:
             traceback.print_exc()
-        print(f"villages-sync {args.command}: {error}", file=sys.stderr)
+        _print_error(command, str(error), EXIT_FAILED, as_json=as_json)
         return EXIT_FAILED
     except BrokenPipeError:
         # The reader went away (`status | head`): stop quietly, as other Unix tools do.
@@ -401,10 +430,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # the last resort: one line, the traceback only with --debug
         if args.debug:
             raise
-        print(
-            f"villages-sync {args.command}: unexpected {type(error).__name__}: {error} "
+        _print_error(
+            command,
+            f"unexpected {type(error).__name__}: {error} "
             "(run again with --debug for the traceback)",
-            file=sys.stderr,
+            EXIT_FAILED,
+            as_json=as_json,
         )
         return EXIT_FAILED
 

@@ -173,23 +173,32 @@ def _show_run(target: Target, run_id: str, *, as_json: bool) -> int:
 
 def _diff(target: Target, first: str, second: str, *, as_json: bool) -> int:
     views = []
+    warnings = []
     for run_id in (first, second):
         run = _get_run(target, run_id)
         events, found = load_run_view(
             target.clients.dynamodb, target.runs_table, run_id, run.message_count
         )
+        if str(run.status) != "completed":
+            warnings.append(
+                f"run {run_id} is {run.status}, not completed: its view holds only what was "
+                "consumed, so 'removed' here is not what the calendar removed"
+            )
         if found < run.message_count:
-            print_line(
-                f"note: run {run_id} has {found} of {run.message_count} message views "
+            warnings.append(
+                f"run {run_id} has {found} of {run.message_count} message views "
                 "(unconsumed messages, or consumed before views were kept): partial diff"
             )
         views.append(events)
+    for warning in warnings:  # on stderr: stdout stays the diff (JSON with --json)
+        print(f"warning: {warning}", file=sys.stderr)
     diff = diff_runs(views[0], views[1])
     if as_json:
         print_json(
             {
                 "from": first,
                 "to": second,
+                "warnings": warnings,
                 "counts": diff.counts(),
                 "added": diff.added,
                 "removed": diff.removed,
@@ -200,25 +209,27 @@ def _diff(target: Target, first: str, second: str, *, as_json: bool) -> int:
         return EXIT_OK
     counts = ", ".join(f"{k} {v}" for k, v in diff.counts().items())
     print_line(f"{first} -> {second}: {counts}")
-    grid = table(("change", "date", "time", "event"), wrap=("event",))
+    grid = table(("change", "date", "time", "event", "venue", "id"), wrap=("event", "venue"))
+
+    def row(change: str, event: dict[str, Any], title: str) -> None:
+        grid.add_row(
+            change,
+            event["event_date"],
+            event["start_time"],
+            title,
+            str(event.get("location", "")),
+            str(event.get("event_id", "")),
+        )
+
     for event in diff.added:
-        grid.add_row("added", event["event_date"], event["start_time"], event["title"])
+        row("added", event, event["title"])
     for event in diff.removed:
-        grid.add_row("removed", event["event_date"], event["start_time"], event["title"])
+        row("removed", event, event["title"])
     for change in diff.rescheduled:
         was = f"{change.before['event_date']} {change.before['start_time']}"
-        after = change.after
-        grid.add_row(
-            "rescheduled", after["event_date"], after["start_time"], f"{after['title']} (was {was})"
-        )
+        row("rescheduled", change.after, f"{change.after['title']} (was {was})")
     for change in diff.retitled:
-        after = change.after
-        grid.add_row(
-            "retitled",
-            after["event_date"],
-            after["start_time"],
-            f"{after['title']} (was {change.before['title']})",
-        )
+        row("retitled", change.after, f"{change.after['title']} (was {change.before['title']})")
     if grid.row_count:
         print_table(grid)
     return EXIT_OK
@@ -328,11 +339,17 @@ def _cloudwatch_logs(args: argparse.Namespace) -> int:
 
 
 # -- replay-dlq --show -------------------------------------------------------------------------
-def show_dead_letters(sqs: Any, target: Target, queues: list[str], *, limit: int) -> int:
+def show_dead_letters(
+    sqs: Any, target: Target, queues: list[str], *, limit: int, as_json: bool = False
+) -> int:
+    shown: list[dict[str, Any]] = []
     for name in queues:
         if name not in target.queue_urls:
             raise CommandError(f"{target.description} has no {name}")
         letters = _peek(sqs, target.queue_urls[name], limit)
+        if as_json:
+            shown.extend(_dead_letter_fields(name, letter) for letter in letters)
+            continue
         print_line(f"{name} -> {DLQ_SOURCES[name]}: showing {len(letters)} (nothing moved)")
         for letter in letters:
             attributes = letter.get("Attributes", {})
@@ -342,7 +359,29 @@ def show_dead_letters(sqs: Any, target: Target, queues: list[str], *, limit: int
                 f"- {letter['MessageId']} sent {sent:%Y-%m-%d %H:%M} UTC, {receives} receives"
             )
             print_line(f"  {describe_body(letter['Body'])}")
+    if as_json:
+        print_json(shown)
     return EXIT_OK
+
+
+def _dead_letter_fields(queue: str, letter: dict[str, Any]) -> dict[str, Any]:
+    attributes = letter.get("Attributes", {})
+    fields: dict[str, Any] = {
+        "queue": queue,
+        "source_queue": DLQ_SOURCES[queue],
+        "message_id": letter["MessageId"],
+        "sent_at": int(attributes.get("SentTimestamp", 0)) / 1000,
+        "receives": int(attributes.get("ApproximateReceiveCount", 0)),
+        "body": letter["Body"],
+    }
+    try:
+        message = decode_message(letter["Body"])
+    except MessageFormatError as error:
+        fields["problem"] = str(error)
+    else:
+        fields["run_id"], fields["sequence"] = message.run_id, message.sequence
+        fields["events"] = len(message.events)
+    return fields
 
 
 def describe_body(body: str, width: int = 200) -> str:
