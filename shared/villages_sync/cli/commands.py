@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from villages_sync.aws.dlq import replay_dlq as replay_queue
 from villages_sync.aws.queue_depth import queue_depths
+from villages_sync.cli.dates import parse_days
 from villages_sync.cli.errors import CommandError, UsageError, state_dir
 from villages_sync.cli.local_sweeps import run_local_sweeps
 from villages_sync.cli.output import print_json, print_line, print_table
@@ -94,17 +95,30 @@ def status(args: argparse.Namespace) -> int:
 
 
 def events(args: argparse.Namespace) -> int:
-    day = parse_day(args.date)
+    days = parse_days(args.date, today=datetime.now(LOCAL_TZ).date())
     target = open_target(args, create=False)
-    items = guarded(lambda: target.events.events_on(day))
-    shown = visible_events(items, now=time.time(), venue=args.venue)
+    now = time.time()
+    by_day = [
+        (day, visible_events(guarded(lambda day=day: target.events.events_on(day)), now=now,
+                             venue=args.venue))
+        for day in days
+    ]  # fmt: skip
+    shown = [item for _, items in by_day for item in items]
     if args.json:
-        print_json({"date": day.isoformat(), "count": len(shown), "events": shown})
+        print_json(
+            {
+                "date": days[0].isoformat(),
+                "dates": [day.isoformat() for day in days],
+                "count": len(shown),
+                "events": shown,
+            }
+        )
         return EXIT_OK
     venue = f" at venues matching {args.venue!r}" if args.venue else ""
-    print_line(f"{day:%A %d %B %Y}{venue}: {len(shown)} event(s)")
-    if shown:
-        print_table(events_table(shown))
+    for day, items in by_day:
+        print_line(f"{day:%A %d %B %Y}{venue}: {len(items)} event(s)")
+        if items:
+            print_table(events_table(items))
     return EXIT_OK
 
 
@@ -197,17 +211,3 @@ def calendar(args: argparse.Namespace) -> int:
             "choose another port with --port"
         ) from None
     return EXIT_OK
-
-
-# -- helpers ------------------------------------------------------------------------------------
-def parse_day(text: str, *, today: date | None = None) -> date:
-    today = today or datetime.now(LOCAL_TZ).date()
-    lowered = text.strip().lower()
-    if lowered == "today":
-        return today
-    if lowered == "tomorrow":
-        return today + timedelta(days=1)
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"--date {text!r} is not today, tomorrow or YYYY-MM-DD") from None

@@ -296,7 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_target_options(events)
     events.add_argument(
-        "--date", default="today", help="today, tomorrow or YYYY-MM-DD (default today)"
+        "--date",
+        default="today",
+        help="the day(s), as `skill ask` takes them: today, tomorrow, saturday, this weekend, "
+        "next week, YYYY-MM-DD... (default today)",
     )
     events.add_argument("--venue", help="only venues whose name contains this text")
     events.add_argument("--json", action="store_true", help="print as JSON")
