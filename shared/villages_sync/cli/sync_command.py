@@ -22,6 +22,7 @@ from typing import Any
 from villages_sync.cli.errors import CommandError, UsageError, state_dir
 from villages_sync.cli.function_logs import FunctionLogWriter, run_logs_dir
 from villages_sync.cli.interrupts import exit_code, reader_gone, stop_reason
+from villages_sync.cli.next_steps import next_step
 from villages_sync.cli.output import ProgressPrinter, print_json, print_line
 from villages_sync.cli.run_lock import LockHeldError, sync_lock
 from villages_sync.cli.summaries import sync_as_dict, sync_exit_code, sync_text
@@ -87,12 +88,18 @@ def _run(
         log.close()
     progress.done()
     if args.json:
-        print_json({**sync_as_dict(report), "log": str(log.path), "settings": overrides})
+        step = next_step(report, env=args.env, calendar_base_url=args.calendar_base_url)
+        print_json(
+            {**sync_as_dict(report), "log": str(log.path), "settings": overrides, "next": step}
+        )
     else:
         for line in sync_text(report).splitlines():
             print_line(line)  # folded to the terminal's width (a long error line included)
         if report.run_id:
             print_line(f"  logs        villages-sync logs --run {report.run_id}")
+        step = next_step(report, env=args.env, calendar_base_url=args.calendar_base_url)
+        if step:
+            print_line(f"  next        {step}")
     return sync_exit_code(report)
 
 
