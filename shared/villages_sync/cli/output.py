@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -100,13 +100,16 @@ class ProgressPrinter:
                 BarColumn(bar_width=24),
                 MofNCompleteColumn(),
                 TextColumn("messages"),
-                TimeElapsedColumn(),
+                # No elapsed-time column: the bar's clock started at its first batch, the
+                # summary's stage time at the stage's start, and the two disagreed on screen.
                 console=self._console,
                 redirect_stdout=False,
                 redirect_stderr=False,
                 transient=False,
             )
             self._progress.start()
+        # A stage with no known total (the sweep) shows its count, not "1/?".
+        total = total if total is not None else done
         task = self._tasks.get(stage)
         if task is None:
             task = self._tasks[stage] = self._progress.add_task(stage, total=total)

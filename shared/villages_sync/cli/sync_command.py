@@ -182,6 +182,15 @@ def _after_interrupt(
         )
         lines.append(f"  messages    {done} consumed")
     lines.append(f"  left        {outcome.messages_left} message(s) on EventsQueue, visible now;")
+    unapplied = run.message_count - len(run.done_sequences) if run else outcome.messages_left
+    if outcome.messages_left > unapplied >= 0:
+        # More than this run's unapplied messages: a batch cut short before its deletes put
+        # applied ones back, or an earlier run left some. Say so, so the figures agree.
+        lines.append(
+            f"              ({unapplied} of this run's not yet applied; the other "
+            f"{outcome.messages_left - unapplied} were applied by a batch cut short before "
+            "its deletes, or left by an earlier run)"
+        )
     lines.append("              the next sync consumes them (they are idempotent)")
     lines.append("  deletions   none: nothing was deleted")
     lines.append("  next        villages-sync sync (or villages-sync status to look first)")
