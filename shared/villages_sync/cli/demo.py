@@ -79,7 +79,8 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
     if todays:
         print_table(events_table(todays[:15]))
     if len(todays) > 15:
-        print(f"  ... and {len(todays) - 15} more")
+        # The demo's emulator is gone when it ends: --json is where the rest can be read.
+        print(f"  ... and {len(todays) - 15} more (villages-sync demo --json lists them all)")
     print('\n== the skill, asked "what\'s on tomorrow?" ==')
     print_line(str(skill_says))
     print(f"\nDemo finished in {elapsed:.1f} s; emulators and calendar stopped.")
