@@ -76,6 +76,7 @@ def test_runs_show_takes_latest_a_unique_prefix_or_the_full_id(
     shown = json.loads(result.stdout)
     assert shown["run_id"] == newest
     assert "display_status" not in shown
+    assert set(shown["stage_seconds"]) == {"producer", "consumers", "total"}
 
 
 def test_runs_diff_an_ambiguous_prefix_is_a_usage_error_listing_candidates(

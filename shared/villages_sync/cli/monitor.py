@@ -30,7 +30,7 @@ from villages_sync.cli.function_logs import (
 )
 from villages_sync.cli.interrupts import OutputClosed, Stopped, reader_gone
 from villages_sync.cli.output import print_json, print_line, print_table, stdout_console, table
-from villages_sync.cli.run_display import display_status, run_fields
+from villages_sync.cli.run_display import display_status, run_fields, stage_seconds
 from villages_sync.cli.run_refs import resolve_log_path, resolve_run_id
 from villages_sync.cli.summaries import EXIT_OK
 from villages_sync.cli.tables import queue_table, runs_table
@@ -158,6 +158,7 @@ def _get_run(target: Target, run_id: str) -> Any:
 def _show_run(target: Target, run_id: str, *, as_json: bool) -> int:
     run = _get_run(target, run_id)
     fields = run_fields(run)  # the record's own fields: no display-only ones
+    fields["stage_seconds"] = stage_seconds(run)  # derived from its timestamps
     if as_json:
         print_json(fields)
         return EXIT_OK
@@ -165,6 +166,8 @@ def _show_run(target: Target, run_id: str, *, as_json: bool) -> int:
     for name, value in fields.items():
         if name in ("started_at", "completed_at", "finished_at") and value:
             value = f"{datetime.fromtimestamp(int(value), UTC):%Y-%m-%d %H:%M:%S} UTC"
+        if name == "stage_seconds":
+            value = ", ".join(f"{stage} {seconds} s" for stage, seconds in value.items()) or "-"
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         grid.add_row(name, text)
     print_table(grid)
