@@ -19,6 +19,7 @@ import boto3
 import pytest
 from support.cli import CLI, run_cli
 from support.sqs import message_count
+from support.terminal import run_in_terminal
 from villages_sync.messages import encode_message
 from villages_sync.models import EventMessage
 from villages_sync.settings import DEFAULT_TIMEZONE
@@ -179,7 +180,13 @@ def test_read_only_commands_on_a_stopped_emulator_start_nothing(cli_env):
     # When the user reads
     results = [
         run_cli(*command, env=cli_env, timeout=60)
-        for command in (("status",), ("events",), ("runs",), ("runs", "show", "x"), ("logs",))
+        for command in (
+            ("status",),
+            ("events",),
+            ("runs",),
+            ("runs", "show", "20260101T000000.000000Z-abcdef"),
+            ("logs",),
+        )
     ]
 
     # Then each says there is nothing to read (exit 1), and no emulator was started
@@ -251,17 +258,20 @@ def test_runs_show_diff_logs_and_80_columns(moto_endpoint, cli_env, two_runs):
     assert counts["rescheduled"] + counts["retitled"] > 0
     assert "run enqueued" in logs.stdout
     assert all("producer" in line for line in logs.stdout.splitlines())
-    # And no line of status, events, runs (list and show) is wider than 80 columns
-    for result in (listed, shown_text, status, events):
-        too_wide = [line for line in result.stdout.splitlines() if len(line) > 80]
+    # And in an 80-column terminal no line of status, events, runs (list and show) is wider
+    # (piped, nothing is folded or cut: tests/e2e/test_cli_piped.py)
+    for command in (("runs",), ("runs", "show", second), ("status",), ("events",)):
+        code, shown = run_in_terminal(*command, *target, env=cli_env, columns=80)
+        assert code == 0, shown
+        too_wide = [line for line in shown.splitlines() if len(line) > 80]
         assert too_wide == [], too_wide
 
 
 def test_demo_fits_80_columns(cli_env):
-    result = run_cli("demo", "--events", "200", env={**cli_env, "COLUMNS": "80"})
-    assert result.returncode == 0, result.stderr[-2000:]
-    lines = result.stdout.splitlines() + result.stderr.splitlines()
-    assert [line for line in lines if len(line) > 80] == []
+    code, shown = run_in_terminal("demo", "--events", "200", env=cli_env, columns=80)
+    assert code == 0, shown[-2000:]
+    assert "Run " in shown and len(shown.splitlines()) > 10
+    assert [line for line in shown.splitlines() if len(line) > 80] == []
 
 
 def test_replay_dlq_show_prints_decoded_bodies_and_moves_nothing(

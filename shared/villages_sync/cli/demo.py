@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.cli.commands import events_table
 from villages_sync.cli.output import ProgressPrinter, print_json, print_line, print_table
 from villages_sync.cli.skill import first_page
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
+from villages_sync.cli.tables import events_table
 from villages_sync.local.dynamodb_local import DynamoDBLocalUnavailable, embedded_dynamodb
 from villages_sync.local.emulator import EmbeddedEmulator, use_emulator_credentials
 from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
@@ -79,7 +79,8 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
     if todays:
         print_table(events_table(todays[:15]))
     if len(todays) > 15:
-        print(f"  ... and {len(todays) - 15} more")
+        # The demo's emulator is gone when it ends: --json is where the rest can be read.
+        print(f"  ... and {len(todays) - 15} more (villages-sync demo --json lists them all)")
     print('\n== the skill, asked "what\'s on tomorrow?" ==')
     print_line(str(skill_says))
     print(f"\nDemo finished in {elapsed:.1f} s; emulators and calendar stopped.")

@@ -9,11 +9,12 @@ metric lines too), anything else (a Python warning) wrapped as ``{"message": ...
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -106,16 +107,6 @@ class FunctionLogWriter(io.TextIOBase):
             self._on_record(record)
 
 
-def find_run_log(state_dir: Path, run_id: str | None) -> Path | None:
-    """The run's log file, or the newest one when ``run_id`` is None."""
-    directory = run_logs_dir(state_dir)
-    if run_id:
-        path = directory / f"{run_id}.jsonl"
-        return path if path.exists() else None
-    files = sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
-    return files[-1] if files else None
-
-
 def read_records(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
     for line in lines:
         try:
@@ -126,29 +117,59 @@ def read_records(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
             yield record
 
 
+def function_choice(text: str) -> str:
+    """argparse type for ``logs --function``: a function's short name (``producer``) or its
+    logical id in template.yaml (``ProducerFunction``), any case; the short name back. An
+    unknown name is a usage error listing the known ones (it used to print nothing, exit 0)."""
+    from villages_sync.local.template import load_template
+
+    logical_ids = sorted(
+        name
+        for name, resource in load_template()["Resources"].items()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    )
+    short = {name.removesuffix("Function").lower(): name for name in logical_ids}
+    wanted = text.strip().lower()
+    for name, logical_id in short.items():
+        if wanted in (name, logical_id.lower()):
+            return name
+    raise argparse.ArgumentTypeError(
+        f"no function {text!r}: choose one of {', '.join(short)} "
+        f"(or its logical id: {', '.join(logical_ids)})"
+    )
+
+
 def matches_function(record: dict[str, Any], name: str | None) -> bool:
-    return not name or name.lower() in str(record.get("function_name", "")).lower()
+    """``name`` is a short name (function_choice): the last part of the function's name."""
+    function = str(record.get("function_name", "")).rsplit("-", 1)[-1].lower()
+    return not name or name.lower() == function
 
 
 def is_metrics_line(record: dict[str, Any]) -> bool:
     return "_aws" in record  # an EMF metrics document, not a log line
 
 
-def format_record(record: dict[str, Any]) -> str:
+def format_record(record: dict[str, Any], *, whole: bool = False) -> str:
     """``16:18:02 WARNING producer calendar request failed; retrying attempt=1 ...``"""
     when = str(record.get("timestamp", ""))
     try:
-        when = datetime.fromisoformat(when.replace(",", ".")).strftime("%H:%M:%S")
+        stamp = datetime.fromisoformat(when.replace(",", "."))
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)  # Powertools writes UTC
+        when = stamp.astimezone(UTC).strftime("%H:%M:%SZ")  # the zone shown: Z is UTC
     except ValueError:
-        when = when[11:19] or "--:--:--"
+        when = (when[11:19] + "Z") if len(when) >= 19 else "--:--:--"
     function = str(record.get("function_name", "")).rsplit("-", 1)[-1] or "-"
     extras = " ".join(
-        f"{key}={_short(value)}" for key, value in record.items() if key not in STANDARD_KEYS
+        f"{key}={_short(value, whole=whole)}"
+        for key, value in record.items()
+        if key not in STANDARD_KEYS
     )
     text = f"{when} {record.get('level', '')!s:<7} {function:<8} {record.get('message', '')}"
     return f"{text} {extras}".rstrip()
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, *, whole: bool = False) -> str:
+    """A field's value, cut at 120 characters on a terminal; whole when ``whole`` (piped)."""
     text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return text if whole or len(text) <= 120 else text[:117] + "..."

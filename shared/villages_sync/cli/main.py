@@ -4,19 +4,30 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from villages_sync.cli import calendar_commands, commands
 from villages_sync.cli import skill as skill_commands
+from villages_sync.cli.function_logs import function_choice
+from villages_sync.cli.interrupts import (
+    OutputClosed,
+    close_stream,
+    exit_code,
+    terminations_as_interrupts,
+)
+from villages_sync.cli.run_refs import run_reference
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_USAGE
 from villages_sync.local.emulator import DYNAMODB_BACKENDS
+from villages_sync.standin.fault_options import fault_help, parse_fault
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `status | head` gets from any Unix tool
 
 DESCRIPTION = """\
@@ -60,6 +71,44 @@ def _endpoint_url(text: str) -> str:
     return text
 
 
+def _environment_name(text: str) -> str:
+    """--env, checked against the template's Environment parameter (AllowedPattern) at once,
+    for every command: a name no stack could have is a usage error, not "no such table"."""
+    from villages_sync.local.template import load_template
+
+    spec = load_template().get("Parameters", {}).get("Environment", {})
+    pattern = spec.get("AllowedPattern")
+    if pattern and not re.fullmatch(pattern, text):
+        why = spec.get("ConstraintDescription", f"the pattern {pattern}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid Environment: {why}")
+    return text
+
+
+def _endpoint_variables_problem(environ: Mapping[str, str]) -> str | None:
+    """AWS_ENDPOINT_URL and its per-service twins, checked as --endpoint-url is: botocore's own
+    answer to 'notaurl' is a ValueError deep inside the first call."""
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+        return None
+    for name in sorted(environ):
+        if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_"):
+            value = environ[name].strip()
+            if not value:
+                continue
+            try:
+                _endpoint_url(value)
+            except argparse.ArgumentTypeError as error:
+                return f"the environment variable {name}: {error} (unset it or fix it)"
+    return None
+
+
+def _fault(text: str) -> str:
+    try:
+        parse_fault(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -92,7 +141,10 @@ def _add_target_options(parser: argparse.ArgumentParser, *, stack: bool = True) 
         help="DynamoDB's own endpoint (wins over AWS_ENDPOINT_URL_DYNAMODB and --endpoint-url)",
     )
     parser.add_argument(
-        "--env", default="local", help="the template's Environment parameter (default: local)"
+        "--env",
+        default="local",
+        type=_environment_name,
+        help="the template's Environment parameter (default: local)",
     )
     parser.add_argument("--region", help="AWS region (default: the usual AWS configuration)")
     if stack:
@@ -102,7 +154,7 @@ def _add_target_options(parser: argparse.ArgumentParser, *, stack: bool = True) 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="villages-sync",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -202,7 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_target_options(runs)
     runs.add_argument("action", nargs="?", choices=("list", "show", "diff"), default="list")
-    runs.add_argument("run_ids", nargs="*", metavar="RUN_ID")
+    runs.add_argument(
+        "run_ids",
+        nargs="*",
+        metavar="RUN_ID",
+        type=run_reference,
+        help="a run id, a unique prefix of one (like git's), or 'latest'",
+    )
     runs.add_argument("--runs", type=_positive_int, default=10, help="how many to list (10)")
     runs.add_argument("--json", action="store_true", help="print as JSON")
     runs.set_defaults(handler=commands.runs)
@@ -215,8 +273,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(filter_log_events; the last 24 hours).",
     )
     _add_target_options(logs)
-    logs.add_argument("--run", metavar="RUN_ID", help="which run (default: the newest)")
-    logs.add_argument("--function", help="only this function: producer, consumer or sweep")
+    logs.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        type=run_reference,
+        help="which run: an id, a unique prefix or 'latest' (default: the newest)",
+    )
+    logs.add_argument(
+        "--function",
+        type=function_choice,
+        help="only this function: producer, consumer, sweep or skill (or ProducerFunction, ...)",
+    )
     logs.add_argument("--follow", action="store_true", help="keep printing new lines (Ctrl-C)")
     logs.add_argument("--json", action="store_true", help="print the JSON records as they are")
     logs.set_defaults(handler=commands.logs)
@@ -229,7 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_target_options(events)
     events.add_argument(
-        "--date", default="today", help="today, tomorrow or YYYY-MM-DD (default today)"
+        "--date",
+        default="today",
+        help="the day(s), as `skill ask` takes them: today, tomorrow, saturday, this weekend, "
+        "next week, YYYY-MM-DD... (default today)",
     )
     events.add_argument("--venue", help="only venues whose name contains this text")
     events.add_argument("--json", action="store_true", help="print as JSON")
@@ -282,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     calendar = sub.add_parser(
         "calendar",
         help="the stand-in calendar (for local runs); check, record or replay a calendar",
+        epilog=fault_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     calendar.add_argument("action", choices=("serve", "check", "record"))
     calendar.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (8080)")
@@ -289,6 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--events", type=_positive_int, default=3000, help="how many events (3000)"
     )
     calendar.add_argument("--seed", type=int, default=2026, help="data set seed (2026)")
+    calendar.add_argument(
+        "--fault",
+        action="append",
+        type=_fault,
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="misbehave as the real site might (repeatable; the list below)",
+    )
     # calendar check, record, serve --replay: villages_sync.cli.calendar_commands
     calendar_commands.add_arguments(calendar, _endpoint_url)
     calendar.set_defaults(handler=lambda a: calendar_commands.dispatch(a, commands.calendar))
@@ -296,36 +376,71 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors are JSON on stderr when the command line asks for --json
+    (what `gh ... --json` and `aws ... --output json` callers parse)."""
+
+    def error(self, message: str) -> NoReturn:
+        if "--json" in (_ARGV or []):
+            _print_error(self.prog, message, EXIT_USAGE, as_json=True)
+            self.exit(EXIT_USAGE)
+        super().error(message)
+
+
+_ARGV: list[str] | None = None
+
+
+def _print_error(command: str, message: str, code: int, *, as_json: bool) -> None:
+    if as_json:
+        print(
+            json.dumps({"error": message, "command": command, "exit_code": code}), file=sys.stderr
+        )
+    else:
+        print(f"{command}: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global _ARGV
+    _ARGV = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     _enable_completion(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_ARGV)
+    command = f"villages-sync {args.command}"
+    as_json = bool(getattr(args, "json", False))
+    problem = _endpoint_variables_problem(os.environ) if args.command != "calendar" else None
+    if problem:
+        _print_error(command, problem, EXIT_USAGE, as_json=as_json)
+        return EXIT_USAGE
     try:
-        code = int(args.handler(args))
-        sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
+        with terminations_as_interrupts():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
+            code = int(args.handler(args))
+            sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
         return code
     except commands.UsageError as error:
-        print(f"villages-sync {args.command}: {error}", file=sys.stderr)
+        _print_error(command, str(error), EXIT_USAGE, as_json=as_json)
         return EXIT_USAGE
     except commands.CommandError as error:
         if args.debug:
             traceback.print_exc()
-        print(f"villages-sync {args.command}: {error}", file=sys.stderr)
+        _print_error(command, str(error), EXIT_FAILED, as_json=as_json)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`status | head`): stop quietly, as other Unix tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        close_stream(sys.stdout)
         return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, SIGHUP, a closed pipe: 128 + signal
+        if isinstance(stop, OutputClosed):
+            close_stream(sys.stdout)
+        return exit_code(stop)
     except Exception as error:  # the last resort: one line, the traceback only with --debug
         if args.debug:
             raise
-        print(
-            f"villages-sync {args.command}: unexpected {type(error).__name__}: {error} "
+        _print_error(
+            command,
+            f"unexpected {type(error).__name__}: {error} "
             "(run again with --debug for the traceback)",
-            file=sys.stderr,
+            EXIT_FAILED,
+            as_json=as_json,
         )
         return EXIT_FAILED
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,15 +22,19 @@ from villages_sync.aws.run_views import load_run_view
 from villages_sync.aws.runs_table import RunNotFoundError
 from villages_sync.cli.errors import CommandError, state_dir
 from villages_sync.cli.function_logs import (
-    find_run_log,
     format_record,
     is_metrics_line,
     matches_function,
     read_records,
+    run_logs_dir,
 )
+from villages_sync.cli.interrupts import OutputClosed, Stopped, reader_gone
 from villages_sync.cli.output import print_json, print_line, print_table, stdout_console, table
-from villages_sync.cli.run_display import display_status, run_fields
+from villages_sync.cli.run_display import display_status, run_fields, stage_seconds
+from villages_sync.cli.run_refs import resolve_log_path, resolve_run_id
 from villages_sync.cli.summaries import EXIT_OK
+from villages_sync.cli.tables import queue_table, runs_table
+from villages_sync.cli.target_access import open_target
 from villages_sync.cli.targets import DLQ_SOURCES, Target
 from villages_sync.messages import MessageFormatError, decode_message
 from villages_sync.run_diff import diff_runs
@@ -40,8 +45,6 @@ EXIT_WATCH_STOPPED = 0  # Ctrl-C is how a watch ends: not a failure
 
 # -- status --watch ----------------------------------------------------------------------------
 def watch(target: Target, *, runs: int, interval: float) -> int:
-    from villages_sync.cli.commands import queue_table, runs_table
-
     console = stdout_console()
 
     def frame() -> Group:
@@ -66,10 +69,19 @@ def watch(target: Target, *, runs: int, interval: float) -> int:
         return Group(*parts)
 
     try:
+        if not console.is_terminal:
+            # Piped or logged: each frame as plain lines, one after another (a live display
+            # would print nothing until it stopped).
+            while True:
+                console.print(frame())
+                console.file.flush()
+                time.sleep(interval)  # the refresh period the user asked for
         with Live(frame(), console=console, auto_refresh=False, transient=False) as live:
             while True:
                 time.sleep(interval)  # the refresh period the user asked for
                 live.update(frame(), refresh=True)
+    except Stopped:
+        raise  # SIGTERM, SIGHUP or a closed pipe: 128 + the signal, as for any command
     except KeyboardInterrupt:
         return EXIT_WATCH_STOPPED
 
@@ -108,8 +120,6 @@ def _age(seconds: float) -> str:
 
 # -- runs --------------------------------------------------------------------------------------
 def runs_command(args: argparse.Namespace, target: Target) -> int:
-    from villages_sync.cli.commands import runs_table
-
     action = args.action or "list"
     if action == "list":
         recent = target.runs.recent_runs(args.runs)
@@ -121,9 +131,11 @@ def runs_command(args: argparse.Namespace, target: Target) -> int:
         else:
             print_table(runs_table(recent, now=time.time(), events_in_queue=in_queue))
         return EXIT_OK
+    references = _one(args, 2 if action == "diff" else 1)
+    named = [resolve_run_id(target.runs, reference) for reference in references]
     if action == "show":
-        return _show_run(target, _one(args, 1)[0], as_json=args.json)
-    return _diff(target, *_one(args, 2), as_json=args.json)
+        return _show_run(target, named[0], as_json=args.json)
+    return _diff(target, *named, as_json=args.json)
 
 
 def _one(args: argparse.Namespace, count: int) -> list[str]:
@@ -145,10 +157,8 @@ def _get_run(target: Target, run_id: str) -> Any:
 
 def _show_run(target: Target, run_id: str, *, as_json: bool) -> int:
     run = _get_run(target, run_id)
-    fields = run_fields(run)
-    fields["display_status"] = display_status(
-        run, now=time.time(), events_in_queue=_events_in_queue(target)
-    )
+    fields = run_fields(run)  # the record's own fields: no display-only ones
+    fields["stage_seconds"] = stage_seconds(run)  # derived from its timestamps
     if as_json:
         print_json(fields)
         return EXIT_OK
@@ -156,6 +166,8 @@ def _show_run(target: Target, run_id: str, *, as_json: bool) -> int:
     for name, value in fields.items():
         if name in ("started_at", "completed_at", "finished_at") and value:
             value = f"{datetime.fromtimestamp(int(value), UTC):%Y-%m-%d %H:%M:%S} UTC"
+        if name == "stage_seconds":
+            value = ", ".join(f"{stage} {seconds} s" for stage, seconds in value.items()) or "-"
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         grid.add_row(name, text)
     print_table(grid)
@@ -164,23 +176,32 @@ def _show_run(target: Target, run_id: str, *, as_json: bool) -> int:
 
 def _diff(target: Target, first: str, second: str, *, as_json: bool) -> int:
     views = []
+    warnings = []
     for run_id in (first, second):
         run = _get_run(target, run_id)
         events, found = load_run_view(
             target.clients.dynamodb, target.runs_table, run_id, run.message_count
         )
+        if str(run.status) != "completed":
+            warnings.append(
+                f"run {run_id} is {run.status}, not completed: its view holds only what was "
+                "consumed, so 'removed' here is not what the calendar removed"
+            )
         if found < run.message_count:
-            print_line(
-                f"note: run {run_id} has {found} of {run.message_count} message views "
+            warnings.append(
+                f"run {run_id} has {found} of {run.message_count} message views "
                 "(unconsumed messages, or consumed before views were kept): partial diff"
             )
         views.append(events)
+    for warning in warnings:  # on stderr: stdout stays the diff (JSON with --json)
+        print(f"warning: {warning}", file=sys.stderr)
     diff = diff_runs(views[0], views[1])
     if as_json:
         print_json(
             {
                 "from": first,
                 "to": second,
+                "warnings": warnings,
                 "counts": diff.counts(),
                 "added": diff.added,
                 "removed": diff.removed,
@@ -191,25 +212,27 @@ def _diff(target: Target, first: str, second: str, *, as_json: bool) -> int:
         return EXIT_OK
     counts = ", ".join(f"{k} {v}" for k, v in diff.counts().items())
     print_line(f"{first} -> {second}: {counts}")
-    grid = table(("change", "date", "time", "event"), wrap=("event",))
+    grid = table(("change", "date", "time", "event", "venue", "id"), wrap=("event", "venue"))
+
+    def row(change: str, event: dict[str, Any], title: str) -> None:
+        grid.add_row(
+            change,
+            event["event_date"],
+            event["start_time"],
+            title,
+            str(event.get("location", "")),
+            str(event.get("event_id", "")),
+        )
+
     for event in diff.added:
-        grid.add_row("added", event["event_date"], event["start_time"], event["title"])
+        row("added", event, event["title"])
     for event in diff.removed:
-        grid.add_row("removed", event["event_date"], event["start_time"], event["title"])
+        row("removed", event, event["title"])
     for change in diff.rescheduled:
         was = f"{change.before['event_date']} {change.before['start_time']}"
-        after = change.after
-        grid.add_row(
-            "rescheduled", after["event_date"], after["start_time"], f"{after['title']} (was {was})"
-        )
+        row("rescheduled", change.after, f"{change.after['title']} (was {was})")
     for change in diff.retitled:
-        after = change.after
-        grid.add_row(
-            "retitled",
-            after["event_date"],
-            after["start_time"],
-            f"{after['title']} (was {change.before['title']})",
-        )
+        row("retitled", change.after, f"{change.after['title']} (was {change.before['title']})")
     if grid.row_count:
         print_table(grid)
     return EXIT_OK
@@ -228,7 +251,7 @@ def logs_command(args: argparse.Namespace) -> int:
     if args.stack:
         return _cloudwatch_logs(args)
     home = state_dir(create=False)
-    path = find_run_log(home, args.run)
+    path = resolve_log_path(run_logs_dir(home), args.run)
     if path is None:
         which = f"run {args.run}" if args.run else "any run"
         raise CommandError(
@@ -239,7 +262,12 @@ def logs_command(args: argparse.Namespace) -> int:
         for record in read_records(_lines(handle, follow=args.follow)):
             if is_metrics_line(record) or not matches_function(record, args.function):
                 continue
-            print(json.dumps(record) if args.json else format_record(record), flush=True)
+            print(
+                json.dumps(record)
+                if args.json
+                else format_record(record, whole=not sys.stdout.isatty()),
+                flush=True,
+            )
     return EXIT_OK
 
 
@@ -258,8 +286,12 @@ def _lines(handle: Any, *, follow: bool) -> Iterator[str]:
             if pending:
                 yield pending
             return
+        if reader_gone(sys.stdout):  # `logs --follow | head`: stop once head has gone
+            raise OutputClosed
         try:
             time.sleep(FOLLOW_POLL_SECONDS)  # tail -f: wait for the writer
+        except Stopped:
+            raise
         except KeyboardInterrupt:
             return
 
@@ -267,9 +299,7 @@ def _lines(handle: Any, *, follow: bool) -> Iterator[str]:
 def _cloudwatch_logs(args: argparse.Namespace) -> int:
     import boto3
 
-    from villages_sync.cli.commands import _target
-
-    _target(args, create=False)  # checks the stack and the region first
+    open_target(args, create=False)  # checks the stack and the region first
     cloudformation = boto3.client(
         "cloudformation", endpoint_url=args.endpoint_url, region_name=args.region
     )
@@ -293,22 +323,36 @@ def _cloudwatch_logs(args: argparse.Namespace) -> int:
                     records = list(read_records(iter([event["message"]])))
                     if records and is_metrics_line(records[0]):
                         continue
-                    line = format_record(records[0]) if records else event["message"].rstrip()
+                    line = (
+                        format_record(records[0], whole=not sys.stdout.isatty())
+                        if records
+                        else event["message"].rstrip()
+                    )
                     print(json.dumps(event) if args.json else line, flush=True)
         if not args.follow:
             return EXIT_OK
+        if reader_gone(sys.stdout):
+            raise OutputClosed
         try:
             time.sleep(5)  # CloudWatch Logs: a poll every few seconds is what `aws logs tail` does
+        except Stopped:
+            raise
         except KeyboardInterrupt:
             return EXIT_OK
 
 
 # -- replay-dlq --show -------------------------------------------------------------------------
-def show_dead_letters(sqs: Any, target: Target, queues: list[str], *, limit: int) -> int:
+def show_dead_letters(
+    sqs: Any, target: Target, queues: list[str], *, limit: int, as_json: bool = False
+) -> int:
+    shown: list[dict[str, Any]] = []
     for name in queues:
         if name not in target.queue_urls:
             raise CommandError(f"{target.description} has no {name}")
         letters = _peek(sqs, target.queue_urls[name], limit)
+        if as_json:
+            shown.extend(_dead_letter_fields(name, letter) for letter in letters)
+            continue
         print_line(f"{name} -> {DLQ_SOURCES[name]}: showing {len(letters)} (nothing moved)")
         for letter in letters:
             attributes = letter.get("Attributes", {})
@@ -318,7 +362,29 @@ def show_dead_letters(sqs: Any, target: Target, queues: list[str], *, limit: int
                 f"- {letter['MessageId']} sent {sent:%Y-%m-%d %H:%M} UTC, {receives} receives"
             )
             print_line(f"  {describe_body(letter['Body'])}")
+    if as_json:
+        print_json(shown)
     return EXIT_OK
+
+
+def _dead_letter_fields(queue: str, letter: dict[str, Any]) -> dict[str, Any]:
+    attributes = letter.get("Attributes", {})
+    fields: dict[str, Any] = {
+        "queue": queue,
+        "source_queue": DLQ_SOURCES[queue],
+        "message_id": letter["MessageId"],
+        "sent_at": int(attributes.get("SentTimestamp", 0)) / 1000,
+        "receives": int(attributes.get("ApproximateReceiveCount", 0)),
+        "body": letter["Body"],
+    }
+    try:
+        message = decode_message(letter["Body"])
+    except MessageFormatError as error:
+        fields["problem"] = str(error)
+    else:
+        fields["run_id"], fields["sequence"] = message.run_id, message.sequence
+        fields["events"] = len(message.events)
+    return fields
 
 
 def describe_body(body: str, width: int = 200) -> str:

@@ -8,6 +8,7 @@ Lambda handlers never import this module (tests/unit/test_handler_imports.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -16,21 +17,41 @@ from typing import Any, TextIO
 
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
+
+from villages_sync.cli.interrupts import OutputClosed, close_stream
 
 PLAIN_EVERY_SECONDS = 5.0  # without a terminal: one progress line per stage this often at most
 
 
+_CLOSED: list[str] = []  # the streams whose reader went away, in the order found
+
+
 class _Console(Console):
     def on_broken_pipe(self) -> None:
-        """Leave a closed pipe to ``main``, which handles it the same for every command."""
-        self.quiet = True
-        raise BrokenPipeError
+        """A closed pipe stops the command as an interruption (a sync marks its run), the same
+        for every command; later writes go to /dev/null."""
+        close_stream(self.file)
+        _CLOSED.append(getattr(self.file, "name", "output"))
+        raise OutputClosed
+
+
+def output_closed() -> bool:
+    """Whether a reader went away, even where the write that found it was not on this thread
+    (a live display refreshes from its own)."""
+    return bool(_CLOSED)
+
+
+PIPED_WIDTH = 100_000  # no terminal: nothing is folded or cut (grep, jq and cut see whole lines)
 
 
 def stdout_console() -> Console:
-    return _Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    console = _Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    return console
 
 
 class ProgressPrinter:
@@ -40,7 +61,7 @@ class ProgressPrinter:
     def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
         self._stream = stream or sys.stderr
         self._quiet = quiet
-        self._console = Console(file=self._stream, highlight=False)
+        self._console = _Console(file=self._stream, highlight=False)
         self._tty = self._console.is_terminal
         self._started = time.monotonic()
         self._progress: Progress | None = None
@@ -49,6 +70,8 @@ class ProgressPrinter:
 
     def __call__(self, stage: str, message: str) -> None:
         """A stage's message; ``count(stage, done, total)`` is for batch progress."""
+        if output_closed():
+            raise OutputClosed
         if self._quiet:
             return
         line = f"[{self.elapsed():6.1f}s] {stage:<9} {message}"
@@ -58,6 +81,8 @@ class ProgressPrinter:
             self._console.print(line, highlight=False, markup=False)
 
     def count(self, stage: str, done: int, total: int | None, failed: int = 0) -> None:
+        if output_closed():
+            raise OutputClosed
         if self._quiet:
             return
         of = f"{done}/{total}" if total else str(done)
@@ -75,13 +100,16 @@ class ProgressPrinter:
                 BarColumn(bar_width=24),
                 MofNCompleteColumn(),
                 TextColumn("messages"),
-                TimeElapsedColumn(),
+                # No elapsed-time column: the bar's clock started at its first batch, the
+                # summary's stage time at the stage's start, and the two disagreed on screen.
                 console=self._console,
                 redirect_stdout=False,
                 redirect_stderr=False,
                 transient=False,
             )
             self._progress.start()
+        # A stage with no known total (the sweep) shows its count, not "1/?".
+        total = total if total is not None else done
         task = self._tasks.get(stage)
         if task is None:
             task = self._tasks[stage] = self._progress.add_task(stage, total=total)
@@ -98,15 +126,28 @@ class ProgressPrinter:
         return time.monotonic() - self._started
 
     def done(self) -> None:
+        """Stop the live bar (quietly when its reader is gone: an interruption's bookkeeping
+        comes next and must not be cut short)."""
         if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+            progress, self._progress = self._progress, None
             self._tasks.clear()
+            with contextlib.suppress(OutputClosed):
+                progress.stop()
 
 
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, sort_keys=True, default=str)
     sys.stdout.write("\n")
+
+
+class _TextTable(Table):
+    """A table whose cells are text, never markup: a calendar title like ``Bingo [/b] night``
+    prints as it is (rich would fail on it), and ``[link=…]`` hides nothing."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(
+            *(Text(cell) if isinstance(cell, str) else cell for cell in renderables), **kwargs
+        )
 
 
 def table(
@@ -115,7 +156,7 @@ def table(
     """A table that fits the console: boxed on a terminal, bare aligned columns otherwise.
     Columns in ``wrap`` fold their text when the width runs out; the others stay on one line."""
     console = stdout_console()
-    grid = Table(
+    grid = _TextTable(
         box=box.SIMPLE_HEAD if console.is_terminal else None,
         show_edge=False,
         pad_edge=False,
@@ -133,7 +174,35 @@ def table(
 
 
 def print_table(grid: Table) -> None:
-    stdout_console().print(grid)
+    """On a terminal, fitted to its width; otherwise plain aligned columns, whole cells and no
+    trailing spaces (what ``kubectl get`` prints into a pipe)."""
+    console = stdout_console()
+    if console.is_terminal:
+        console.print(grid)
+        return
+    for line in plain_table_lines(grid):
+        console.print(Text(line), overflow="ignore", crop=False)
+
+
+def plain_table_lines(grid: Table) -> list[str]:
+    columns = grid.columns
+    headers = [str(column.header) for column in columns]
+    cells = [[_plain(cell) for cell in column._cells] for column in columns]
+    rows = [list(row) for row in zip(*cells, strict=True)] if cells else []
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    lines = []
+    for row in [headers, *rows]:
+        parts = [
+            cell.rjust(width) if column.justify == "right" else cell.ljust(width)
+            for cell, width, column in zip(row, widths, columns, strict=True)
+        ]
+        lines.append("  ".join(parts).rstrip())
+    return lines
+
+
+def _plain(cell: Any) -> str:
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return " ".join(text.split("\n"))
 
 
 def print_line(text: str) -> None:

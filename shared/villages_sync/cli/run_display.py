@@ -35,3 +35,17 @@ def run_fields(run: RunRecord) -> dict[str, Any]:
     if run.sweep_outcome is not None:
         fields["sweep_outcome"] = str(run.sweep_outcome)
     return fields
+
+
+def stage_seconds(run: RunRecord) -> dict[str, int]:
+    """How long each stage took, from the record's own timestamps (whole seconds): the
+    producer (started to finished), the consumers (finished to completed) and the whole run.
+    A stage not reached yet is left out; the sweep records no time of its own."""
+    timings: dict[str, int] = {}
+    if run.finished_at:
+        timings["producer"] = int(run.finished_at) - int(run.started_at)
+    if run.completed_at:
+        if run.finished_at:
+            timings["consumers"] = int(run.completed_at) - int(run.finished_at)
+        timings["total"] = int(run.completed_at) - int(run.started_at)
+    return timings

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from villages_sync.cli import commands
-from villages_sync.cli.commands import CommandError, UsageError
+from villages_sync.cli.errors import CommandError, UsageError
 from villages_sync.cli.output import print_json
 from villages_sync.cli.summaries import EXIT_FAILED, EXIT_OK
+from villages_sync.cli.target_access import guarded, open_target
 from villages_sync.local import emulator as shared_emulator
 from villages_sync.local.lambda_runtime import Invocation, invoke
 from villages_sync.local.template import (
@@ -188,7 +188,7 @@ def request_command(args: argparse.Namespace) -> int:
 
 
 def venues_command(args: argparse.Namespace) -> int:
-    target = commands._target(args, create=False)
+    target = open_target(args, create=False)
     days, counts = _venue_counts(target, args.days)
     unknown = {
         location: count
@@ -221,7 +221,7 @@ def check_command(args: argparse.Namespace) -> int:
     checked = f"{package}"
     if any((args.env, args.endpoint_url, args.dynamodb_endpoint_url, args.stack)):
         args.env = args.env or "local"
-        target = commands._target(args, create=False)
+        target = open_target(args, create=False)
         days, counts = _venue_counts(target, args.days)
         problems += certification.catalogue_problems(counts, venue_hosting)
         checked += f" and {len(counts)} venues in {days} days of {target.description}"
@@ -260,7 +260,7 @@ def _venue_counts(target: Any, days_ahead: int) -> tuple[int, Counter[str]]:
     """The venues of the window's events (through the date index: Queries, never a Scan)."""
     today = datetime.now(LOCAL_TZ).date()
     days = [today + timedelta(days=n) for n in range(max(0, days_ahead) + 1)]
-    items = commands._guarded(lambda: read_days(target.events, days))
+    items = guarded(lambda: read_days(target.events, days))
     counts = Counter(
         str(item.get("location", "")).strip()
         for item in {str(item["event_id"]): item for item in items}.values()
@@ -284,7 +284,7 @@ class SkillRunner:
     def for_args(cls, args: argparse.Namespace, *, skill_id: str | None = None) -> SkillRunner:
         # Read-only, like `status`: no emulator started, no table created; a misspelt --env
         # is a one-line error rather than "no events" from a table made for the question.
-        target = commands._target(args, create=False)
+        target = open_target(args, create=False)
         # A local run names the skill its envelopes are for, as a deployment names the real
         # one: the handler refuses every request when no skill id is configured.
         env = {"TABLE_NAME": target.events_table, "SKILL_ID": skill_id or LOCAL_SKILL_ID}

@@ -2,9 +2,10 @@
 
 Before anything is created, every function's settings are checked as the function would parse
 them (exit 2 naming the variable). One sync at a time per state directory and environment (a
-lock). Ctrl-C or SIGTERM stops the run where it is: the run is marked failed ("interrupted"),
-so it is never swept; the messages a consumer batch held are made visible again at once, so the
-next sync consumes them instead of waiting out their visibility timeout; exit 130.
+lock). Ctrl-C, SIGTERM, SIGHUP or a closed pipe stops the run where it is: the run is marked
+failed ("interrupted"), so it is never swept; the messages a consumer batch held are made visible
+again at once, so the next sync consumes them instead of waiting out their visibility timeout;
+exit 128 + the signal (130 Ctrl-C, 143 SIGTERM, 141 a closed pipe: cli/interrupts.py).
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import argparse
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from villages_sync.cli.errors import CommandError, UsageError, state_dir
 from villages_sync.cli.function_logs import FunctionLogWriter, run_logs_dir
+from villages_sync.cli.interrupts import exit_code, reader_gone, stop_reason
+from villages_sync.cli.next_steps import next_step
 from villages_sync.cli.output import ProgressPrinter, print_json, print_line
 from villages_sync.cli.run_lock import LockHeldError, sync_lock
 from villages_sync.cli.summaries import deletions_text, sync_as_dict, sync_exit_code, sync_text
@@ -38,8 +42,6 @@ from villages_sync.local.function_settings import (
 from villages_sync.local.intrinsics import TemplateError
 from villages_sync.local.pipeline import LocalPipeline, SyncInterrupted, SyncOptions, deploy_locally
 from villages_sync.local.template import DEFAULT_REGION, load_template
-
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C'd command
 
 
 def sync(args: argparse.Namespace) -> int:
@@ -77,22 +79,27 @@ def _run(
     options = SyncOptions(function_log=log, function_env=overrides)
     pipeline = LocalPipeline(deployment, options, progress)
     try:
-        with _sigterm_as_interrupt():
-            report = pipeline.run_sync()
+        report = pipeline.run_sync()  # SIGTERM/SIGHUP raise an interrupt (main.py)
     except SyncInterrupted as interrupted:
-        progress.done()
         with _ignoring_interrupts():
+            progress.done()
             return _after_interrupt(pipeline, interrupted, log, args.json)
     finally:
         log.close()
     progress.done()
     if args.json:
-        print_json({**sync_as_dict(report), "log": str(log.path), "settings": overrides})
+        step = next_step(report, env=args.env, calendar_base_url=args.calendar_base_url)
+        print_json(
+            {**sync_as_dict(report), "log": str(log.path), "settings": overrides, "next": step}
+        )
     else:
         for line in sync_text(report).splitlines():
             print_line(line)  # folded to the terminal's width (a long error line included)
         if report.run_id:
             print_line(f"  logs        villages-sync logs --run {report.run_id}")
+        step = next_step(report, env=args.env, calendar_base_url=args.calendar_base_url)
+        if step:
+            print_line(f"  next        {step}")
     return sync_exit_code(report)
 
 
@@ -102,6 +109,18 @@ def _settings(
     """Template parameters and per-function overrides, every value checked (UsageError)."""
     try:
         parameters = parse_parameter_overrides(args.parameter_overrides or [])
+        overridden = parameters.get("Environment", args.env)
+        if overridden != args.env:
+            # Checked against the template first (exit 2 naming it), then: --env names the
+            # state, the lock and the tables, so it is the one way to choose the environment.
+            try:
+                offline_functions(load_template(), {**parameters}, region)
+            except TemplateError as error:
+                raise SettingsProblem(f"{error} (see template.yaml's Parameters)") from None
+            raise SettingsProblem(
+                f"--parameter-overrides Environment={overridden} differs from --env {args.env}: "
+                f"choose the environment with --env {overridden}"
+            )
         parameters["Environment"] = args.env
         if args.days_ahead is not None:
             parameters["DaysAhead"] = str(args.days_ahead)
@@ -129,12 +148,17 @@ def _settings(
 def _after_interrupt(
     pipeline: LocalPipeline, interrupted: SyncInterrupted, log: FunctionLogWriter, as_json: bool
 ) -> int:
-    outcome = pipeline.interrupt(interrupted.run_id, f"stopped during the {interrupted.stage}")
+    why = stop_reason(interrupted.stop)
+    outcome = pipeline.interrupt(interrupted.run_id, f"{why} during the {interrupted.stage}")
     run = outcome.run
+    code = exit_code(interrupted.stop)
+    # The summary goes where someone still reads: stdout, else stderr, else nowhere.
+    out = sys.stderr if reader_gone(sys.stdout) and not reader_gone(sys.stderr) else sys.stdout
     if as_json:
         print_json(
             {
                 "interrupted": True,
+                "stopped_by": why,
                 "stage": interrupted.stage,
                 "run_id": outcome.run_id,
                 "marked_failed": outcome.marked_failed,
@@ -142,25 +166,39 @@ def _after_interrupt(
                 "deleted": run.deleted_count if run else 0,
                 "missed": run.missed_count if run else 0,
                 "sweep": str(run.sweep_outcome) if run and run.sweep_outcome else None,
-                "exit_code": EXIT_INTERRUPTED,
+                "exit_code": code,
             }
         )
-        return EXIT_INTERRUPTED
+        return code
+    lines = []
     if outcome.run_id is None:
-        print(f"Interrupted during the {interrupted.stage}, before a run was recorded.")
+        stage = interrupted.stage
+        lines.append(f"Interrupted during the {stage} ({why}), before a run was recorded.")
     else:
         status = str(run.status) if run else "unknown"
         done = f"{len(run.done_sequences)}/{run.message_count}" if run else "?"
-        print(f"Run {outcome.run_id}: interrupted during the {interrupted.stage}")
-        print(
+        lines.append(f"Run {outcome.run_id}: interrupted during the {interrupted.stage} ({why})")
+        lines.append(
             f"  status      {status}"
             + (" (marked failed: never swept)" if outcome.marked_failed else "")
         )
-        print(f"  messages    {done} consumed")
-    print(f"  left        {outcome.messages_left} message(s) on EventsQueue, visible now;")
-    print("              the next sync consumes them (they are idempotent)")
-    print(f"  deletions   {deletions_text(run)}")
-    return EXIT_INTERRUPTED
+        lines.append(f"  messages    {done} consumed")
+    lines.append(f"  left        {outcome.messages_left} message(s) on EventsQueue, visible now;")
+    unapplied = run.message_count - len(run.done_sequences) if run else outcome.messages_left
+    if outcome.messages_left > unapplied >= 0:
+        # More than this run's unapplied messages: a batch cut short before its deletes put
+        # applied ones back, or an earlier run left some. Say so, so the figures agree.
+        lines.append(
+            f"              ({unapplied} of this run's not yet applied; the other "
+            f"{outcome.messages_left - unapplied} were applied by a batch cut short before "
+            "its deletes, or left by an earlier run)"
+        )
+    lines.append("              the next sync consumes them (they are idempotent)")
+    lines.append(f"  deletions   {deletions_text(run)}")
+    lines.append("  next        villages-sync sync (or villages-sync status to look first)")
+    for line in lines:
+        print(line, file=out)
+    return code
 
 
 def _show_retry(progress: ProgressPrinter, record: dict[str, Any]) -> None:
@@ -169,24 +207,12 @@ def _show_retry(progress: ProgressPrinter, record: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops a sync the way Ctrl-C does (asyncio's own SIGINT handling included)."""
-    previous = signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
 def _ignoring_interrupts() -> Iterator[None]:
     """A second Ctrl-C must not cut short the bookkeeping of the first (a few local calls)."""
-    previous = (
-        signal.signal(signal.SIGINT, signal.SIG_IGN),
-        signal.signal(signal.SIGTERM, signal.SIG_IGN),
-    )
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in stops}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous[0])
-        signal.signal(signal.SIGTERM, previous[1])
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

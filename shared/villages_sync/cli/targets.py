@@ -11,8 +11,10 @@ read-only ones (``resolve_target(create=False)``) find what exists, or say what 
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -144,6 +146,23 @@ def resolve_target(
     )
 
 
+def _check_listening(url: str | None) -> None:
+    """Nothing listening is said as such: boto3 would first look for credentials and report
+    "Unable to locate credentials", which points the wrong way."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=5):
+            return
+    except OSError as error:
+        raise NotFoundError(
+            f"nothing answers at {url} ({error.strerror or error}): check --endpoint-url "
+            "(or AWS_ENDPOINT_URL), or start the local emulator: villages-sync emulator start"
+        ) from None
+
+
 def _existing_target(endpoints: LocalEndpoints, environment: str, region: str) -> Target:
     """The environment's tables and queues where they already are; NotFoundError otherwise."""
     endpoint = str(endpoints)
@@ -155,6 +174,8 @@ def _existing_target(endpoints: LocalEndpoints, environment: str, region: str) -
         raise TargetError(f"--env {environment}: {error}") from None
     tables = {k: spec.table_name for k, spec in read_tables(resolver).items()}
     queues = {k: spec.queue_name for k, spec in read_queues(resolver).items()}
+    for url in {endpoints.dynamodb, endpoints.sqs}:
+        _check_listening(url)
     dynamodb = boto3.client(
         "dynamodb", endpoint_url=endpoints.dynamodb, region_name=region, config=_PROBE
     )

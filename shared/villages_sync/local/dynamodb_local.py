@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-HOST = "127.0.0.1"
+from villages_sync.local.ports import HOST, free_port
+
 PACKAGE = "amplify-dynamodb-simulator"
 PACKAGE_VERSION = "2.9.30"
 # sha256 of `npm pack amplify-dynamodb-simulator@2.9.30` (npm's own sha512 integrity agrees).
@@ -170,8 +171,6 @@ def dynamodb_local_process(
     *, log: IO[Any] | int = subprocess.DEVNULL, start_timeout: float = 60.0
 ) -> Iterator[DynamoDBLocalProcess]:
     """A fresh, empty DynamoDB Local in a child process on 127.0.0.1, stopped after the block."""
-    from villages_sync.local.emulator import free_port
-
     port = free_port()
     process = start_dynamodb_local(port, log=log, start_timeout=start_timeout)
     try:

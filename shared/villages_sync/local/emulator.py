@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,8 +28,8 @@ from types import TracebackType
 
 from villages_sync.local import dynamodb_local
 from villages_sync.local.intrinsics import DEFAULT_REGION
+from villages_sync.local.ports import HOST, free_port
 
-HOST = "127.0.0.1"
 STATE_FILE = "emulator.json"
 DYNAMODB_BACKENDS = ("moto", "local")  # who serves DynamoDB: moto itself, or DynamoDB Local
 DYNAMODB_LOCAL_LOG = "dynamodb-local.log"
@@ -281,12 +280,6 @@ def _pid_alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return True
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def _serve(port: int) -> None:

@@ -138,7 +138,7 @@ class _LambdaJsonFormatter(logging.Formatter):
 
     def __init__(self, request_id: str) -> None:
         super().__init__()
-        self._request_id = request_id
+        self.request_id = request_id
 
     def format(self, record: logging.LogRecord) -> str:
         document: dict[str, Any] = {
@@ -147,7 +147,7 @@ class _LambdaJsonFormatter(logging.Formatter):
             "level": record.levelname,
             "message": record.getMessage(),
             "logger": record.name,
-            "requestId": self._request_id,
+            "requestId": self.request_id,
         }
         document.update(
             {k: v for k, v in vars(record).items() if k not in self._STANDARD and k[0] != "_"}
@@ -160,17 +160,21 @@ class _LambdaJsonFormatter(logging.Formatter):
 @contextmanager
 def _lambda_json_logging(request_id: str) -> Iterator[None]:
     """The runtime's root handler for the invocation: records of the code's own loggers reach
-    the function's output as Lambda's JSON lines (with their fields), not as bare text."""
-    handler = logging.StreamHandler(_CurrentStdout())
-    handler.setFormatter(_LambdaJsonFormatter(request_id))
-    root = logging.getLogger()
+    the function's output as Lambda's JSON lines (with their fields), not as bare text.
+
+    One handler for the life of the process, as in Lambda: Powertools' Logger, when a module
+    creates it, filters its own records out of the root handlers present then. A new handler
+    per invocation lacked that filter, so from the second invocation on each Powertools line
+    was printed twice (once more with ``logger`` and ``requestId``)."""
+    _ROOT_FORMATTER.request_id = request_id
     level = os.environ.get("AWS_LAMBDA_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO"
-    handler.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")
-    root.addHandler(handler)
+    _ROOT_HANDLER.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")
+    root = logging.getLogger()
+    root.addHandler(_ROOT_HANDLER)
     try:
         yield
     finally:
-        root.removeHandler(handler)
+        root.removeHandler(_ROOT_HANDLER)
 
 
 class _CurrentStdout:
@@ -181,6 +185,11 @@ class _CurrentStdout:
 
     def flush(self) -> None:
         sys.stdout.flush()
+
+
+_ROOT_FORMATTER = _LambdaJsonFormatter("")
+_ROOT_HANDLER = logging.StreamHandler(_CurrentStdout())
+_ROOT_HANDLER.setFormatter(_ROOT_FORMATTER)
 
 
 def _error_shape(exc: BaseException) -> dict[str, Any]:

@@ -107,12 +107,14 @@ class SyncOptions:
 
 
 class SyncInterrupted(Exception):
-    """Ctrl-C (or SIGTERM) during a local run: which stage, and the run this sync started."""
+    """Ctrl-C (or SIGTERM, or a closed pipe) during a local run: which stage, the run this sync
+    started, and what stopped it (the ``KeyboardInterrupt``, which may carry its signal)."""
 
-    def __init__(self, stage: str, run_id: str | None) -> None:
+    def __init__(self, stage: str, run_id: str | None, stop: BaseException | None = None) -> None:
         super().__init__(f"interrupted during the {stage}")
         self.stage = stage
         self.run_id = run_id
+        self.stop = stop if stop is not None else KeyboardInterrupt()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,15 +159,22 @@ class LocalPipeline:
         self._stage = "producer"
 
     def run_sync(self) -> SyncReport:
-        """One run. Raises SyncInterrupted on Ctrl-C; the caller then calls ``interrupt``."""
+        """One run. Raises SyncInterrupted on Ctrl-C (or anything else that stops the command
+        from outside: a ``KeyboardInterrupt``, whatever it was doing, progress lines included);
+        the caller then calls ``interrupt``."""
+        self._stage = "producer"
+        try:
+            report = self._run_sync()
+        except KeyboardInterrupt as stop:
+            raise SyncInterrupted(self._stage, self.own_run_id(), stop) from None
+        return report
+
+    def _run_sync(self) -> SyncReport:
         timings: dict[str, float] = {}
         started = time.monotonic()
         self._run_floor = run_id_floor(datetime.now(UTC))
         self._progress("producer", "scraping the calendar and enqueuing events")
-        try:
-            invocation = self.invoke_function(PRODUCER, scheduled_event(self.deployment.region))
-        except KeyboardInterrupt:
-            raise SyncInterrupted("producer", self.own_run_id()) from None
+        invocation = self.invoke_function(PRODUCER, scheduled_event(self.deployment.region))
         timings["producer"] = round(time.monotonic() - started, 3)
         payload = invocation.payload if isinstance(invocation.payload, dict) else None
         error = invocation.error_text
@@ -183,10 +192,7 @@ class LocalPipeline:
         if not error:
             # Even after a failed producer the queues would hold whatever it sent; a failed
             # run never completes, so draining would only upsert. We skip it for a prompt exit.
-            try:
-                self.drain_queues(report)
-            except KeyboardInterrupt:
-                raise SyncInterrupted(self._stage, run_id) from None
+            self.drain_queues(report)
         if run_id:
             with contextlib.suppress(RunNotFoundError):
                 report.run = self.deployment.runs.get(run_id)

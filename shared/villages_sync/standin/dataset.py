@@ -201,7 +201,7 @@ def mutate_events(
             moved = _parse_utc(event[end]["date"]) + timedelta(hours=1)
             event[end]["date"] = _format_utc(moved)
     next_id = max((e["id"] for e in events), default=FIRST_ID) + 1_000
-    days = sorted({_local_day(e) for e in events}) or [date.today()]
+    days = sorted({_local_day(e) for e in events}) or [datetime.now(LOCAL_TZ).date()]
     for _ in range(added):
         next_id += rng.randint(1, 37)
         result.append(_make_event(rng, next_id, rng.choice(days)))

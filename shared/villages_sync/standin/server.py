@@ -17,12 +17,14 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, NamedTuple
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from villages_sync.calendar_api.urls import EVENTS_PATH, SESSION_PATH, TOKEN_PATH
+from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.standin.dataset import api_order, generate_events, mutate_events
 
 # The spellings PROTOCOL.md records: dp_AUTH_TOKEN; an object literal's Authorization key, as
@@ -411,12 +413,18 @@ class RunningCalendar:
         self._thread = None
 
 
-def serve(port: int, count: int, seed: int) -> None:
+def calendar_today() -> date:
+    """Today where the calendar is (Florida), not on the machine running the stand-in: at
+    10 PM Eastern a UTC machine is already on tomorrow, and its events fell outside the window."""
+    return datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+
+
+def serve(port: int, count: int, seed: int, faults: Faults | None = None) -> None:
     """Run a stand-in with ``count`` generated events on 127.0.0.1:``port`` until interrupted."""
 
     async def run() -> None:
-        events = generate_events(count, seed=seed, today=date.today())
-        calendar = StandInCalendar(events)
+        events = generate_events(count, seed=seed, today=calendar_today())
+        calendar = StandInCalendar(events, faults=faults)
         base_url = await calendar.start(port=port)
         print(f"stand-in calendar with {count} events at {base_url} (Ctrl-C to stop)", flush=True)
         try:
