@@ -62,6 +62,7 @@ def resolved(pip: list[str], arguments: list[str]) -> dict[str, tuple[str, str, 
                 *arguments,
             ],
             check=True,
+            cwd=ROOT,  # constraints.txt, .[dev] and -r paths are the project's
         )
         installs = json.loads(report.read_text())["install"]
     found = {}
