@@ -13,6 +13,7 @@ import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 import pytest
 from aiohttp import web
 from support.calendar import fast_settings
@@ -54,6 +55,21 @@ def bomb(body: bytes) -> Handler:
 def plain(body: bytes) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         return web.Response(body=body, content_type="application/json")
+
+    return handle
+
+
+def chunked(body: bytes) -> Handler:
+    """Sent without a Content-Length (chunked), so only reading finds it too big."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionResetError):
+            for start in range(0, len(body), 1024 * 1024):
+                await response.write(body[start : start + 1024 * 1024])
+        return response
 
     return handle
 
@@ -164,3 +180,31 @@ async def test_scrape_calendar_oversized_calendar_page_is_skipped_with_a_warning
     assert [e["id"] for e in result.events] == [1]
     problems = [getattr(r, "problem", "") for r in caplog.records]
     assert any(f"the {CALENDAR_PAGE_LIMIT.kind} is larger than its limit" in p for p in problems)
+
+
+async def test_scrape_calendar_session_traces_see_every_body_read(
+    start_hostile: StartHostile,
+) -> None:
+    # Given a session with a trace on the bodies it receives (as calendar check's exchange
+    # log has), and an events page over its limit (uncompressed: 9 MiB of spaces)
+    base_url = await start_hostile({EVENTS_PATH: chunked(b" " * (9 * 1024 * 1024))})
+    seen: dict[str, int] = {}
+
+    async def body_read(session, context, params) -> None:
+        seen[params.url.path] = len(params.chunk)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_response_chunk_received.append(body_read)
+
+    # When the scrape reads through it
+    async with aiohttp.ClientSession(
+        cookie_jar=aiohttp.CookieJar(unsafe=True), trace_configs=[trace]
+    ) as session:
+        with pytest.raises(CalendarError):
+            await scrape_calendar(fast_settings(base_url), session=session)
+
+    # Then the trace saw the token script and the calendar page whole, and the refused page
+    # up to where reading stopped (within its limit)
+    assert seen[TOKEN_PATH] == len(TOKEN_SCRIPT)
+    assert seen[SESSION_PATH] == len(b"<html></html>")
+    assert 0 < seen[EVENTS_PATH] <= EVENTS_PAGE_LIMIT.max_bytes

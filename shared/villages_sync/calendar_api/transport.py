@@ -158,8 +158,7 @@ class CalendarTransport:
     async def get_once(
         self, url: str, headers: Mapping[str, str], body_limit: BodyLimit
     ) -> Response:
-        """One attempt, following same-origin redirects only (credentials never leave the host).
-        Only a final answer's body is read (a redirect's or a retried one's is dropped unread)."""
+        """One attempt, following same-origin redirects only (credentials never leave the host)."""
         target = URL(url)
         for _ in range(MAX_REDIRECTS + 1):
             self.request_count += 1
@@ -170,10 +169,8 @@ class CalendarTransport:
                     timeout=self.timeout,
                     allow_redirects=False,
                 ) as response:
+                    body = await read_within(response, url, body_limit)
                     status, response_headers = response.status, response.headers
-                    body = b""
-                    if status not in REDIRECT_STATUSES and status < 500 and status != 429:
-                        body = await read_within(response, url, body_limit)
             except TimeoutError:
                 raise Retry(f"no response within {self.settings.timeout_seconds} s") from None
             except aiohttp.ClientError as error:
@@ -200,12 +197,24 @@ async def read_within(response: aiohttp.ClientResponse, url: str, body_limit: Bo
         evidence = f"Content-Length is {declared}; refused unread"
         raise CalendarError(url, _over_limit(body_limit, evidence))
     body = bytearray()
-    async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
-        if len(body) + len(chunk) > body_limit.max_bytes:
-            evidence = "more arrived, counted after decompression; reading stopped there"
-            raise CalendarError(url, _over_limit(body_limit, evidence))
-        body += chunk
+    try:
+        async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
+            if len(body) + len(chunk) > body_limit.max_bytes:
+                evidence = "more arrived, counted after decompression; reading stopped there"
+                raise CalendarError(url, _over_limit(body_limit, evidence))
+            body += chunk
+    finally:
+        await _announce_body(response, bytes(body))
     return bytes(body)
+
+
+async def _announce_body(response: aiohttp.ClientResponse, body: bytes) -> None:
+    """Hand what was read to the session's traces, as ``ClientResponse.read()`` does (the only
+    place aiohttp fires ``on_response_chunk_received``), so that a trace on the session (the
+    exchange log of ``calendar check``) still sees every body the client read, a refused one
+    up to where reading stopped. aiohttp keeps a response's traces in ``_traces``."""
+    for trace in getattr(response, "_traces", ()):
+        await trace.send_response_chunk_received(response.method, response.url, body)
 
 
 def _over_limit(body_limit: BodyLimit, evidence: str) -> str:
