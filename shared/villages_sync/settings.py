@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from villages_sync.calendar_api.base_url import base_url_problem
+
 if TYPE_CHECKING:  # imported by SweepSettings.rules: the other handlers never load the policy
     from villages_sync.sweep_policy import SweepRules
 
@@ -74,7 +76,7 @@ def _log_level(raw: str) -> str:
 
 
 def _base_url(raw: str) -> str:
-    if not raw.startswith(("http://", "https://")):
+    if base_url_problem(raw):
         raise ValueError(raw)
     return raw.rstrip("/")
 
@@ -93,7 +95,9 @@ class CalendarSettings:
     def from_env(cls, env: Mapping[str, str]) -> CalendarSettings:
         return cls(
             **_set(
-                base_url=_parsed(env, "CALENDAR_BASE_URL", _base_url, "an http(s) URL"),
+                base_url=_parsed(
+                    env, "CALENDAR_BASE_URL", _base_url, "an https URL (http only to 127.0.0.1)"
+                ),
                 page_size=_parsed(env, "PAGE_SIZE", _int_in(1, 1000), "a whole number 1-1000"),
                 max_concurrency=_parsed(
                     env, "MAX_CONCURRENCY", _int_in(1, 64), "a whole number 1-64"

@@ -16,9 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> dict[str, dict]:
-    out = tmp_path_factory.mktemp("lambda")
+def build(out: Path) -> list[dict]:
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(out), "--json"],
         capture_output=True,
@@ -27,7 +25,13 @@ def artifacts(tmp_path_factory) -> dict[str, dict]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    reports = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> dict[str, dict]:
+    out = tmp_path_factory.mktemp("lambda")
+    reports = build(out)
     print("\n".join(f"{r['name']}: {r['unzipped_bytes']} bytes unzipped" for r in reports))
     return {report["name"]: {**report, "dir": out / report["name"]} for report in reports}
 
@@ -63,3 +67,16 @@ def test_package_layer_and_functions_hold_what_the_handlers_import(artifacts):
     for module in ("skill_handler.py", "ask_sdk_core", "ask_sdk_model", "ask_sdk_runtime"):
         assert (skill / module).exists(), module
     assert not list(layer.glob("ask_sdk*")), "the SDK belongs to the skill function only"
+
+
+def test_package_built_twice_gives_byte_identical_zips(artifacts, tmp_path):
+    # Given a second build of the same commit, a moment later (every file freshly written by
+    # pip and cp, so with other mtimes)
+    again = {report["name"]: report for report in build(tmp_path / "again")}
+
+    # When comparing the zips' bytes / Then they are identical, and say so in SHA256SUMS
+    for name, first in artifacts.items():
+        assert Path(first["zip_path"]).read_bytes() == Path(again[name]["zip_path"]).read_bytes()
+        assert first["sha256"] == again[name]["sha256"], name
+    sums = (Path(artifacts["SharedLayer"]["zip_path"]).parent / "SHA256SUMS").read_text()
+    assert f"{artifacts['SharedLayer']['sha256']}  SharedLayer.zip" in sums

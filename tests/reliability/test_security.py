@@ -3,11 +3,18 @@ API host, and scraped text cannot smuggle markup or control characters to the sk
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import logging
+import threading
+import zlib
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
 from reliability_harness import today, unclean_fields
+from villages_sync.calendar_api.transport import EVENTS_PAGE_LIMIT
+from villages_sync.calendar_api.urls import EVENTS_PATH, SESSION_PATH, TOKEN_PATH
 from villages_sync.standin.dataset import generate_events
 from villages_sync.standin.server import Faults, RunningCalendar
 
@@ -186,4 +193,69 @@ def test_hostile_titles_and_descriptions_reach_the_skill_as_plain_text(harness, 
         "the skill reads plain text: no tags, no control or format characters",
         f"{len(read_back)} events read back through date-index, 0 with markup or controls",
         events=len(read_back),
+    )
+
+
+class _HostileCalendarHandler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.routes``: path -> (body, headers), as sent (a gzip body stays gzip)."""
+
+    def do_GET(self) -> None:
+        routes = self.server.routes  # type: ignore[attr-defined]
+        body, headers = routes.get(self.path.split("?")[0], (b"", {}))
+        self.send_response(200 if body else 404)
+        for name, value in {**headers, "Content-Length": str(len(body))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def hostile_calendar(routes: dict[str, tuple[bytes, dict]]) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostileCalendarHandler)
+    server.routes = routes  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def gzip_of_spaces(inflated_bytes: int) -> bytes:
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b" " * (1024 * 1024)
+    parts = [squeeze.compress(b"{")]
+    parts += [squeeze.compress(block) for _ in range(inflated_bytes // len(block))]
+    return b"".join([*parts, squeeze.flush()])
+
+
+def test_gzip_bomb_calendar_fails_the_run_naming_the_limit(harness, fault_report):
+    # Given a calendar whose events page is 0.2 MB of gzip inflating to 200 MB
+    bomb = gzip_of_spaces(200 * 1024 * 1024)
+    routes = {
+        TOKEN_PATH: (f'const dp_AUTH_TOKEN = "Basic {SECRET}";'.encode(), {}),
+        SESSION_PATH: (b"<html></html>", {"Content-Type": "text/html"}),
+        EVENTS_PATH: (bomb, {"Content-Encoding": "gzip", "Content-Type": "application/json"}),
+    }
+
+    # When a run syncs it
+    with hostile_calendar(routes) as base_url:
+        report = harness.sync(base_url)
+
+    # Then the run failed, saying which limit, and nothing reached the queue or the table
+    assert not report.succeeded and str(report.run.status) == "failed"
+    assert f"the events page is larger than its limit of {EVENTS_PAGE_LIMIT.max_bytes}" in (
+        report.run.error
+    )
+    assert harness.queue_count("EventsQueue") == 0 and harness.stored() == {}
+    fault_report.record(
+        "calendar: 0.2 MB gzip events page inflating to 200 MB",
+        "run fails naming the limit; nothing enqueued or stored",
+        f"failed ({report.run.error[-90:]})",
     )

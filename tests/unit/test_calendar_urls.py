@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from villages_sync.calendar_api.urls import CalendarUrls
+from villages_sync.local.template import default_template_path, load_template
+from villages_sync.settings import CalendarSettings, SettingsError
 
 
 def test_for_base_empty_is_the_real_site() -> None:
@@ -53,3 +57,48 @@ def test_calendar_urls_is_frozen() -> None:
 
     with pytest.raises(AttributeError):
         urls.events_url = "http://elsewhere.test/"  # type: ignore[misc]
+
+
+BASE_URLS = [
+    ("https://calendar.example", True),
+    ("https://calendar.example:8443/api", True),
+    ("http://127.0.0.1:8321", True),  # a local run's stand-in
+    ("http://localhost:8321", True),
+    ("http://[::1]:8321", True),
+    ("http://calendar.example", False),  # the token would cross the network in clear
+    ("http://127.0.0.1.example.com", False),
+    ("http://10.0.0.5:8321", False),
+    ("ftp://calendar.example", False),
+    ("https://", False),
+]
+
+
+@pytest.mark.parametrize(("base", "accepted"), BASE_URLS)
+def test_base_url_https_outside_local_runs(base: str, accepted: bool) -> None:
+    # Given a base URL / When the client and the producer's settings read it
+    def settings_accept() -> bool:
+        try:
+            CalendarSettings.from_env({"CALENDAR_BASE_URL": base})
+        except SettingsError as error:
+            assert str(error).startswith("CALENDAR_BASE_URL=")
+            return False
+        return True
+
+    def client_accepts() -> bool:
+        try:
+            CalendarUrls.for_base(base)
+        except ValueError as error:
+            assert "https" in str(error)
+            return False
+        return True
+
+    # Then both agree: https anywhere, plain http only to this machine
+    assert (settings_accept(), client_accepts()) == (accepted, accepted)
+
+
+@pytest.mark.parametrize(("base", "accepted"), [*BASE_URLS, ("", True)])
+def test_template_calendar_base_url_pattern_agrees_with_the_client(base: str, accepted: bool):
+    # Given the template's own pattern for the CalendarBaseUrl parameter
+    pattern = load_template(default_template_path())["Parameters"]["CalendarBaseUrl"]
+    # When / Then a deploy refuses exactly what the client would (empty: the real site)
+    assert bool(re.fullmatch(pattern["AllowedPattern"], base)) is accepted

@@ -31,7 +31,11 @@ from villages_sync.calendar_api.paging import (
 )
 from villages_sync.calendar_api.probes import PageTally, read_beyond
 from villages_sync.calendar_api.site_session import SiteSession
-from villages_sync.calendar_api.transport import CalendarError, CalendarTransport
+from villages_sync.calendar_api.transport import (
+    EVENTS_PAGE_LIMIT,
+    CalendarError,
+    CalendarTransport,
+)
 from villages_sync.calendar_api.urls import CalendarUrls
 from villages_sync.settings import CalendarSettings
 
@@ -175,7 +179,9 @@ class _Scrape:
                 "Origin": self.urls.origin,
                 "Referer": self.urls.referer,
             }
-            response = await self.transport.get_with_retries(url, headers, limit=self.slots)
+            response = await self.transport.get_with_retries(
+                url, headers, EVENTS_PAGE_LIMIT, limit=self.slots
+            )
             if response.status in AUTH_STATUSES:
                 await self.site.renew_token(token_used, url, response.status)
                 self.transport.retry_count += 1

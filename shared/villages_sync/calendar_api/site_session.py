@@ -8,7 +8,12 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from villages_sync.calendar_api.transport import CalendarError, CalendarTransport
+from villages_sync.calendar_api.transport import (
+    CALENDAR_PAGE_LIMIT,
+    TOKEN_SCRIPT_LIMIT,
+    CalendarError,
+    CalendarTransport,
+)
 from villages_sync.calendar_api.urls import CalendarUrls
 
 logger = logging.getLogger(__name__)
@@ -77,7 +82,7 @@ class SiteSession:
 
     async def fetch_token(self) -> str:
         url = self.urls.token_url
-        response = await self.transport.get_with_retries(url, {"Accept": "*/*"})
+        response = await self.transport.get_with_retries(url, {"Accept": "*/*"}, TOKEN_SCRIPT_LIMIT)
         if response.status != 200:
             raise CalendarError(url, f"HTTP {response.status} fetching the auth script")
         script = response.body.decode("utf-8", errors="replace")
@@ -91,7 +96,9 @@ class SiteSession:
         failure here is logged and the scrape carries on; the API's answer is what counts."""
         url = self.urls.session_url
         try:
-            response = await self.transport.get_with_retries(url, {"Accept": PAGE_ACCEPT})
+            response = await self.transport.get_with_retries(
+                url, {"Accept": PAGE_ACCEPT}, CALENDAR_PAGE_LIMIT
+            )
         except CalendarError as error:
             logger.warning(
                 "calendar page unavailable", extra={"url": url, "problem": error.problem}

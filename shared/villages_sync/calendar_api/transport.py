@@ -29,6 +29,25 @@ USER_AGENT = (
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 MAX_REDIRECTS = 3
+READ_CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    """The most bytes one kind of response may hold, counted as read: after aiohttp has
+    inflated a gzip or deflate body, so a small compressed body cannot become a large one."""
+
+    kind: str  # what the response is, named in the error ("events page")
+    max_bytes: int
+
+
+# A 100-row events page of the real calendar is about 100-200 kB (1,000 rows, the most
+# PAGE_SIZE allows, about 2 MB); its auth script a few hundred kB; the calendar page less.
+# Each limit leaves room for growth and stops a hostile or broken response long before the
+# producer's 512 MB (a 0.4 MB gzip body inflating to 400 MB took a scrape to 1.6 GB).
+EVENTS_PAGE_LIMIT = BodyLimit("events page", 8 * 1024 * 1024)
+TOKEN_SCRIPT_LIMIT = BodyLimit("auth script", 8 * 1024 * 1024)
+CALENDAR_PAGE_LIMIT = BodyLimit("calendar page", 4 * 1024 * 1024)
 
 
 class CalendarError(RuntimeError):
@@ -100,16 +119,18 @@ class CalendarTransport:
         self,
         url: str,
         headers: Mapping[str, str],
+        body_limit: BodyLimit,
         *,
         limit: asyncio.Semaphore | None = None,
     ) -> Response:
         """The response of the first attempt that is not transient (5xx, 429, network, timeout).
-        Waits happen outside ``limit`` so a backing-off page does not hold a concurrency slot."""
+        Waits happen outside ``limit`` so a backing-off page does not hold a concurrency slot.
+        A body over ``body_limit`` is a ``CalendarError`` naming the limit, never retried."""
         attempt = 0
         while True:
             try:
                 async with limit or contextlib.nullcontext():
-                    return await self.get_once(url, headers)
+                    return await self.get_once(url, headers, body_limit)
             except Retry as transient:
                 attempt += 1
                 if attempt >= self.settings.max_attempts:
@@ -134,7 +155,9 @@ class CalendarTransport:
                 )
                 await asyncio.sleep(delay)
 
-    async def get_once(self, url: str, headers: Mapping[str, str]) -> Response:
+    async def get_once(
+        self, url: str, headers: Mapping[str, str], body_limit: BodyLimit
+    ) -> Response:
         """One attempt, following same-origin redirects only (credentials never leave the host)."""
         target = URL(url)
         for _ in range(MAX_REDIRECTS + 1):
@@ -146,7 +169,7 @@ class CalendarTransport:
                     timeout=self.timeout,
                     allow_redirects=False,
                 ) as response:
-                    body = await response.read()
+                    body = await read_within(response, url, body_limit)
                     status, response_headers = response.status, response.headers
             except TimeoutError:
                 raise Retry(f"no response within {self.settings.timeout_seconds} s") from None
@@ -163,6 +186,40 @@ class CalendarTransport:
                 raise Retry(f"HTTP {status}")
             return Response(status, body)
         raise CalendarError(url, f"more than {MAX_REDIRECTS} redirects")
+
+
+async def read_within(response: aiohttp.ClientResponse, url: str, body_limit: BodyLimit) -> bytes:
+    """The body, read a chunk at a time and refused as soon as it passes ``body_limit``: up
+    front when ``Content-Length`` already says so, else when the bytes read (inflated, as
+    aiohttp hands them over) do. Memory stays within the limit plus one chunk."""
+    declared = response.content_length
+    if declared is not None and declared > body_limit.max_bytes:
+        evidence = f"Content-Length is {declared}; refused unread"
+        raise CalendarError(url, _over_limit(body_limit, evidence))
+    body = bytearray()
+    try:
+        async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
+            if len(body) + len(chunk) > body_limit.max_bytes:
+                evidence = "more arrived, counted after decompression; reading stopped there"
+                raise CalendarError(url, _over_limit(body_limit, evidence))
+            body += chunk
+    finally:
+        await _announce_body(response, bytes(body))
+    return bytes(body)
+
+
+async def _announce_body(response: aiohttp.ClientResponse, body: bytes) -> None:
+    """Hand what was read to the session's traces, as ``ClientResponse.read()`` does (the only
+    place aiohttp fires ``on_response_chunk_received``), so that a trace on the session (the
+    exchange log of ``calendar check``) still sees every body the client read, a refused one
+    up to where reading stopped. aiohttp keeps a response's traces in ``_traces``."""
+    for trace in getattr(response, "_traces", ()):
+        await trace.send_response_chunk_received(response.method, response.url, body)
+
+
+def _over_limit(body_limit: BodyLimit, evidence: str) -> str:
+    limit = f"its limit of {body_limit.max_bytes} bytes"
+    return f"the {body_limit.kind} is larger than {limit} ({evidence})"
 
 
 def same_origin_redirect(url: str, current: URL, location: str | None) -> URL:

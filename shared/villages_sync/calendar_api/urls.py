@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from yarl import URL
 
+from villages_sync.calendar_api.base_url import base_url_problem
+
 REAL_TOKEN_URL = "https://cdn.thevillages.com/web_components/myvillages-auth-forms/main.js"
 REAL_SESSION_URL = "https://www.thevillages.com/calendar/"
 REAL_EVENTS_URL = "https://api.v2.thevillages.com/events/"
@@ -26,8 +28,9 @@ class CalendarUrls:
         """``""`` is the real site (three hosts); anything else is a stand-in serving all three."""
         if not base:
             return cls(REAL_TOKEN_URL, REAL_SESSION_URL, REAL_EVENTS_URL)
-        if not base.startswith(("http://", "https://")):
-            raise ValueError(f"calendar base URL must be http(s), got {base!r}")
+        problem = base_url_problem(base)
+        if problem:
+            raise ValueError(problem)
         root = base.rstrip("/")
         return cls(f"{root}{TOKEN_PATH}", f"{root}{SESSION_PATH}", f"{root}{EVENTS_PATH}")
 
