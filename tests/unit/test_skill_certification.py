@@ -279,12 +279,12 @@ def test_conversation_prompts_cover_every_misunderstanding_and_reprompt():
 
 
 def test_catalogue_names_each_venue_of_the_table_the_model_lacks():
-    venues = {"Brownwood Paddock Square": 12, "Paradise Recreation Center": 3, "": 2}
+    venues = {"Brownwood Paddock Square": 12, "Fenney Recreation Center": 3, "": 2}
 
     problems = [p.detail for p in cert.catalogue_problems(venues, venue_hosting)]
 
     assert problems == [
-        "'Paradise Recreation Center' (3 events) is in the table but not in "
+        "'Fenney Recreation Center' (3 events) is in the table but not in "
         "villages_sync/skill/catalog.py"
     ]
 
