@@ -21,7 +21,8 @@ from villages_sync.skill.catalog import category_by_id, venue_hosting
 
 Verdict = Literal["ok", "note", "broken"]
 _TZ = ZoneInfo("America/New_York")
-_WIDE_WINDOW = DateWindow(first=date(1970, 1, 1), last=date(9998, 12, 31))
+# (not up to date.max: the normaliser reaches years past the window to judge a date implausible)
+_WIDE_WINDOW = DateWindow(first=date(1970, 1, 1), last=date(9000, 12, 31))
 
 
 @dataclass(frozen=True, slots=True)
