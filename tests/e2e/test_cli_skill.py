@@ -186,7 +186,10 @@ def test_cli_skill_check_names_each_problem_of_a_broken_package(cli_env, tmp_pat
     manifest_path = package / "skill.json"
     manifest = json.loads(manifest_path.read_text())
     locale = manifest["manifest"]["publishingInformation"]["locales"]["en-US"]
-    locale["examplePhrases"] = ["Alexa, open ask villages", "Alexa, ask ask villages to dance"]
+    locale["examplePhrases"] = [
+        "Alexa, open ask villages",
+        "Alexa, ask ask villages to juggle flaming torches for me",
+    ]
     manifest_path.write_text(json.dumps(manifest))
     large = package / locale["largeIconUri"].removeprefix("file://")
     large.write_bytes((package / locale["smallIconUri"].removeprefix("file://")).read_bytes())
@@ -200,7 +203,7 @@ def test_cli_skill_check_names_each_problem_of_a_broken_package(cli_env, tmp_pat
     expected = [
         "invocation name: 'ask villages' contains the launch phrase 'ask'",
         "sample: 'more' is a sample of AMAZON.HelpIntent, AMAZON.NextIntent",
-        "'to dance' is no sample utterance",
+        "'to juggle flaming torches for me' is no sample utterance",
         "is 108x108; it must be 512x512",
     ]
     for fragment in expected:

@@ -215,6 +215,9 @@ class Resident:
             response = self.handler.skill_handler(self.settings)(envelope, None)
         finally:
             self.handler.reader = reader
+            # lambda_handler's log_metrics flushes these in Lambda; called below it, drop them
+            # (Powertools keeps one metric set a process, which the next real flush would print)
+            self.handler.metrics.clear_metrics()
         body = response["response"]
         ssml = body["outputSpeech"]["ssml"] if "outputSpeech" in body else ""
         card = body.get("card") or {}

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from villages_sync.local.intrinsics import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
@@ -112,7 +113,8 @@ def invoke(
     started = time.perf_counter()
     with _environment(runtime_env), _lambda_json_logging(context.aws_request_id):
         try:
-            handler = getattr(importlib.import_module(module_name), function)
+            handler = getattr(_handler_module(module_name, function_name), function)
+            _powertools_loggers_write_to_stdout()
             result = handler(json.loads(json.dumps(event)), context)
             payload = json.loads(json.dumps(result)) if result is not None else None
             error = None
@@ -128,6 +130,46 @@ def invoke(
             },
         )
     return Invocation(payload, error, duration_ms, context.aws_request_id)
+
+
+_IMPORTED_FOR: dict[str, str] = {}  # handler module -> the function whose environment imported it
+
+
+def _handler_module(module_name: str, function_name: str) -> ModuleType:
+    """The handler's module as its own Lambda process would hold it: imported in this
+    function's environment, then kept warm for its next invocations.
+
+    A module imported anywhere else (a test reading a constant of it, another function of the
+    same code) ran its module-level code under other settings: Powertools' ``Metrics()`` without
+    the function's namespace fails every flush ("Must contain a metric namespace"), so each batch
+    failed and went to the DLQ. Such a module is imported again, as a cold start would."""
+    if _IMPORTED_FOR.get(module_name) != function_name:
+        sys.modules.pop(module_name, None)
+        module = importlib.import_module(module_name)
+        _IMPORTED_FOR[module_name] = function_name
+        return module
+    return importlib.import_module(module_name)
+
+
+def _powertools_loggers_write_to_stdout() -> None:
+    """Powertools' ``Logger`` binds its handler to ``sys.stdout`` as it was at the logger's
+    creation (another invocation's log, or a test's capture), and a logger created again keeps
+    that handler. In Lambda, stdout is always the function's log: point each one at the
+    current stdout, whatever it is at the time of each write. Their records are not printed
+    again by the root handler (Powertools filters them out only of the root handlers present
+    when it creates a logger)."""
+    # Imported here: by now the handler has loaded Powertools; the CLI's start-up need not
+    from aws_lambda_powertools.logging.constants import LOGGER_ATTRIBUTE_PRECONFIGURED
+
+    for candidate in list(logging.Logger.manager.loggerDict.values()):
+        if not isinstance(candidate, logging.Logger):
+            continue
+        if not getattr(candidate, LOGGER_ATTRIBUTE_PRECONFIGURED, False):
+            continue
+        _POWERTOOLS_LOGGERS.add(candidate.name)
+        for handler in candidate.handlers:
+            if type(handler) is logging.StreamHandler and handler.stream is not _CURRENT_STDOUT:
+                handler.setStream(_CURRENT_STDOUT)  # type: ignore[arg-type]  # a file-like proxy
 
 
 class _LambdaJsonFormatter(logging.Formatter):
@@ -177,6 +219,14 @@ def _lambda_json_logging(request_id: str) -> Iterator[None]:
         root.removeHandler(_ROOT_HANDLER)
 
 
+_POWERTOOLS_LOGGERS: set[str] = set()  # names of the loggers with a Powertools handler of their own
+
+
+def _not_a_powertools_record(record: logging.LogRecord) -> bool:
+    """Powertools' own ``SuppressFilter`` rule: a logger's records and its children's."""
+    return not any(name in record.name for name in _POWERTOOLS_LOGGERS)
+
+
 class _CurrentStdout:
     """Whatever ``sys.stdout`` is at the time of each write (it may be redirected)."""
 
@@ -187,9 +237,11 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
+_CURRENT_STDOUT = _CurrentStdout()
 _ROOT_FORMATTER = _LambdaJsonFormatter("")
-_ROOT_HANDLER = logging.StreamHandler(_CurrentStdout())
+_ROOT_HANDLER = logging.StreamHandler(_CURRENT_STDOUT)
 _ROOT_HANDLER.setFormatter(_ROOT_FORMATTER)
+_ROOT_HANDLER.addFilter(_not_a_powertools_record)
 
 
 def _error_shape(exc: BaseException) -> dict[str, Any]:
