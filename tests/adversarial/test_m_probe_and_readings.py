@@ -115,18 +115,25 @@ def hourly_events(n: int) -> list[dict]:
     return events
 
 
+@pytest.mark.parametrize("rows_served", [3, 1], ids=["3-row page", "1-row page"])
 @pytest.mark.parametrize("streaming", [False, True], ids=["collecting", "streaming"])
-async def test_a_short_page_then_a_shift_does_not_lose_a_live_event(streaming: bool) -> None:
+async def test_a_short_page_then_a_shift_does_not_lose_a_live_event(
+    streaming: bool, rows_served: int
+) -> None:
     # 40 events, 10-row pages (spans at rows 9, 17, 25, 33, sharing a row). The server answers
     # the span at row 9 with 3 rows only (a page capped below what was asked: PROTOCOL.md), so
     # the client asks for the gap from row 12. Between those two requests one event before row
     # 12 is removed and one added after it, both before the next shared row (17): count stays 40.
+    # A page cut to exactly one row (rows_served=1, issue 18's "also close") is the same case:
+    # its gap must start at row 9 again, not at row 10.
     import json
 
     from aiohttp import web
 
     events = hourly_events(40)
-    skipped = events[12]["id"]  # listed before and after the change: a live event
+    first_gap_row = 9 + rows_served
+    skipped = events[first_gap_row]["id"]  # listed before and after the change: a live event
+    removed = events[first_gap_row - 2]["id"]  # a row the short page read (or the one before)
     calendar = StandInCalendar(events)
     original = calendar._events_body
     state = {"shortened": False}
@@ -136,8 +143,8 @@ async def test_a_short_page_then_a_shift_does_not_lose_a_live_event(streaming: b
         if request.query.get("startRow") == "9" and not state["shortened"]:
             state["shortened"] = True
             payload = json.loads(response.text)
-            payload["events"] = payload["events"][:3]
-            changed = [e for e in calendar.events if e["id"] != events[10]["id"]]
+            payload["events"] = payload["events"][:rows_served]
+            changed = [e for e in calendar.events if e["id"] != removed]
             added = {**events[14], "id": 3_000_000}
             start = events[14]["start"]["date"].replace(":00:00.000Z", ":30:00.000Z")
             added["start"] = {"date": start, "type": "time"}

@@ -134,6 +134,31 @@ async def test_scrape_calendar_pages_shrink_after_first_fetches_the_gaps(
     assert not result.drift
 
 
+async def test_scrape_calendar_pages_cut_to_one_row_rereads_it_then_reads_row_by_row(
+    start_calendar: StartCalendar,
+) -> None:
+    # Given a server that answers one row a request right after page 1 (100 rows)
+    calendar = await start_calendar(events=EVENTS[:300])
+
+    def one_row_pages(rows_so_far: int, count: int) -> None:
+        calendar.faults.page_cap = 1
+
+    # When
+    result = await scrape_calendar(
+        fast_settings(calendar.base_url, max_concurrency=1), on_page=one_row_pages
+    )
+
+    # Then every row is read once, no drift; each span's one-row page is re-read once by the
+    # gap request (sharing its row, as any short page's gap does), and only then, the server
+    # plainly serving a row at a time, is the rest read row by row (spans [99, 199),
+    # [198, 298), [297, 300): 2 + 99, 2 + 99 and 2 + 2 requests), plus page 1 and the probe
+    assert [e["id"] for e in result.events] == [e["id"] for e in EVENTS[:300]]
+    assert (result.drift, result.drift_reason) == (False, "")
+    starts = [int(r.query["startRow"]) for r in calendar.requests_to(EVENTS_PATH)]
+    assert [starts.count(row) for row in (99, 100, 198, 199, 297, 298)] == [2, 1, 3, 1, 3, 1]
+    assert result.page_count == 1 + 101 + 101 + 4 + 1
+
+
 @pytest.mark.parametrize("token_style", ["dp_auth", "object", "object_lower"])
 async def test_scrape_calendar_both_token_styles_authenticate(
     start_calendar: StartCalendar, token_style: str

@@ -44,14 +44,25 @@ async def fetch_span(fetch_page: FetchPage, page_size: int, start: int, stop: in
     """Rows [start, stop): a short page before ``stop`` is followed by a request for the gap,
     which starts at the short page's last row, so that the two share a row as spans do and
     the shift check sees rows that moved between them (a gap that shared none let an event
-    removed before it hide a listed one from the run, with the count unchanged)."""
+    removed before it hide a listed one from the run, with the count unchanged).
+
+    A page cut to exactly one row is no different: the gap starts at that row again. Only when
+    the page that re-read it held nothing else (the server now answers one row at a time) can
+    no page share a row with the next, and the rest of the span is read a row a request."""
     position = start
+    rereads = False  # this request starts at the row the page before ended on
+    one_at_a_time = False  # a re-read came back alone: the server serves a row a request
     while position < stop:
         page = await fetch_page(position, min(page_size, stop - position))
         last_read = position + page.rows - 1
         if not page.rows or last_read >= stop - 1:
             return
-        position = last_read if page.rows > 1 else last_read + 1  # one row: no overlap
+        if page.rows > 1:
+            one_at_a_time = False
+        elif rereads:
+            one_at_a_time = True
+        rereads = not one_at_a_time
+        position = last_read + 1 if one_at_a_time else last_read
 
 
 async def take_spans(
