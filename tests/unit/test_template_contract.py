@@ -355,15 +355,30 @@ def test_template_consumer_cannot_delete_events(resolver: TemplateResolver) -> N
     assert actions_on_events == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 
 
-def test_template_only_the_sweep_deletes_events(resolver: TemplateResolver) -> None:
+def test_template_no_function_may_delete_items(resolver: TemplateResolver) -> None:
+    # A deletion is the sweep's tombstone, an UpdateItem (issue 18): nothing sends DeleteItem,
+    # so no role may (least privilege; was the sweep's alone).
     deleters = {
         function_id
         for function_id in SETTINGS_OF_FUNCTION
         for statement in _statements(resolver, function_id)
-        if "dynamodb:DeleteItem" in as_list(statement["Action"])
+        if {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} & set(as_list(statement["Action"]))
     }
 
-    assert deleters == {"SweepFunction"}
+    assert deleters == set()
+
+
+def test_template_sweep_writes_events_only_by_update(resolver: TemplateResolver) -> None:
+    events_table_arn = resolver.get_att("EventsTable", "Arn")
+
+    actions_on_events = {
+        action
+        for statement in _statements(resolver, "SweepFunction")
+        if any(r.startswith(events_table_arn) for r in as_list(statement["Resource"]))
+        for action in as_list(statement["Action"])
+    }
+
+    assert actions_on_events == {"dynamodb:Query", "dynamodb:UpdateItem"}
 
 
 def test_template_has_no_wildcard_actions(template: dict[str, Any]) -> None:
