@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-EventView = Mapping[str, str]  # event_id, event_date, start_time, title, location
+EventView = Mapping[str, Any]  # event_id, event_date, start_time, title, location, all_day
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,3 +114,27 @@ def test_logs_run_latest_and_prefix_find_the_local_log(two_runs, cli_env):
         assert result.returncode == 0, result.stderr
         assert two_runs[1] in result.stdout
         assert two_runs[0] not in result.stdout
+
+
+def test_runs_diff_shows_all_day_events_as_all_day(deployment, moto_endpoint, cli_env):
+    # Given a run of the calendar's timed events, then one that also lists its all-day events
+    # (whose stored start_time is a placeholder, 00:00)
+    events = generate_events(60, seed=5, today=TODAY)
+    all_day = {str(e["id"]) for e in events if e["allDay"]}
+    assert all_day
+    first = _sync(moto_endpoint, cli_env, [e for e in events if not e["allDay"]])
+    second = _sync(moto_endpoint, cli_env, events)
+
+    # When the operator diffs the two, as a table (piped, wide) and as JSON
+    env = {**cli_env, "COLUMNS": "200"}
+    text = run_cli("runs", "diff", first, second, *_target(moto_endpoint), env=env)
+    as_json = run_cli("runs", "diff", first, second, *_target(moto_endpoint), "--json", env=env)
+
+    # Then each added event is an all-day one, shown as "all day", never as midnight
+    assert text.returncode == 0 and as_json.returncode == 0, text.stderr + as_json.stderr
+    added = [line for line in text.stdout.splitlines() if line.lstrip("│ ").startswith("added")]
+    assert len(added) == len(all_day)
+    assert all("all day" in line and "00:00" not in line for line in added), added
+    diff = json.loads(as_json.stdout)
+    assert {e["event_id"] for e in diff["added"]} == all_day
+    assert all(e["all_day"] is True for e in diff["added"])

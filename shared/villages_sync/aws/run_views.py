@@ -1,7 +1,8 @@
 """What each run saw of the calendar, kept compactly in the runs table for `runs diff`.
 
 One item per consumed message: key ``<run_id>#view#<seq:06d>``, holding the message's events as
-``[event_id, event_date, start_time, title, location]`` rows, JSON then zlib (about 3 KB per
+``[event_id, event_date, start_time, title, location, all_day]`` rows (``all_day`` "1" or "";
+views kept before it have five columns and read as not all-day), JSON then zlib (about 3 KB per
 100 events). No ``record_type``, so the items stay out of the ``runs-by-start`` index; they
 expire with the run records (``expires_at``). Writing one again (a redelivery) rewrites the
 same value.
@@ -17,7 +18,7 @@ from typing import Any
 
 from villages_sync.aws.runs_table import RECORD_RETENTION_SECONDS, RunsTable
 
-VIEW_FIELDS = ("event_id", "event_date", "start_time", "title", "location")
+VIEW_FIELDS = ("event_id", "event_date", "start_time", "title", "location", "all_day")
 _BATCH_GET_MAX = 100
 
 
@@ -28,7 +29,7 @@ def view_key(run_id: str, sequence: int) -> str:
 def store_message_view(
     runs: RunsTable, run_id: str, sequence: int, events: Iterable[Mapping[str, Any]]
 ) -> None:
-    rows = [[str(event.get(name, "")) for name in VIEW_FIELDS] for event in events]
+    rows = [[_view_text(event, name) for name in VIEW_FIELDS] for event in events]
     blob = zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 6)
     runs._dynamodb.put_item(  # the runs table's own client: these items live beside its records
         TableName=runs.table_name,
@@ -38,6 +39,12 @@ def store_message_view(
             "expires_at": {"N": str(int(time.time()) + RECORD_RETENTION_SECONDS)},
         },
     )
+
+
+def _view_text(event: Mapping[str, Any], name: str) -> str:
+    if name == "all_day":  # an all-day event's start_time is a placeholder ("00:00")
+        return "1" if event.get(name) else ""
+    return str(event.get(name, ""))
 
 
 def deferred_key(run_id: str, sequence: int) -> str:
@@ -85,10 +92,11 @@ def load_deferred(runs: RunsTable, run_id: str, sequences: Iterable[int]) -> lis
 
 def load_run_view(
     dynamodb: Any, table_name: str, run_id: str, message_count: int
-) -> tuple[dict[str, dict[str, str]], int]:
-    """The run's events by id, and how many of its ``message_count`` views were found."""
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """The run's events by id (``all_day`` a bool), and how many of its ``message_count`` views
+    were found."""
     keys = [{"run_id": {"S": view_key(run_id, seq)}} for seq in range(message_count)]
-    events: dict[str, dict[str, str]] = {}
+    events: dict[str, dict[str, Any]] = {}
     found = 0
     for start in range(0, len(keys), _BATCH_GET_MAX):
         request = {table_name: {"Keys": keys[start : start + _BATCH_GET_MAX]}}
@@ -97,7 +105,8 @@ def load_run_view(
             for item in response.get("Responses", {}).get(table_name, []):
                 found += 1
                 for row in json.loads(zlib.decompress(item["view"]["B"])):
-                    event = dict(zip(VIEW_FIELDS, row, strict=False))
+                    event: dict[str, Any] = dict(zip(VIEW_FIELDS, row, strict=False))
+                    event["all_day"] = event.get("all_day") == "1"
                     events[event["event_id"]] = event
             request = response.get("UnprocessedKeys") or {}
     return events, found

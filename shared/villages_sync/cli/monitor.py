@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -214,11 +214,11 @@ def _diff(target: Target, first: str, second: str, *, as_json: bool) -> int:
     print_line(f"{first} -> {second}: {counts}")
     grid = table(("change", "date", "time", "event", "venue", "id"), wrap=("event", "venue"))
 
-    def row(change: str, event: dict[str, Any], title: str) -> None:
+    def row(change: str, event: Mapping[str, Any], title: str) -> None:
         grid.add_row(
             change,
             event["event_date"],
-            event["start_time"],
+            _time_of(event),
             title,
             str(event.get("location", "")),
             str(event.get("event_id", "")),
@@ -229,13 +229,18 @@ def _diff(target: Target, first: str, second: str, *, as_json: bool) -> int:
     for event in diff.removed:
         row("removed", event, event["title"])
     for change in diff.rescheduled:
-        was = f"{change.before['event_date']} {change.before['start_time']}"
+        was = f"{change.before['event_date']} {_time_of(change.before)}"
         row("rescheduled", change.after, f"{change.after['title']} (was {was})")
     for change in diff.retitled:
         row("retitled", change.after, f"{change.after['title']} (was {change.before['title']})")
     if grid.row_count:
         print_table(grid)
     return EXIT_OK
+
+
+def _time_of(event: Mapping[str, Any]) -> str:
+    """An event's start as the diff shows it: an all-day event's start_time is a placeholder."""
+    return "all day" if event.get("all_day") else str(event.get("start_time", ""))
 
 
 def _events_in_queue(target: Target) -> int:
