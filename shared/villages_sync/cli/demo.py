@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,19 @@ from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.standin.dataset import generate_events, mutate_events
 from villages_sync.standin.server import RunningCalendar
 from villages_sync.visible_events import visible_events
+
+# Today's events the text output lists; the rest are counted, with where to read them.
+TODAY_SHOWN = 15
+
+
+def print_todays_events(today: date, todays: list[dict[str, Any]]) -> None:
+    print(f"== today, {today:%A %d %B %Y}: {len(todays)} event(s) ==")
+    if todays:
+        print_table(events_table(todays[:TODAY_SHOWN]))
+    if len(todays) > TODAY_SHOWN:
+        # The demo's emulator is gone when it ends: --json is where the rest can be read.
+        more = len(todays) - TODAY_SHOWN
+        print(f"  ... and {more} more (villages-sync demo --json lists them all)")
 
 
 def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -> int:
@@ -75,12 +88,7 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
             {"days": results, "today": todays, "skill": skill_says, "seconds": round(elapsed, 1)}
         )
         return EXIT_OK
-    print(f"== today, {today:%A %d %B %Y}: {len(todays)} event(s) ==")
-    if todays:
-        print_table(events_table(todays[:15]))
-    if len(todays) > 15:
-        # The demo's emulator is gone when it ends: --json is where the rest can be read.
-        print(f"  ... and {len(todays) - 15} more (villages-sync demo --json lists them all)")
+    print_todays_events(today, todays)
     print('\n== the skill, asked "what\'s on tomorrow?" ==')
     print_line(str(skill_says))
     print(f"\nDemo finished in {elapsed:.1f} s; emulators and calendar stopped.")
