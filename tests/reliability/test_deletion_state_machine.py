@@ -28,7 +28,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -53,6 +53,7 @@ from hypothesis.stateful import (
 )
 from support.calendar_model import (
     FLAG_STYLES,
+    IMPLAUSIBLE_DATES,
     ODD_ID_STYLES,
     ModelCalendar,
     ModelEvent,
@@ -91,7 +92,10 @@ ODDITIES: list[dict[str, object]] = (
         {"nested_title": True},
         {"lengthening_subcategory": True},
     ]
+    + [{"implausible_date": style} for style in IMPLAUSIBLE_DATES]
 )
+# Issue 18: a date no calendar means, stored as a date all the same, is as far as this
+PLAUSIBLE_PAST, PLAUSIBLE_FUTURE = timedelta(days=400), timedelta(days=3 * 366)
 
 
 @st.composite
@@ -123,6 +127,13 @@ FAULTS = st.one_of(
         operation=st.sampled_from(["PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"]),
         nth=st.integers(1, 4),
     ),
+    st.builds(  # issue 18, case 2: the sweep dies after its first, second ... deletion
+        Fault,
+        kind=st.just("crash"),
+        service=st.just("dynamodb"),
+        operation=st.just("TransactWriteItems"),
+        nth=st.integers(2, 3),
+    ),
     st.builds(
         Fault,
         kind=st.sampled_from(["crash", "error"]),
@@ -143,6 +154,7 @@ class Figures:
     checks = 0  # invariant passes: one after set-up, then one after every step
     runs = 0
     accepts = 0
+    accepts_by_refusal: dict[str, int] = {}  # a tally, summed over tests
     window_checks = 0  # two clean runs in a row: the window compared with the calendar
 
 
@@ -165,6 +177,11 @@ class DeletionMachine(RuleBasedStateMachine):
         self.statuses: dict[str, RunStatus] = {}
         self.foreign: set[str] = set()
         self.acceptable: str | None = None  # the newest run: truthful, refused, no edit since
+        # Issue 18, case 5: stored events whose id turned odd, their content as stored: kept
+        # while the calendar lists them unchanged
+        self.odd_since: dict[int, ModelEvent] = {}
+        self.dates_seen: dict[str, str] = {}  # event_id -> event_date at the last check
+        self.date_changes: dict[str, set[str]] = {}  # run_id -> event_ids whose date it moved
 
     # --- set-up ------------------------------------------------------------------------
 
@@ -262,7 +279,41 @@ class DeletionMachine(RuleBasedStateMachine):
     def repair_shapes(self) -> None:
         """The API's shape comes back: every start readable again."""
         for key, event in self.model.events.items():
-            self.model.events[key] = replace(event, start_style="iso")
+            self.model.events[key] = replace(event, start_style="iso", implausible_date="")
+        self._edited()
+
+    @precondition(lambda self: self.model.events)
+    @rule(
+        data=st.data(),
+        share=st.sampled_from([0.1, 0.4, 1.0]),
+        style=st.sampled_from(IMPLAUSIBLE_DATES),
+    )
+    def implausible_dates(self, data: Any, share: float, style: str) -> None:
+        """Issue 18, case 1: a share of the listed events (stored ones among them) now start
+        at the epoch or decades away, their content otherwise unchanged."""
+        keys = data.draw(st.permutations(sorted(self.model.events)))
+        for key in keys[: math.ceil(share * len(keys))]:
+            self.model.events[key] = replace(self.model.events[key], implausible_date=style)
+        self._edited()
+
+    @precondition(lambda self: self.stored)
+    @rule(data=st.data(), style=st.sampled_from(ODD_ID_STYLES))
+    def odd_id_on_stored_event(self, data: Any, style: str) -> None:
+        """Issue 18, case 5: a stored event's id turns unusable (21 or 5,000 digits, true, an
+        object), its content unchanged: the stored item is kept while the calendar lists it so."""
+        items = self.world.items()
+        candidates = sorted(
+            key
+            for key in self.stored
+            if key in self.model.events
+            and self.model.events[key].event_id is not None
+            and self._stored_as_listed(self.model.events[key], items)
+        )
+        if not candidates:
+            return
+        key = data.draw(st.sampled_from(candidates))
+        self.model.events[key] = replace(self.model.events[key], id_style=style)
+        self.odd_since[key] = self.model.events[key]
         self._edited()
 
     @precondition(lambda self: self.stored)
@@ -437,6 +488,71 @@ class DeletionMachine(RuleBasedStateMachine):
         self._replay_events_dlq()
         self.world.drain_all(self.world.pipeline())
 
+    @precondition(lambda self: self.saved_bodies)
+    @rule(moment=st.sampled_from(["before_last_message", "before_sweep", "after_sweep"]))
+    def replay_interleaved_with_completion(self, moment: str) -> None:
+        """Issue 18, case 4: an older run's messages come back from the DLQ while a newer run
+        completes: before its last message is consumed, between its completion and its sweep,
+        or just after the sweep deleted what it missed."""
+        old, self.saved_bodies = self.saved_bodies, []
+        pipeline, _, run_id = self.world.produce()
+        if moment == "before_last_message":
+            mine = self.world.take_messages(EVENTS_QUEUE)
+            if mine[:-1]:
+                self.world.send(mine[:-1], EVENTS_QUEUE)
+                self.world.drain(pipeline, EVENTS_QUEUE)
+            self.world.send([*old, *mine[-1:]], EVENTS_QUEUE)
+            self.world.drain(pipeline, EVENTS_QUEUE)
+        else:
+            self.world.drain(pipeline, EVENTS_QUEUE)
+            if moment == "after_sweep":
+                self.world.drain(pipeline, SWEEP_QUEUE)
+            self.world.send(old, EVENTS_QUEUE)
+            self.world.drain(pipeline, EVENTS_QUEUE)
+        self.world.drain_all(pipeline)
+        self._after_run(run_id, plain=False, truthful=True)
+
+    @precondition(lambda self: DeletionMachine.accept is not None)
+    @rule(data=st.data())
+    def operator_accepts_any_refusal(self, data: Any) -> None:
+        """Issue 18, case 3: an accept recorded on a refused run of any kind, waiving just its
+        refusal (as a hurried operator, or an older command, would): a timing or state refusal
+        waives nothing, and every other check still judges the run. Refusals about the
+        calendar's answer are accepted only for a run that read the calendar as it is (the
+        newest, no edit since): accepting a wrong answer is the operator's error, not a bug."""
+        from villages_sync.sweep_policy import ACCEPTABLE, refusal_of
+        from villages_sync.sweep_trigger import encode_sweep_request
+
+        refused = sorted(
+            (run.run_id, run.sweep_reason)
+            for run in self.world.runs()
+            if run.status is RunStatus.COMPLETED
+            and str(run.sweep_outcome) == "refused"
+            and not run.accepted_by
+        )
+        if not refused:
+            return
+        run_id, reason = data.draw(st.sampled_from(refused))
+        refusal = refusal_of(reason.removeprefix("accept refused: "))
+        if refusal in ACCEPTABLE and run_id != self.acceptable:
+            return
+        accepted = self.world.deployment.runs.record_accept(
+            run_id,
+            accepted_by="state-machine",
+            reason="waiving just the refusal shown",
+            waives=[str(refusal)],
+            refused_reason=reason,
+        )
+        if not accepted:
+            return
+        kind = str(refusal or "state")
+        Figures.accepts_by_refusal[kind] = Figures.accepts_by_refusal.get(kind, 0) + 1
+        Figures.accepts += 1
+        self.world.send([encode_sweep_request(run_id)], SWEEP_QUEUE)
+        self.world.drain_all(self.world.pipeline())
+        self.acceptable = None
+        self.clean_streak = 0
+
     @precondition(lambda self: self.acceptable and DeletionMachine.accept is not None)
     @rule()
     def operator_accepts(self) -> None:
@@ -511,6 +627,60 @@ class DeletionMachine(RuleBasedStateMachine):
                 f"{deleted.get(run.run_id, 0)} ({run.sweep_outcome}: {run.sweep_reason})"
             )
         assert set(deleted) <= {run.run_id for run in self.world.runs()}
+
+    @invariant()
+    def stored_event_with_an_odd_id_is_kept(self) -> None:
+        """Issue 18, case 5: an event whose id turned odd, listed with its content unchanged,
+        keeps its stored item (matched by content)."""
+        items = self.world.items()
+        for key, since in list(self.odd_since.items()):
+            if self.model.events.get(key) != since:
+                del self.odd_since[key]  # edited or removed since: no longer the same event
+                continue
+            assert str(key) in items, (
+                f"event {key}: its id turned {since.id_style}, its content unchanged, and "
+                "its stored item was deleted"
+            )
+
+    @invariant()
+    def no_date_changed_by_a_failed_or_degraded_run(self) -> None:
+        """Issue 18: a run that fails or is degraded adds and keeps, nothing more: no stored
+        item's date moves by its writes (each item carries the run that last wrote it). And no
+        item's date is one the calendar cannot mean (the epoch, decades away)."""
+        items = self.world.items()
+        for event_id, item in items.items():
+            day = item.get("event_date")
+            before = self.dates_seen.get(event_id)
+            if before is not None and day != before and item.get("run_id"):
+                self.date_changes.setdefault(item["run_id"], set()).add(event_id)
+            if day:
+                when = date.fromisoformat(day)
+                assert self.today - PLAUSIBLE_PAST <= when <= self.today + PLAUSIBLE_FUTURE, (
+                    f"event {event_id} stored on {day}, a date no calendar means"
+                )
+        self.dates_seen = {k: v["event_date"] for k, v in items.items() if "event_date" in v}
+        for run in self.world.runs():
+            moved = self.date_changes.get(run.run_id)
+            bad = run.status is RunStatus.FAILED or optional_attribute(run, "degraded", False)
+            assert not (moved and bad), (
+                f"run {run.run_id} ({run.status}, degraded={run.degraded}) moved the stored "
+                f"date of {sorted(moved or ())[:5]}"
+            )
+
+    @invariant()
+    def every_strike_counted_on_its_run(self) -> None:
+        """Issue 18: a run's record counts every first miss its sweep struck (a strike is marked
+        with the run; a later sighting or a newer run's strike clears or takes the mark, so the
+        table holds at most what the record counts): a duplicate sweep never lowers it."""
+        struck: dict[str, int] = {}
+        for item in self.world.items().values():
+            if item.get("missed_by"):
+                struck[item["missed_by"]] = struck.get(item["missed_by"], 0) + 1
+        for run in self.world.runs():
+            assert run.missed_count >= struck.get(run.run_id, 0), (
+                f"run {run.run_id} records {run.missed_count} misses, the table holds "
+                f"{struck.get(run.run_id, 0)} items it struck ({run.sweep_outcome})"
+            )
 
     @invariant()
     def dead_letters_are_undecodable(self) -> None:
@@ -594,7 +764,7 @@ class DeletionMachine(RuleBasedStateMachine):
 
     def _check_window_is_the_calendar(self) -> None:
         items = self.world.items()
-        listed = set(self.model.usable_ids())
+        listed = set(self.model.usable_ids()) | {str(key) for key in self.odd_since}
         extra = sorted(event_id for event_id in items if event_id not in listed)
         assert not extra, f"after two clean runs, items the calendar no longer lists: {extra}"
 
@@ -621,6 +791,19 @@ class DeletionMachine(RuleBasedStateMachine):
 
     def _serve(self) -> None:
         self.world.calendar.set_events(self.model.raw(self.today))
+
+    def _stored_as_listed(self, event: ModelEvent, items: dict[str, dict[str, Any]]) -> bool:
+        """The table holds ``event`` as the calendar now lists it (so that content alone can
+        match them): a valid event, stored with its current title, date and start."""
+        item = items.get(event.event_id or "")
+        return bool(
+            event.valid
+            and item
+            and item["title"] == event.title
+            and item["event_date"] == event.local_date(self.today).isoformat()
+            and bool(item.get("all_day")) == event.all_day
+            and bool(item.get("cancelled")) == event.cancelled
+        )
 
     def _order(self, event: ModelEvent) -> tuple[int, int]:
         return event.day, event.minute
@@ -720,7 +903,8 @@ def _run_machine(world: DeletionWorld, fault_report: Any, profile: settings) -> 
             + ("" if DeletionMachine.accept else " (operator accept: not available yet)"),
             "no listed event deleted; no run stuck or going backwards; DLQ only undecodable; "
             "plain runs store the calendar; two clean runs leave exactly the calendar",
-            f"{examples} examples, {steps} steps, {runs} runs, {accepts} operator accepts, "
+            f"{examples} examples, {steps} steps, {runs} runs, {accepts} operator accepts "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(Figures.accepts_by_refusal.items()))}), "
             f"{windows} windows compared after two clean runs: {outcome}",
         )
 

@@ -35,6 +35,11 @@ FLAG_STYLES = ACCEPTED_FLAG_STYLES + BAD_FLAG_STYLES
 # Shapes of the start: readable, or one the normaliser must reject (issue 9, case 1).
 START_STYLES = ("iso", "slashes", "object")
 
+# A start no calendar means (issue 18, case 1): a null date serialised as the epoch, or a
+# garbled year decades away. Readable, so only a plausibility check rejects it.
+IMPLAUSIBLE_DATES = ("epoch", "far_future")
+FAR_FUTURE_YEARS = 28  # whole leap cycles: every date has its twin that many years on
+
 LENGTHENING = "\u0130"  # "İ": lower-cases to two code points
 
 
@@ -54,6 +59,7 @@ class ModelEvent:
     start_style: str = "iso"
     nested_title: bool = False
     lengthening_subcategory: bool = False
+    implausible_date: str = ""  # one of IMPLAUSIBLE_DATES: how the start is written instead
 
     def __repr__(self) -> str:
         """Only the fields that differ from a plain event: shrunk counter-examples stay short."""
@@ -81,6 +87,7 @@ class ModelEvent:
             self.event_id is not None
             and self.start_style == "iso"
             and not self.nested_title
+            and not self.implausible_date
             and self.all_day_style in ACCEPTED_FLAG_STYLES
             and self.cancelled_style in ACCEPTED_FLAG_STYLES
         )
@@ -114,6 +121,10 @@ class ModelEvent:
             )
             start_text, end_text = _utc(start), _utc(end)
             kind = "time"
+        if self.implausible_date == "epoch":
+            start_text = "1970-01-01T00:00:00Z"  # exactly as issue 18 quotes it
+        elif self.implausible_date == "far_future":
+            start_text, end_text = _years_later(start_text), _years_later(end_text)
         start_value: object = start_text
         if self.start_style == "slashes":
             start_value = _slashes(start_text)
@@ -180,9 +191,13 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def _years_later(iso_text: str) -> str:
+    return f"{int(iso_text[:4]) + FAR_FUTURE_YEARS:04d}{iso_text[4:]}"
+
+
 def _slashes(iso_text: str) -> str:
     """``2026-12-01T22:00:00.000Z`` as ``2026/12/01 22:00:00 UTC`` (issue 9, case 1)."""
-    moment = datetime.strptime(iso_text, "%Y-%m-%dT%H:%M:%S.000Z")
+    moment = datetime.fromisoformat(iso_text.replace("Z", "+00:00"))  # with or without .000
     return moment.strftime("%Y/%m/%d %H:%M:%S UTC")
 
 
