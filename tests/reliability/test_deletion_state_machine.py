@@ -7,7 +7,11 @@ what is listed and what is valid. After every step:
 - no event the calendar lists under a usable id is missing from the table once it was stored;
 - no run is stuck ENQUEUED once the events queue is empty; no run's status goes backwards;
   the latest-completed pointer does not lag the newest completed run;
-- the events DLQ holds only the undecodable bodies the test itself sent; the sweep DLQ nothing.
+- the events DLQ holds only the undecodable bodies the test itself sent; the sweep DLQ nothing;
+- (issue 18) no item's ttl is past; no failed or degraded run moved a stored date, and no stored
+  date is one no calendar means (the epoch, decades away); every deletion and strike is counted
+  on the run that made it, whatever its outcome; a stored event whose id turned odd, its content
+  unchanged, keeps its item.
 
 After every plain run (no fault, no overlap, the calendar read as it is): every valid event is
 stored as the calendar says, listed by the skill's read path on every day it is in progress
@@ -899,10 +903,14 @@ def _run_machine(world: DeletionWorld, fault_report: Any, profile: settings) -> 
         fault_report.record(
             "model-based state machine: random calendar edits (odd ids and types, garbled "
             "shares, multi-day, cancellations), runs, mid-scrape changes, partial answers, "
-            "AWS throttling/errors/crashes, redeliveries, DLQ replays, overlapping runs"
+            "AWS throttling/errors/crashes (inside the sweep too), redeliveries, DLQ replays "
+            "(interleaved with a run's completion too), overlapping runs, epoch and far-future "
+            "starts, odd ids on stored events, accepts of every refusal kind"
             + ("" if DeletionMachine.accept else " (operator accept: not available yet)"),
             "no listed event deleted; no run stuck or going backwards; DLQ only undecodable; "
-            "plain runs store the calendar; two clean runs leave exactly the calendar",
+            "plain runs store the calendar; two clean runs leave exactly the calendar; no ttl "
+            "in the past; no date moved by a failed or degraded run, none implausible; every "
+            "deletion and strike counted on its run; an odd-id stored event kept",
             f"{examples} examples, {steps} steps, {runs} runs, {accepts} operator accepts "
             f"({', '.join(f'{k} {v}' for k, v in sorted(Figures.accepts_by_refusal.items()))}), "
             f"{windows} windows compared after two clean runs: {outcome}",
