@@ -251,7 +251,7 @@ def consumer(plan: Plan) -> Section:
             "consumer s",
             "events upserted/s",
             "sweep Query",
-            "sweep DeleteItem",
+            "sweep deletions (transactions)",
             "deleted",
         ],
     )
@@ -275,7 +275,7 @@ def consumer(plan: Plan) -> Section:
                     f"{run.stage_seconds.get('consumer', 0):.1f}",
                     f"{run.events / max(1e-9, run.stage_seconds.get('consumer', 0)):,.0f}",
                     str(run.count("dynamodb", "Query", events_table)),
-                    str(run.count("dynamodb", "DeleteItem", events_table)),
+                    str(run.count("dynamodb", "TransactWriteItems")),
                     str(run.deleted),
                 ]
             )
@@ -363,7 +363,10 @@ def cost(plan: Plan) -> Section:
         + run.count("dynamodb", "UpdateItem")
         + run.count("dynamodb", "DeleteItem")
     )
-    wru = puts * wru_per_put + (writes - puts)
+    # A sweep deletion is one transaction of two updates (the tombstone and the run's count),
+    # each billed twice as a transactional write
+    transactions = run.count("dynamodb", "TransactWriteItems")
+    wru = puts * wru_per_put + (writes - puts) + transactions * 2 * 2
     queries = run.count("dynamodb", "Query")
     gets = run.count("dynamodb", "GetItem")
     # A Query is charged on the size of the items it reads (before filter and projection),
