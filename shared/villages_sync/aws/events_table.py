@@ -18,12 +18,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
 from villages_sync.models import MULTI_DAY_SPAN, DateWindow, EventItem, UpsertOutcome
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+
 
 DATE_INDEX = "date-index"
 MULTI_DAY_INDEX = "multi-day-index"  # sparse: only items with ``span`` (multi-day events)
@@ -76,7 +81,7 @@ class StrikeOutcome(enum.StrEnum):
 class EventsTable:
     """All access to the events table. Takes a boto3 DynamoDB client."""
 
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._dynamodb = dynamodb
         self.table_name = table_name
 
@@ -269,7 +274,7 @@ class EventsTable:
         try:
             if deleting:
                 values[":expires"] = {"N": str(int(time.time()) + TOMBSTONE_SECONDS)}
-                tombstone = {
+                tombstone: UpdateTypeDef = {
                     "TableName": self.table_name,
                     "Key": request["Key"],
                     "ConditionExpression": f"{unchanged} AND {_LIVE}",

@@ -12,6 +12,7 @@ anything else ignored.
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -103,9 +104,18 @@ class Reply:
         return self.reprompt is None
 
 
+class SlotProblem(enum.StrEnum):
+    """A slot other than the date that named nothing the skill knows."""
+
+    VENUE = "venue"
+    CATEGORY = "category"
+    PART = "part"
+    TIME = "time"
+
+
 @dataclass(frozen=True, slots=True)
 class NotUnderstood:
-    problem: DateProblem | str  # a DateProblem, "venue", "category", "part" or "horizon"
+    problem: DateProblem | SlotProblem
     spoken: str
     # What was understood: kept in the session so that a one-word answer completes it.
     understood: Question | None = field(default=None, compare=False)
@@ -130,18 +140,19 @@ def understand(
         question = replace(question, days=days, part=part if base is None else question.part)
         if days.now_requested:
             question = replace(question, part=PartOfDay.NOW, at=None)
-    for name, resolve, attribute in (
-        ("venue", resolved_venue, "venue"),
-        ("category", resolved_category, "category"),
-        ("partOfDay", resolved_part, "part"),
+    for name, resolve, attribute, unknown in (
+        ("venue", resolved_venue, "venue", SlotProblem.VENUE),
+        ("category", resolved_category, "category", SlotProblem.CATEGORY),
+        ("partOfDay", resolved_part, "part", SlotProblem.PART),
     ):
         choice = slots.get(name, SlotChoice())
         if not choice.filled:
             continue
-        value = resolve(choice)  # type: ignore[operator]
+        value = resolve(choice)
         if value is None:
-            return NotUnderstood(attribute, echo(choice.spoken), question)
-        question = replace(question, **{attribute: value})
+            return NotUnderstood(unknown, echo(choice.spoken), question)
+        changed: dict[str, Any] = {attribute: value}  # the field the slot fills
+        question = replace(question, **changed)
         if attribute == "part":
             question = replace(question, at=None)
     time_choice = slots.get("time", SlotChoice())
@@ -150,7 +161,7 @@ def understand(
         if isinstance(asked, PartOfDay):
             question = replace(question, part=asked, at=None)
         elif asked is None:
-            return NotUnderstood("time", echo(time_choice.spoken), question)
+            return NotUnderstood(SlotProblem.TIME, echo(time_choice.spoken), question)
         else:
             question = replace(question, at=asked, part=None)
     return question
@@ -463,7 +474,7 @@ def not_understood(problem: NotUnderstood, *, now: datetime | None = None) -> Re
         if problem.understood is not None and now is not None
         else None
     )
-    if problem.problem == "venue":
+    if problem.problem == SlotProblem.VENUE:
         squares = [v.spoken for i in SUGGESTED_VENUES if (v := venue_by_id(i))]
         text = (
             f"I don't know a venue called {problem.spoken}. I know the town squares, "
@@ -472,7 +483,7 @@ def not_understood(problem: NotUnderstood, *, now: datetime | None = None) -> Re
         )
         card = Card("Venues I know", "\n".join(v.name for v in VENUES))
         return Reply(Speech.plain(text), Speech.plain("Which venue would you like?"), card, kept)
-    if problem.problem == "category":
+    if problem.problem == SlotProblem.CATEGORY:
         kinds = _listed([c.name for c in CATEGORIES if not c.narrow][:7], "or")
         text = (
             f"I don't know the kind of event {problem.spoken}. You can ask about {kinds}, or "
@@ -481,7 +492,7 @@ def not_understood(problem: NotUnderstood, *, now: datetime | None = None) -> Re
         return Reply(
             Speech.plain(text), Speech.plain("Which kind of event would you like?"), None, kept
         )
-    if problem.problem in ("part", "time"):
+    if problem.problem in (SlotProblem.PART, SlotProblem.TIME):
         text = (
             f"I don't know the time of day {problem.spoken}. I can look up the morning, the "
             "afternoon, tonight, right now, or a time such as 7 PM. Which would you like?"
