@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, MutableSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from villages_sync.event_ids import stored_id, too_long
@@ -300,6 +300,7 @@ def _normalise(
         validate_event_item(item)
     except MessageFormatError as error:
         return Rejection(event_id, RejectReason.INVALID, str(error))
+    event_item = cast(EventItem, item)  # validate_event_item checked every field
     if first_day > window.last or last_day < window.first:
         # Valid but dated outside the window: a stored copy (dated inside it) is refreshed to
         # the new date, so the skill stops announcing the old one and the sweep never takes it.
@@ -307,9 +308,9 @@ def _normalise(
             event_id,
             RejectReason.OUTSIDE_WINDOW,
             f"{first_day}..{last_day} not in {window.first}..{window.last}",
-            item=item,  # type: ignore[arg-type]
+            item=event_item,
         )
-    return item  # type: ignore[return-value]
+    return event_item
 
 
 def content_hash_of(item: Mapping[str, Any]) -> str:

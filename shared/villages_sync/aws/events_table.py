@@ -397,7 +397,7 @@ def _in_parallel(call: Callable[[Any], Any], values: Sequence[Any], max_workers:
         return [call(value) for value in values]
     with ThreadPoolExecutor(max_workers=min(max_workers, len(values))) as pool:
         futures = [pool.submit(call, value) for value in values]
-    errors = [f.exception() for f in futures if f.exception() is not None]
+    errors = [error for f in futures if (error := f.exception()) is not None]
     if errors:
-        raise errors[0]  # type: ignore[misc]
+        raise errors[0]
     return [f.result() for f in futures]
