@@ -8,6 +8,10 @@ run's marker, ``deleted_by`` and a ``ttl`` a little past the DLQ's retention), s
 message of an older run, replayed or delayed past the run that deleted the item, fails the same
 marker condition every upsert has and cannot bring the event back. A tombstone has no date, so
 it is in neither index: the skill and the sweep never see it; ``get`` reads it as absent.
+
+Over 400 lines for a reason: every write here (upsert, refresh, keep, strike, tombstone) is
+guarded by the same marker conditions, kept in one module so the one invariant (a newer run's
+marker always wins) is read and changed in one place.
 """
 
 from __future__ import annotations

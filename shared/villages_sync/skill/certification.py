@@ -13,6 +13,9 @@ sample utterance of the model word for word, with slot values the slot types hol
 build's (every slot type defined, no sample in two intents) and the store's icons (108x108 and
 512x512 PNG). A reply that keeps the session open must ask the listener something or tell them
 what to say (certification's "session stays open without a prompt").
+
+Over 400 lines for a reason: it is a list of Amazon's rules, one small pure check each, read
+side by side with the published text; split, the list would be harder to check against it.
 """
 
 from __future__ import annotations
