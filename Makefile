@@ -53,6 +53,7 @@ $(CHECKOV_STAMP): tools/checkov-requirements.txt
 lint: install $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
 	BC_SKIP_MAPPING=TRUE CHECKOV_NO_VERSION_CHECK=1 $(CHECKOV_VENV)/bin/checkov --quiet --compact \
 		--skip-download --framework cloudformation --file template.yaml

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from functools import partial
 from typing import Any
 
@@ -12,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
+from villages_sync.models import SweepOutcome
 from villages_sync.settings import SweepSettings
 from villages_sync.sqs_batch import SQSRecord, process_partial_response
 from villages_sync.sweep import sweep_run
@@ -30,10 +32,11 @@ def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]
         events=EventsTable(clients.dynamodb, settings.table_name),
         runs=RunsTable(clients.dynamodb, settings.runs_table_name),
         rules=settings.rules,
+        now=time.time(),
     )
     if summary.already_done:
         logger.info("sweep already recorded for this run", extra={"sweep": summary.as_dict()})
-    elif summary.outcome == "refused":
+    elif summary.outcome is SweepOutcome.REFUSED:
         logger.warning("sweep refused: nothing deleted", extra={"sweep": summary.as_dict()})
         metrics.add_metric(name="SweepRefused", unit=MetricUnit.Count, value=1)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -13,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
+from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.consume import consume_message
 from villages_sync.models import UpsertOutcome
@@ -43,8 +45,7 @@ _NOT_UPSERTED = (
 class _Invocation:
     events: EventsTable
     runs: RunsTable
-    sqs: Any
-    sweep_queue_url: str
+    sweep_queue: SweepQueue
     counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -55,8 +56,8 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
             record.body,
             events=invocation.events,
             runs=invocation.runs,
-            sqs=invocation.sqs,
-            sweep_queue_url=invocation.sweep_queue_url,
+            sweep_queue=invocation.sweep_queue,
+            now=time.time(),
         )
     except Exception as error:
         logger.warning(
@@ -99,8 +100,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     invocation = _Invocation(
         events=EventsTable(clients.dynamodb, settings.table_name),
         runs=runs,
-        sqs=clients.sqs,
-        sweep_queue_url=settings.sweep_queue_url,
+        sweep_queue=SweepQueue(clients.sqs, settings.sweep_queue_url),
     )
     try:
         return process_partial_response(event, partial(record_handler, invocation=invocation))

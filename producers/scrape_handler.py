@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,8 +11,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
+from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.produce import ProducerSummary, produce_run
+from villages_sync.recovery import recover_earlier_runs
 from villages_sync.run_ids import new_run_id
 from villages_sync.settings import ProducerSettings
 
@@ -29,12 +32,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run_id = new_run_id(now)
     logger.set_correlation_id(run_id)
     clients = aws_clients()
+    runs = RunsTable(clients.dynamodb, settings.runs_table_name)
     try:
         summary = produce_run(
             settings,
             run_id=run_id,
             now=now,
-            runs=RunsTable(clients.dynamodb, settings.runs_table_name),
+            runs=runs,
             sqs=clients.sqs,
             # Fail the run cleanly before Lambda's timeout would kill it mid-scrape, leaving
             # time to record it and to pack and send what was read.
@@ -44,6 +48,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.exception("run failed: nothing will be deleted for it")
         metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=1)
         raise
+    finally:
+        # Today's run is recorded first; the repair of earlier runs never stops it.
+        _recover(runs, SweepQueue(clients.sqs, settings.sweep_queue_url), run_id)
     _emit_metrics(summary)
     if summary.degraded:
         logger.error("run degraded: nothing will be deleted", extra={"summary": summary.as_dict()})
@@ -52,17 +59,28 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return summary.as_dict()
 
 
+def _recover(runs: RunsTable, sweep_queue: SweepQueue, run_id: str) -> None:
+    """End abandoned earlier runs and request their missing sweeps; a failure is logged and
+    counted (RecoveryFailed), and the next run tries again."""
+    try:
+        recover_earlier_runs(runs, sweep_queue, before_run_id=run_id, now=time.time())
+    except Exception:
+        logger.exception("recovery of earlier runs failed: the next run tries again")
+        metrics.add_metric(name="RecoveryFailed", unit=MetricUnit.Count, value=1)
+
+
 def _emit_metrics(summary: ProducerSummary) -> None:
-    metrics.add_metric(name="EventsFetched", unit=MetricUnit.Count, value=summary.fetched)
-    metrics.add_metric(name="EventsEnqueued", unit=MetricUnit.Count, value=summary.events)
+    tallies = summary.tallies
+    metrics.add_metric(name="EventsFetched", unit=MetricUnit.Count, value=tallies.fetched)
+    metrics.add_metric(name="EventsEnqueued", unit=MetricUnit.Count, value=tallies.events)
     metrics.add_metric(
         name="EventsRejected",
         unit=MetricUnit.Count,
         value=summary.rejected,
     )
-    metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=summary.messages)
-    metrics.add_metric(name="ScrapeSeconds", unit=MetricUnit.Seconds, value=summary.scrape_seconds)
-    metrics.add_metric(name="RunDrift", unit=MetricUnit.Count, value=int(summary.drift))
+    metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=tallies.messages)
+    metrics.add_metric(name="ScrapeSeconds", unit=MetricUnit.Seconds, value=tallies.scrape_seconds)
+    metrics.add_metric(name="RunDrift", unit=MetricUnit.Count, value=int(tallies.drift))
     metrics.add_metric(name="RunDegraded", unit=MetricUnit.Count, value=int(summary.degraded))
     metrics.add_metric(
         name="RunDurationSeconds", unit=MetricUnit.Seconds, value=summary.duration_seconds

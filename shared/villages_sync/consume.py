@@ -8,17 +8,16 @@ a forged or stray message (a run id far ahead, an edited copy of an event) chang
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 from villages_sync.aws.events_table import EventsTable
+from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.run_views import store_deferred, store_message_view
 from villages_sync.aws.runs_table import RunNotFoundError, RunsTable
 from villages_sync.messages import decode_message
 from villages_sync.models import EventItem, RunStatus, UpsertOutcome
-from villages_sync.run_ids import run_started_at
+from villages_sync.run_ids import run_started_at, started_before
 from villages_sync.sweep_trigger import complete_run_if_done
 
 # How far ahead of this function's clock a run may claim to have started (clocks drift a
@@ -46,9 +45,8 @@ def consume_message(
     *,
     events: EventsTable,
     runs: RunsTable,
-    sqs: Any,
-    sweep_queue_url: str,
-    now: float | None = None,
+    sweep_queue: SweepQueue,
+    now: float,
 ) -> MessageOutcome:
     """Apply one message. Raises (so the record fails alone) on an undecodable body, a message
     no run of ours sent (MessageRefusedError) or an AWS error; an event that fails validation
@@ -60,7 +58,6 @@ def consume_message(
     and the writes) is closed by the table: a deletion leaves a tombstone with the newer
     marker, which an older run's upsert cannot overwrite.
     """
-    now = time.time() if now is None else now
     message = decode_message(body)
     outcome = MessageOutcome(run_id=message.run_id, sequence=message.sequence)
     try:
@@ -80,16 +77,16 @@ def consume_message(
         # failed: the run is over, and a failed run's messages change nothing. A completed run
         # whose sweep request was never recorded gets it (the redelivery repairs a crash).
         outcome.dropped = True
-        complete_run_if_done(run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url)
+        complete_run_if_done(run, runs=runs, sweep_queue=sweep_queue, now=now)
         return outcome
     latest_completed_run_id = runs.latest_completed_run_id()
-    if latest_completed_run_id and message.run_id < latest_completed_run_id:
+    if latest_completed_run_id and started_before(message.run_id, latest_completed_run_id):
         # Its events are not applied, but the message is done: the run can still complete
         # (its sweep then refuses, superseded) instead of staying enqueued for ever.
         outcome.dropped = True
         run = runs.mark_message_done(message.run_id, message.sequence)
         outcome.completed_run = complete_run_if_done(
-            run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url
+            run, runs=runs, sweep_queue=sweep_queue, now=now
         )
         return outcome
     upserts, expired = _unexpired(message.events, now)
@@ -121,9 +118,7 @@ def consume_message(
     outcome.counts = +outcome.counts  # drop zero counts
     store_message_view(runs, message.run_id, message.sequence, upserts)  # `runs diff`
     run = runs.mark_message_done(message.run_id, message.sequence, outcome.counts)
-    outcome.completed_run = complete_run_if_done(
-        run, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url
-    )
+    outcome.completed_run = complete_run_if_done(run, runs=runs, sweep_queue=sweep_queue, now=now)
     return outcome
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from villages_sync.messages import EVENT_ID_MAX_DIGITS
 
-_ID_LIMIT = 10**EVENT_ID_MAX_DIGITS  # ids are below it; worked out once, not per event
+_ID_LIMIT: int = 10**EVENT_ID_MAX_DIGITS  # ids are below it; worked out once, not per event
 
 
 def stored_id(value: object) -> str | None:

@@ -18,6 +18,7 @@ not make one goes to the set. Sparse ids thus cost at most the free chunks plus 
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableSet
+from typing import TypeGuard
 
 _CHUNK_BITS = 12  # 4,096 ids a chunk
 _CHUNK_BYTES = (1 << _CHUNK_BITS) // 8
@@ -38,8 +39,8 @@ class CompactIds(MutableSet[object]):
 
     def __contains__(self, value: object) -> bool:
         if _bitmapped(value):
-            chunk = self._chunks.get(value >> _CHUNK_BITS)  # type: ignore[operator]
-            if chunk is not None and chunk[(value & 4095) >> 3] & (1 << (value & 7)):  # type: ignore[operator]
+            chunk = self._chunks.get(value >> _CHUNK_BITS)
+            if chunk is not None and chunk[(value & 4095) >> 3] & (1 << (value & 7)):
                 return True
         return value in self._others
 
@@ -47,7 +48,7 @@ class CompactIds(MutableSet[object]):
         if not _bitmapped(value) or value in self._others:
             self._others.add(value)
             return
-        key, bit = value >> _CHUNK_BITS, value & 4095  # type: ignore[operator]
+        key, bit = value >> _CHUNK_BITS, value & 4095
         chunk = self._chunks.get(key)
         if chunk is None:
             if not self._may_add_chunk():
@@ -60,7 +61,7 @@ class CompactIds(MutableSet[object]):
 
     def discard(self, value: object) -> None:
         if _bitmapped(value):
-            key, bit = value >> _CHUNK_BITS, value & 4095  # type: ignore[operator]
+            key, bit = value >> _CHUNK_BITS, value & 4095
             chunk = self._chunks.get(key)
             if chunk is not None and chunk[bit >> 3] & (1 << (bit & 7)):
                 chunk[bit >> 3] &= ~(1 << (bit & 7)) & 0xFF
@@ -87,6 +88,6 @@ class CompactIds(MutableSet[object]):
                         yield (key << _CHUNK_BITS) | (index << 3) | bit
 
 
-def _bitmapped(value: object) -> bool:
+def _bitmapped(value: object) -> TypeGuard[int]:
     # bool too: a set holds False and 0 as one id. (Floats are not ids: never given here.)
     return isinstance(value, int) and 0 <= value < _MAX_BITMAP_ID

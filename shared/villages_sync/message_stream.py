@@ -18,6 +18,7 @@ from villages_sync.messages import (
     plan_send_batches,
 )
 from villages_sync.models import EventItem
+from villages_sync.run_ids import RunId
 
 SendBatch = list[str]  # the bodies of one SendMessageBatch call, in sequence order
 
@@ -26,7 +27,7 @@ SendBatch = list[str]  # the bodies of one SendMessageBatch call, in sequence or
 class MessageStream:
     """Entries in, ready SendMessageBatch calls out, sequence numbers in the order sent."""
 
-    run_id: str
+    run_id: RunId
     max_bytes: int
     max_entries: int
     messages: int = 0  # sealed so far: the next message's sequence number

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from villages_sync.models import (
     CONTENT_HASH_BYTES,
@@ -37,7 +37,7 @@ from villages_sync.models import (
     EventItem,
     EventMessage,
 )
-from villages_sync.run_ids import is_run_id
+from villages_sync.run_ids import RunId, is_run_id
 
 SQS_MAX_BATCH_ENTRIES = 10
 SQS_MAX_BATCH_BYTES = 256 * 1024
@@ -242,7 +242,7 @@ PackEntry = tuple[str, Any]
 
 
 def pack_messages(
-    run_id: str,
+    run_id: RunId,
     items: Sequence[EventItem],
     *,
     max_bytes: int,
@@ -281,10 +281,14 @@ def pack_messages(
     return bodies
 
 
-def message_of(run_id: str, sequence: int, entries: Sequence[PackEntry]) -> EventMessage:
+def message_of(run_id: RunId, sequence: int, entries: Sequence[PackEntry]) -> EventMessage:
     """The message carrying ``entries`` (see ``PackEntry``)."""
     message = EventMessage(run_id, sequence, [])
-    lists = {"events": message.events, "refresh": message.refresh, "keep": message.keep}
+    lists: dict[str, list[Any]] = {
+        "events": message.events,
+        "refresh": message.refresh,
+        "keep": message.keep,
+    }
     for kind, value in entries:
         lists[kind].append(value)
     return message
@@ -292,7 +296,7 @@ def message_of(run_id: str, sequence: int, entries: Sequence[PackEntry]) -> Even
 
 def _entry_id(entry: PackEntry) -> str:
     kind, value = entry
-    return value if kind == "keep" else value["event_id"]
+    return value if kind == "keep" else cast(str, value["event_id"])
 
 
 def plan_send_batches(
@@ -362,5 +366,5 @@ def _check_date(item: Mapping[str, Any], name: str, *, required: bool) -> None:
         raise MessageFormatError(f"{name} {value!r:.30} is not a real date") from None
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NotRequired, TypedDict
 
+from villages_sync.run_ids import RunId
+
 MESSAGE_VERSION = 1
 TITLE_MAX_CHARS = 200
 DESCRIPTION_MAX_CHARS = 2000
@@ -116,7 +118,7 @@ class DateWindow:
 class EventMessage:
     """The body of one SQS message on the events queue (versioned JSON)."""
 
-    run_id: str
+    run_id: RunId
     sequence: int  # 0-based position of this message within its run
     events: list[EventItem]
     version: int = MESSAGE_VERSION
@@ -154,7 +156,7 @@ class SweepOutcome(enum.StrEnum):
 class RunRecord:
     """One run of the pipeline, as kept in the runs table (partition key ``run_id``)."""
 
-    run_id: str
+    run_id: RunId
     started_at: int  # epoch seconds
     window: DateWindow
     status: RunStatus

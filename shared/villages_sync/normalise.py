@@ -6,46 +6,45 @@ date and time, so an evening show 22:00Z-02:00Z in November is 17:00-21:00 on th
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, MutableSet
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from villages_sync.event_fields import (
+    SHORT_TEXT_MAX_CHARS,
+    add_optional,
+    address_of,
+    clean_url,
+    flag_of,
+    lower_clean,
+    part_of,
+    snippet,
+    subcategories_of,
+)
 from villages_sync.event_ids import stored_id, too_long
+from villages_sync.event_times import add_end, hh_mm, local_start, ttl_of
 from villages_sync.messages import MessageFormatError, validate_event_item
 from villages_sync.models import (
     CONTENT_HASH_BYTES,
     DESCRIPTION_MAX_CHARS,
-    MULTI_DAY_SPAN,
     PLAUSIBLE_DAYS_AFTER_WINDOW,
     PLAUSIBLE_DAYS_BEFORE_WINDOW,
     PLAUSIBLE_SEASON_DAYS,
-    SUBCATEGORIES_MAX,
-    SUBCATEGORY_MAX_CHARS,
     TITLE_MAX_CHARS,
-    TTL_DAYS_AFTER_EVENT,
-    URL_MAX_CHARS,
     DateWindow,
     EventItem,
     RejectReason,
 )
 from villages_sync.text import clean_text
 
-SHORT_TEXT_MAX_CHARS = 200
-# A timed event ending after midnight but by this hour (a late dance) belongs to its first
-# day only; one ending later on a later day is on every day it spans.
-NIGHT_ENDS = time(6, 0)
-_ONE_DAY = timedelta(hours=24)
 _UNHASHED = ("last_updated", "ttl", "content_hash")
 # One encoder for every hash: json.dumps with options builds a new one per call.
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-_URL_FORBIDDEN = re.compile(r'[ <>"]')  # and every unprintable character (str.isprintable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +157,7 @@ def normalise_event(
         if event_id is None:
             reason = RejectReason.ID_TOO_LONG if too_long(raw_id) else RejectReason.BAD_ID
             return Rejection(
-                None, reason, f"id {_snippet(raw_id)} is not an id", content=content_key(raw, tz)
+                None, reason, f"id {snippet(raw_id)} is not an id", content=content_key(raw, tz)
             )
         outcome = _normalise(raw, event_id, tz=tz, window=window, last_updated=last_updated)
     except Exception as error:  # a last line of defence: one odd event must not stop a run
@@ -209,16 +208,16 @@ def content_key(raw: Mapping[str, Any], tz: ZoneInfo) -> str | None:
     readable start: then it matches nothing."""
     try:
         title = clean_text(raw.get("title"), TITLE_MAX_CHARS)
-        start_text = _part(raw, "start").get("date")
+        start_text = part_of(raw, "start").get("date")
         if not title or not isinstance(start_text, str):
             return None
-        all_day = _flag(raw.get("allDay")) is True or _part(raw, "start").get("type") == "date"
-        start = _local_start(start_text, tz, all_day=all_day)
+        all_day = flag_of(raw.get("allDay")) is True or part_of(raw, "start").get("type") == "date"
+        start = local_start(start_text, tz, all_day=all_day)
         if start is None:
             return None
-        location = clean_text(_part(raw, "location").get("title"), SHORT_TEXT_MAX_CHARS)
+        location = clean_text(part_of(raw, "location").get("title"), SHORT_TEXT_MAX_CHARS)
         iso = start.isoformat()
-        return stored_content_key(iso[:10], _hh_mm(iso), title, location)
+        return stored_content_key(iso[:10], hh_mm(iso), title, location)
     except Exception:  # a last line of defence, like normalise_event's: never raises
         return None
 
@@ -229,11 +228,11 @@ def stored_content_key(event_date: str, start_time: str, title: str, location: s
 
 def _readable_start(raw: Mapping[str, Any], tz: ZoneInfo) -> date | None:
     """The local start date, when it can be read whatever else is wrong with the event."""
-    start_text = _part(raw, "start").get("date")
+    start_text = part_of(raw, "start").get("date")
     if not isinstance(start_text, str):
         return None
-    all_day = _flag(raw.get("allDay")) is True or _part(raw, "start").get("type") == "date"
-    start = _local_start(start_text, tz, all_day=all_day)
+    all_day = flag_of(raw.get("allDay")) is True or part_of(raw, "start").get("type") == "date"
+    start = local_start(start_text, tz, all_day=all_day)
     return start.date() if start is not None else None
 
 
@@ -243,25 +242,25 @@ def _normalise(
     title = clean_text(raw.get("title"), TITLE_MAX_CHARS)
     if not title:
         return Rejection(event_id, RejectReason.MISSING_TITLE, "title is empty")
-    all_day_flag = _flag(raw.get("allDay"))
-    cancelled = _flag(raw.get("cancelled"))
-    featured = _flag(raw.get("featured"))
+    all_day_flag = flag_of(raw.get("allDay"))
+    cancelled = flag_of(raw.get("cancelled"))
+    featured = flag_of(raw.get("featured"))
     if all_day_flag is None or cancelled is None or featured is None:
         key = "allDay" if all_day_flag is None else "cancelled" if cancelled is None else "featured"
         return Rejection(
-            event_id, RejectReason.BAD_FLAG, f"{key} {_snippet(raw.get(key))} is not a boolean"
+            event_id, RejectReason.BAD_FLAG, f"{key} {snippet(raw.get(key))} is not a boolean"
         )
-    start_part = _part(raw, "start")
+    start_part = part_of(raw, "start")
     all_day = all_day_flag or start_part.get("type") == "date"
     start_text = start_part.get("date")
     if not isinstance(start_text, str) or not start_text.strip():
         return Rejection(event_id, RejectReason.MISSING_START, "start.date is missing")
-    start = _local_start(start_text, tz, all_day=all_day)
+    start = local_start(start_text, tz, all_day=all_day)
     if start is None:
-        return Rejection(event_id, RejectReason.BAD_START, f"start.date {_snippet(start_text)}")
+        return Rejection(event_id, RejectReason.BAD_START, f"start.date {snippet(start_text)}")
     first_day = start.date()
     start_iso = start.isoformat()
-    location = _part(raw, "location")
+    location = part_of(raw, "location")
     item: dict[str, Any] = {
         "event_id": event_id,
         "title": title,
@@ -269,21 +268,23 @@ def _normalise(
             raw.get("description") or raw.get("excerpt"), DESCRIPTION_MAX_CHARS
         ),
         "event_date": start_iso[:10],  # what first_day.isoformat() gives
-        "start_time": _hh_mm(start_iso),
+        "start_time": hh_mm(start_iso),
         "location": clean_text(location.get("title"), SHORT_TEXT_MAX_CHARS),
-        "category": _lower_clean(raw.get("category"), SHORT_TEXT_MAX_CHARS),
+        "category": lower_clean(raw.get("category"), SHORT_TEXT_MAX_CHARS),
         "last_updated": int(last_updated),
         "ttl": 0,  # set below, from the last day (here for the key's place in the item)
         "start_iso": start_iso,
         "all_day": all_day,
         "cancelled": cancelled,
         "featured": featured,
-        "subcategories": _subcategories(raw.get("subcategories")),
+        "subcategories": subcategories_of(raw.get("subcategories")),
     }
-    _add_end(item, _part(raw, "end").get("date"), start, tz, all_day=all_day, start_text=start_text)
-    _add_optional(item, "url", _url(raw.get("url")))
-    _add_optional(item, "venue_category", clean_text(location.get("category"), 100))
-    _add_optional(item, "address", _address(_part(raw, "address")))
+    add_end(
+        item, part_of(raw, "end").get("date"), start, tz, all_day=all_day, start_text=start_text
+    )
+    add_optional(item, "url", clean_url(raw.get("url")))
+    add_optional(item, "venue_category", clean_text(location.get("category"), 100))
+    add_optional(item, "address", address_of(part_of(raw, "address")))
     last_day = date.fromisoformat(item["end_date"]) if "end_date" in item else first_day
     if not plausible(first_day, window, last_day=last_day):
         # Its stored copy (the last good one) is kept, never moved to this date: a ttl taken
@@ -294,12 +295,13 @@ def _normalise(
             f"{first_day}..{last_day} is not a date for a run over {window.first}..{window.last}",
         )
     # Expire 90 days after the last day, not the first: a season-long event stays while it runs.
-    item["ttl"] = _ttl(last_day, tz)
+    item["ttl"] = ttl_of(last_day, tz)
     item["content_hash"] = content_hash_of(item)
     try:
         validate_event_item(item)
     except MessageFormatError as error:
         return Rejection(event_id, RejectReason.INVALID, str(error))
+    event_item = cast(EventItem, item)  # validate_event_item checked every field
     if first_day > window.last or last_day < window.first:
         # Valid but dated outside the window: a stored copy (dated inside it) is refreshed to
         # the new date, so the skill stops announcing the old one and the sweep never takes it.
@@ -307,9 +309,9 @@ def _normalise(
             event_id,
             RejectReason.OUTSIDE_WINDOW,
             f"{first_day}..{last_day} not in {window.first}..{window.last}",
-            item=item,  # type: ignore[arg-type]
+            item=event_item,
         )
-    return item  # type: ignore[return-value]
+    return event_item
 
 
 def content_hash_of(item: Mapping[str, Any]) -> str:
@@ -319,194 +321,3 @@ def content_hash_of(item: Mapping[str, Any]) -> str:
         hashed.pop(key, None)
     encoded = _HASH_ENCODER.encode(hashed)
     return hashlib.blake2b(encoded.encode(), digest_size=CONTENT_HASH_BYTES).hexdigest()
-
-
-_TRUE = frozenset({"true", "1", "yes"})
-_FALSE = frozenset({"false", "0", "no", ""})
-
-
-def _flag(value: object) -> bool | None:
-    """A JSON boolean, or the strings and numbers an API might send for one; None otherwise.
-
-    Missing (None) is False: an event is not cancelled unless it says so.
-    """
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-    return None
-
-
-def _snippet(value: object) -> str:
-    """A short, safe description of a value for a reject's detail (no huge reprs)."""
-    if isinstance(value, str):
-        return repr(value[:40])
-    if isinstance(value, int) and not isinstance(value, bool):
-        return "a number" if abs(value) >= 10**40 else repr(value)
-    return (
-        repr(value)[:40]
-        if isinstance(value, float | bool) or value is None
-        else (f"a {type(value).__name__}")
-    )
-
-
-def _lower_clean(value: object, max_chars: int) -> str:
-    """Lower-cased before cleaning: lower-casing can lengthen text ("İ" becomes two
-    characters), so cleaning (and its length cap) comes last."""
-    return clean_text(value.lower() if isinstance(value, str) else value, max_chars)
-
-
-def _part(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = raw.get(key)
-    return value if type(value) is dict or isinstance(value, Mapping) else {}  # dict: no ABC check
-
-
-def _parse_instant(text: str) -> datetime | None:
-    """An aware instant, or None when unparseable or outside 1970-9998 (epoch seconds and
-    local-time conversion must both stay valid)."""
-    try:
-        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if not 1970 <= parsed.year <= 9998:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _local_start(text: str, tz: ZoneInfo, *, all_day: bool) -> datetime | None:
-    if all_day:
-        # All-day starts are encoded inconsistently (local midnight in UTC, or a floating
-        # midnight): the calendar date is the date part as written, never converted.
-        try:
-            day = date.fromisoformat(text.strip()[:10])
-        except ValueError:
-            return None
-        return datetime.combine(day, time(0, 0), tzinfo=tz)
-    instant = _parse_instant(text)
-    if instant is None:
-        return None
-    return instant.astimezone(tz)
-
-
-def _add_end(
-    item: dict[str, Any],
-    text: object,
-    start: datetime,
-    tz: ZoneInfo,
-    *,
-    all_day: bool,
-    start_text: str = "",
-) -> None:
-    """End fields when the end parses and is not before the start.
-
-    A wrong end is dropped rather than the event rejected: the event still happens, and the
-    skill can still announce its start. An all-day event keeps only its end date (as written,
-    like its start); a multi-day event gets ``span`` too, the key of the multi-day index.
-    """
-    if not isinstance(text, str):
-        return
-    if all_day:
-        end_day = _all_day_end(text, start_text, tz)
-        if end_day is None or end_day <= start.date():
-            return
-        end = datetime.combine(end_day, time(0, 0), tzinfo=tz)
-    else:
-        instant = _parse_instant(text)
-        if instant is None:
-            return
-        end = instant.astimezone(tz)
-        if end < start:
-            return
-        end_iso = end.isoformat()
-        item["end_time"] = _hh_mm(end_iso)
-        item["end_iso"] = end_iso
-    if end.date() > start.date():
-        item["end_date"] = end.date().isoformat()
-        if all_day or end - start >= _ONE_DAY or end.time() > NIGHT_ENDS:
-            item["span"] = MULTI_DAY_SPAN  # on the days after its start too (multi-day index)
-
-
-def _all_day_end(text: str, start_text: str, tz: ZoneInfo) -> date | None:
-    """The last day of an all-day event, from its end as written.
-
-    An end written like the start (a bare date, or the same midnight encoding: ``T05:00Z``
-    after a ``T05:00Z`` start) names the last day, read as written like the start's date.
-    Any other time is the moment the event is over, as a local midnight in UTC or a floating
-    one: ``2026-11-21T04:59:59Z`` and ``2026-11-20T23:59:59`` both end on the 20th, so the
-    zone's offset and a second are taken away before the date is read.
-    """
-    written, start_written = text.strip(), start_text.strip()
-    try:
-        if len(written) <= 10 or written[10:19] == start_written[10:19]:
-            return date.fromisoformat(written[:10])
-        end = datetime.fromisoformat(written[:19])
-    except ValueError:
-        return None
-    offset = abs(end.replace(tzinfo=tz).utcoffset() or timedelta(0))
-    return (end - offset - timedelta(seconds=1)).date()
-
-
-def _hh_mm(iso: str) -> str:
-    """strftime("%H:%M") of the moment whose isoformat() is ``iso``, at a fraction of the cost.
-
-    isoformat() always starts ``YYYY-MM-DDTHH:MM`` (the year zero-padded to four digits), so
-    the hour and minute are characters 11 to 16; the date is the first ten.
-    """
-    return iso[11:16]
-
-
-@functools.lru_cache(maxsize=1024)  # a run's events fall on a few hundred days
-def _ttl(day: date, tz: ZoneInfo) -> int:
-    expires = datetime.combine(day + timedelta(days=TTL_DAYS_AFTER_EVENT), time(0, 0), tzinfo=tz)
-    return int(expires.timestamp())
-
-
-def _subcategories(value: object) -> list[str]:
-    if not isinstance(value, list):
-        return []
-    kept = []
-    for raw_value in value[:SUBCATEGORIES_MAX]:
-        cleaned = _lower_clean(raw_value, SUBCATEGORY_MAX_CHARS)
-        if cleaned:
-            kept.append(cleaned)
-    return kept
-
-
-def _url(value: object) -> str:
-    """A usable http(s) URL as given, or "". Not cleaned like prose: entity decoding would turn
-    a query such as ``?a=1&copy=2`` into ``?a=1©=2``."""
-    if not isinstance(value, str):
-        return ""
-    url = value.strip()
-    usable = (
-        url.startswith(("https://", "http://"))
-        and len(url) <= URL_MAX_CHARS
-        and url.isprintable()  # no control characters, no whitespace but " " ...
-        and not _URL_FORBIDDEN.search(url)  # ... and not " " either, nor markup characters
-    )
-    return url if usable else ""
-
-
-def _address(parts: Mapping[str, Any]) -> str:
-    street = clean_text(parts.get("streetAddress"), 100)
-    locality = clean_text(parts.get("locality"), 100)
-    region = _joined(
-        " ", clean_text(parts.get("region"), 20), clean_text(parts.get("postalCode"), 20)
-    )
-    return _joined(", ", street, locality, region)
-
-
-def _joined(separator: str, *parts: str) -> str:
-    """The non-empty ``parts`` joined (a list, not a generator: join makes one anyway)."""
-    return separator.join([part for part in parts if part])
-
-
-def _add_optional(item: dict[str, Any], key: str, value: str) -> None:
-    if value:
-        item[key] = value

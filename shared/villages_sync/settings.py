@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from villages_sync.calendar_api.base_url import base_url_problem
@@ -45,9 +45,10 @@ def _parsed(env: Mapping[str, str], name: str, parse: Callable[[str], T], what: 
         raise SettingsError(f"{name}={raw!r} is not {what}") from error
 
 
-def _set(**fields: object) -> dict[str, object]:
+def _set(**fields: Any) -> dict[str, Any]:
     """Constructor arguments without the unset ones, so each default is written only once: on
-    its dataclass field."""
+    its dataclass field. Any: each value is typed by the parser ``_parsed`` ran, and the
+    dataclass's own field types are what the constructor is checked against at run time."""
     return {name: value for name, value in fields.items() if value is not None}
 
 

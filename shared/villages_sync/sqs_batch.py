@@ -17,7 +17,7 @@ import logging
 import traceback
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class SQSRecordAttributes:
 
     @property
     def approximate_receive_count(self) -> str:
-        return self._data["ApproximateReceiveCount"]
+        return cast(str, self._data["ApproximateReceiveCount"])
 
 
 class SQSRecord:
@@ -65,11 +65,11 @@ class SQSRecord:
 
     @property
     def message_id(self) -> str:
-        return self.raw_event["messageId"]
+        return cast(str, self.raw_event["messageId"])
 
     @property
     def body(self) -> str:
-        return self.raw_event["body"]
+        return cast(str, self.raw_event["body"])
 
     @property
     def attributes(self) -> SQSRecordAttributes:

@@ -4,14 +4,14 @@ runs in a row no longer saw, or refuse and say why."""
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from villages_sync.aws.events_table import EventsTable, StrikeOutcome
 from villages_sync.aws.run_views import load_deferred
 from villages_sync.aws.runs_table import RunsTable
-from villages_sync.models import RUN_ABANDONED_AFTER_SECONDS, RunRecord, RunStatus, SweepOutcome
+from villages_sync.models import RunRecord, RunStatus, SweepOutcome
+from villages_sync.run_timing import still_running
 from villages_sync.sweep_policy import (
     ACCEPTABLE,
     SweepDecision,
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 @dataclass(slots=True)
 class SweepSummary:
     run_id: str
-    outcome: str
+    outcome: SweepOutcome
     reason: str = ""
     in_window: int = 0  # items stored in the run's window when the sweep read it
     stale_found: int = 0  # of those, items the run did not see
@@ -42,20 +42,15 @@ class SweepSummary:
 
 
 def _newer_run_in_flight(runs: RunsTable, run_id: str, *, now: float) -> str | None:
-    """The first newer run that is still scraping or being consumed, if any.
-
-    A run that started long ago and never finished (its producer died, or its messages sit in
-    the DLQ) does not count: it must not block every older sweep for ever.
-    """
+    """The first newer run that is still running (``run_policy.still_running``), if any."""
     for newer in runs.newer_runs(run_id):
-        running = newer.status in (RunStatus.SCRAPING, RunStatus.ENQUEUED)
-        if running and now - newer.started_at < RUN_ABANDONED_AFTER_SECONDS:
+        if still_running(newer, now=now):
             return newer.run_id
     return None
 
 
 def sweep_run(
-    run_id: str, *, events: EventsTable, runs: RunsTable, rules: SweepRules
+    run_id: str, *, events: EventsTable, runs: RunsTable, rules: SweepRules, now: float
 ) -> SweepSummary:
     """Sweep ``run_id`` once. A redelivered request finds the outcome recorded and does nothing
     again. A refused run that an operator accepted (``RunsTable.record_accept``) is judged on
@@ -72,7 +67,7 @@ def sweep_run(
     if run.sweep_outcome is not None and not accepted and not cut_short:
         return SweepSummary(
             run_id=run_id,
-            outcome=str(run.sweep_outcome),
+            outcome=run.sweep_outcome,
             reason=run.sweep_reason,
             deleted=run.deleted_count,
             missed=run.missed_count,
@@ -89,7 +84,7 @@ def sweep_run(
         latest_completed_run_id=runs.latest_completed_run_id(),
         baseline=runs.previous_baseline_run(run_id),
         min_ratio=rules.min_ratio,
-        newer_run_in_flight=_newer_run_in_flight(runs, run_id, now=time.time()),
+        newer_run_in_flight=_newer_run_in_flight(runs, run_id, now=now),
         waived=waived,
     )
     if not decision.allowed:
@@ -105,7 +100,7 @@ def sweep_run(
     ]
     summary = SweepSummary(
         run_id=run_id,
-        outcome=str(SweepOutcome.SWEPT),
+        outcome=SweepOutcome.SWEPT,
         in_window=len(candidates),
         stale_found=len(stale),
         accepted_by=run.accepted_by if accepted else "",
@@ -188,10 +183,10 @@ def _refuse(
         runs.record_sweep(run.run_id, outcome, reason)
         return SweepSummary(
             run_id=run.run_id,
-            outcome=str(outcome),
+            outcome=outcome,
             reason=reason,
             deleted=run.deleted_count,
             missed=run.missed_count,
         )
     runs.record_sweep(run.run_id, SweepOutcome.REFUSED, reason)
-    return SweepSummary(run_id=run.run_id, outcome=str(SweepOutcome.REFUSED), reason=reason)
+    return SweepSummary(run_id=run.run_id, outcome=SweepOutcome.REFUSED, reason=reason)

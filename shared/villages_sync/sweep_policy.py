@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from villages_sync.models import RunRecord, RunStatus
+from villages_sync.run_ids import started_before
 
 
 class SweepRefusal(enum.StrEnum):
@@ -140,7 +141,7 @@ def _state_refusal(
         return _refuse(SweepRefusal.NOT_COMPLETED, f"status is {run.status}")
     if run.event_count <= 0:
         return _refuse(SweepRefusal.EMPTY, "0 events")
-    if latest_completed_run_id and latest_completed_run_id > run.run_id:
+    if latest_completed_run_id and started_before(run.run_id, latest_completed_run_id):
         return _refuse(SweepRefusal.SUPERSEDED, f"run {latest_completed_run_id} completed later")
     if newer_run_in_flight:
         # It may have seen an event this run missed and not have written it yet: its own

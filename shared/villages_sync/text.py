@@ -16,7 +16,8 @@ import re
 import unicodedata
 import warnings
 
-from bs4 import BeautifulSoup, CData, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, MarkupResemblesLocatorWarning, Tag
+from bs4.element import NavigableString
 
 _TAG_LIKE = re.compile(r"</?[A-Za-z!/?][^<>]*>")
 _TAG_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!/?")

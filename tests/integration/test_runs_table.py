@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -22,6 +23,7 @@ def _start(runs, run_id: str, *, messages: int = 3, events: int = 300) -> None:
         rejects={},
         drift=False,
         drift_reason="",
+        now=time.time(),
     )
 
 
@@ -48,7 +50,10 @@ def test_complete_run_two_callers_only_one_wins(deployment):
     _start(runs, run_id)
 
     # When two callers try to complete it
-    results = [runs.complete_run(run_id), runs.complete_run(run_id)]
+    results = [
+        runs.complete_run(run_id, now=time.time()),
+        runs.complete_run(run_id, now=time.time()),
+    ]
 
     # Then exactly one succeeds and the run is the latest completed
     assert results == [True, False]
@@ -62,10 +67,10 @@ def test_latest_completed_older_run_completing_later_does_not_move_pointer(deplo
     older, newer = "20261124T100000.000000Z-aaaaaa", "20261124T110000.000000Z-bbbbbb"
     _start(runs, older)
     _start(runs, newer)
-    runs.complete_run(newer)
+    runs.complete_run(newer, now=time.time())
 
     # When the older run completes afterwards
-    runs.complete_run(older)
+    runs.complete_run(older, now=time.time())
 
     # Then the pointer still names the newer run, and the runs list sees the order
     assert runs.latest_completed_run_id() == newer
@@ -78,7 +83,7 @@ def test_previous_baseline_run_skips_refused_runs(deployment):
     swept, refused, newest = (f"20261124T1{h}0000.000000Z-aaaaaa" for h in (0, 1, 2))
     for run_id in (swept, refused, newest):
         _start(runs, run_id)
-        runs.complete_run(run_id)
+        runs.complete_run(run_id, now=time.time())
     runs.record_sweep(swept, SweepOutcome.SWEPT, "")
     runs.record_sweep(refused, SweepOutcome.REFUSED, "too_few_events_against_baseline: ...")
 
@@ -94,7 +99,7 @@ def test_fail_run_never_moves_a_completed_run_back(deployment):
     runs = deployment.runs
     run_id = "20261124T100000.000000Z-aaaaaa"
     _start(runs, run_id)
-    runs.complete_run(run_id)
+    runs.complete_run(run_id, now=time.time())
 
     # When a late error tries to fail it (issue 9, case 4)
     changed = runs.fail_run(run_id, "ThrottlingException: sweep request not sent")
@@ -109,7 +114,7 @@ def test_record_sweep_refusal_never_overwrites_a_sweep_that_ran(deployment):
     runs = deployment.runs
     run_id = "20261124T100000.000000Z-aaaaaa"
     _start(runs, run_id)
-    runs.complete_run(run_id)
+    runs.complete_run(run_id, now=time.time())
     runs.record_sweep(run_id, SweepOutcome.SWEPT, "")
 
     # When a late refusal is recorded, and an accept is tried
@@ -154,7 +159,7 @@ def test_record_sweep_refused_on_retry_keeps_the_deletions_already_counted(deplo
     runs = deployment.runs
     run_id = "20261124T100000.000000Z-aaaaaa"
     _start(runs, run_id)
-    runs.complete_run(run_id)
+    runs.complete_run(run_id, now=time.time())
     for _ in range(3):
         runs.add_deleted(run_id)
 
@@ -174,7 +179,7 @@ def test_unswept_runs_never_requested_or_requested_long_ago(deployment):
     never, fresh, lost, swept = (f"20261124T1{h}0000.000000Z-aaaaaa" for h in range(4))
     for run_id in (never, fresh, lost, swept):
         _start(runs, run_id)
-        runs.complete_run(run_id)
+        runs.complete_run(run_id, now=time.time())
     for run_id in (fresh, lost, swept):
         runs.mark_sweep_requested(run_id)
     runs.record_sweep(swept, SweepOutcome.SWEPT, "")

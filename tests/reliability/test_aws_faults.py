@@ -14,7 +14,7 @@ from reliability_harness import (
     hooked,
     today,
 )
-from villages_sync.models import RunStatus
+from villages_sync.models import RunStatus, SweepOutcome
 from villages_sync.standin.dataset import generate_events, mutate_events
 from villages_sync.standin.server import RunningCalendar
 
@@ -216,6 +216,47 @@ def test_producer_failing_after_part_of_a_run_is_recorded_failed_and_never_swept
         f"status {report.run.status}, sweep {report.run.sweep_outcome}, "
         f"{len(before)} items all kept",
         events=len(before),
+    )
+
+
+def test_producer_recovery_failing_still_records_and_syncs_todays_run(
+    harness, day_one, fault_report
+):
+    # Given a synced table, and DynamoDB refusing every Query the producer's recovery of
+    # earlier runs makes (the recent runs it reads, 20 of them)
+    counter = CallCounter()
+
+    def refuse_recovery_reads(request, **_):
+        counter.next()
+        body = bytes(request.body or b"")
+        if b'"Limit": 20' in body or b'"Limit":20' in body:
+            counter.injected += 1
+            return error_response(request, 400, "AccessDeniedException", "injected: recovery")
+        return None
+
+    day_two = mutate_events(day_one, seed=55, added=5, removed=20, changed=10)
+    with RunningCalendar(day_one) as calendar:
+        harness.sync(calendar.base_url)
+        before = harness.stored_hashes()
+        calendar.set_events(day_two)
+        # When the next run syncs while its recovery step fails
+        with hooked(harness.dynamodb, "before-send.dynamodb.Query", refuse_recovery_reads):
+            report = harness.sync(calendar.base_url)
+
+    # Then the recovery did fail, and was said to; today's run was still recorded, completed
+    # and swept, and the table holds exactly today's calendar
+    assert counter.injected >= 1
+    assert "recovery of earlier runs failed" in harness.log.getvalue()
+    assert report.succeeded, report.producer_error
+    assert report.run.status is RunStatus.COMPLETED
+    assert report.run.sweep_outcome is SweepOutcome.SWEPT
+    figures = harness.assert_exact(expected_items(day_two), report.run, before)
+    fault_report.record(
+        "The producer's recovery of earlier runs fails (DynamoDB Query refused)",
+        "failure logged and counted (RecoveryFailed); today's run recorded, completed, swept",
+        f"{counter.injected} recovery reads refused -> status {report.run.status}, sweep "
+        f"{report.run.sweep_outcome}, table exact",
+        **figures,
     )
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from villages_sync import normalise, text
+from villages_sync import event_fields, event_times, normalise, text
 from villages_sync.models import CONTENT_HASH_BYTES
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.standin.dataset import generate_events, mutate_events
@@ -25,13 +25,13 @@ def _reference_clean_text(value: object, max_chars: int) -> str:
 
 
 def _old_url(value: object) -> str:
-    """normalise._url as it was: every character checked in Python."""
+    """event_fields.clean_url (normalise._url) as it was: every character checked in Python."""
     if not isinstance(value, str):
         return ""
     url = value.strip()
     usable = (
         url.startswith(("https://", "http://"))
-        and len(url) <= normalise.URL_MAX_CHARS
+        and len(url) <= event_fields.URL_MAX_CHARS
         and not any(ch.isspace() or ch in '<>"' or not ch.isprintable() for ch in url)
     )
     return url if usable else ""
@@ -52,7 +52,10 @@ def test_normalise_events_generated_data_set_same_items_as_reference_path() -> N
 
     # When they are normalised by the fast paths and by the reference path
     fast = normalise_events(raws, **arguments)
-    with mock.patch.object(normalise, "clean_text", _reference_clean_text):
+    with (
+        mock.patch.object(normalise, "clean_text", _reference_clean_text),
+        mock.patch.object(event_fields, "clean_text", _reference_clean_text),
+    ):
         reference = normalise_events(raws, **arguments)
 
     # Then every item, reject, hash and kept id is the same
@@ -81,7 +84,7 @@ def test_url_any_value_same_as_character_by_character_check(value: object) -> No
     # Given any value in a url field
     # When the new check and the old one read it
     # Then they accept and refuse the same values
-    assert normalise._url(value) == _old_url(value)
+    assert event_fields.clean_url(value) == _old_url(value)
 
 
 @settings(max_examples=500, deadline=None)
@@ -95,7 +98,7 @@ def test_hh_mm_any_moment_same_as_strftime(moment: datetime, zone: ZoneInfo) -> 
     # When its time and date are read from its isoformat() text
     iso = aware.isoformat()
     # Then they are what strftime and date().isoformat() give
-    assert normalise._hh_mm(iso) == aware.strftime("%H:%M")
+    assert event_times.hh_mm(iso) == aware.strftime("%H:%M")
     assert iso[:10] == aware.date().isoformat()
 
 

@@ -16,10 +16,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
 
 # Adaptive retry mode backs off on throttling (DynamoDB, SQS) with a client-side rate limiter;
 # the pool is sized for the consumer's parallel writes.
@@ -28,8 +33,8 @@ _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_conne
 
 @dataclass(frozen=True, slots=True)
 class AwsClients:
-    dynamodb: Any
-    sqs: Any
+    dynamodb: DynamoDBClient
+    sqs: SQSClient
 
 
 def aws_clients(

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import (
+        DeleteMessageBatchRequestEntryTypeDef,
+        SendMessageBatchRequestEntryTypeDef,
+    )
+
 
 MOVE_TASK = "message-move-task"
 RECEIVE_SEND_DELETE = "receive-send-delete"
@@ -28,7 +36,7 @@ class ReplayReport:
 
 
 def replay_dlq(
-    sqs: Any,
+    sqs: SQSClient,
     *,
     dlq_url: str,
     source_url: str,
@@ -60,16 +68,19 @@ def replay_dlq(
         ).get("Messages", [])
         if not received:
             break
-        entries = []
+        entries: list[SendMessageBatchRequestEntryTypeDef] = []
         for index, message in enumerate(received):
-            entry = {"Id": str(index), "MessageBody": message["Body"]}
+            entry: SendMessageBatchRequestEntryTypeDef = {
+                "Id": str(index),
+                "MessageBody": message["Body"],
+            }
             if message.get("MessageAttributes"):
                 entry["MessageAttributes"] = message["MessageAttributes"]
             entries.append(entry)
         result = sqs.send_message_batch(QueueUrl=source_url, Entries=entries)
         sent = {item["Id"] for item in result.get("Successful", [])}
         failed += len(result.get("Failed", []))
-        done = [
+        done: list[DeleteMessageBatchRequestEntryTypeDef] = [
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
             for i, m in enumerate(received)
             if str(i) in sent
@@ -84,7 +95,7 @@ def replay_dlq(
     return ReplayReport(moved, failed, False, RECEIVE_SEND_DELETE, _visible(sqs, dlq_url))
 
 
-def _start_move_task(sqs: Any, dlq_url: str, source_url: str) -> bool:
+def _start_move_task(sqs: SQSClient, dlq_url: str, source_url: str) -> bool:
     """Ask SQS to move the messages itself; False where the endpoint cannot (emulators).
 
     Falling back is always safe, so any server error falls back too (moto answers the action
@@ -103,14 +114,15 @@ def _start_move_task(sqs: Any, dlq_url: str, source_url: str) -> bool:
     return True
 
 
-def _visible(sqs: Any, url: str) -> int:
+def _visible(sqs: SQSClient, url: str) -> int:
     attributes = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"])
 
 
-def _arn(sqs: Any, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+def _arn(sqs: SQSClient, url: str) -> str:
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    return arn

@@ -8,6 +8,10 @@ run's marker, ``deleted_by`` and a ``ttl`` a little past the DLQ's retention), s
 message of an older run, replayed or delayed past the run that deleted the item, fails the same
 marker condition every upsert has and cannot bring the event back. A tombstone has no date, so
 it is in neither index: the skill and the sweep never see it; ``get`` reads it as absent.
+
+Over 400 lines for a reason: every write here (upsert, refresh, keep, strike, tombstone) is
+guarded by the same marker conditions, kept in one module so the one invariant (a newer run's
+marker always wins) is read and changed in one place.
 """
 
 from __future__ import annotations
@@ -18,12 +22,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
 from villages_sync.models import MULTI_DAY_SPAN, DateWindow, EventItem, UpsertOutcome
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+
 
 DATE_INDEX = "date-index"
 MULTI_DAY_INDEX = "multi-day-index"  # sparse: only items with ``span`` (multi-day events)
@@ -76,7 +85,7 @@ class StrikeOutcome(enum.StrEnum):
 class EventsTable:
     """All access to the events table. Takes a boto3 DynamoDB client."""
 
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._dynamodb = dynamodb
         self.table_name = table_name
 
@@ -269,7 +278,7 @@ class EventsTable:
         try:
             if deleting:
                 values[":expires"] = {"N": str(int(time.time()) + TOMBSTONE_SECONDS)}
-                tombstone = {
+                tombstone: UpdateTypeDef = {
                     "TableName": self.table_name,
                     "Key": request["Key"],
                     "ConditionExpression": f"{unchanged} AND {_LIVE}",
@@ -392,7 +401,7 @@ def _in_parallel(call: Callable[[Any], Any], values: Sequence[Any], max_workers:
         return [call(value) for value in values]
     with ThreadPoolExecutor(max_workers=min(max_workers, len(values))) as pool:
         futures = [pool.submit(call, value) for value in values]
-    errors = [f.exception() for f in futures if f.exception() is not None]
+    errors = [error for f in futures if (error := f.exception()) is not None]
     if errors:
-        raise errors[0]  # type: ignore[misc]
+        raise errors[0]
     return [f.result() for f in futures]

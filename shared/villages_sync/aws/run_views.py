@@ -14,9 +14,17 @@ import json
 import time
 import zlib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from villages_sync.aws.runs_table import RECORD_RETENTION_SECONDS, RunsTable
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        KeysAndAttributesOutputTypeDef,
+        KeysAndAttributesTypeDef,
+    )
+
 
 VIEW_FIELDS = ("event_id", "event_date", "start_time", "title", "location", "all_day")
 _BATCH_GET_MAX = 100
@@ -91,7 +99,7 @@ def load_deferred(runs: RunsTable, run_id: str, sequences: Iterable[int]) -> lis
 
 
 def load_run_view(
-    dynamodb: Any, table_name: str, run_id: str, message_count: int
+    dynamodb: DynamoDBClient, table_name: str, run_id: str, message_count: int
 ) -> tuple[dict[str, dict[str, Any]], int]:
     """The run's events by id (``all_day`` a bool), and how many of its ``message_count`` views
     were found."""
@@ -99,7 +107,9 @@ def load_run_view(
     events: dict[str, dict[str, Any]] = {}
     found = 0
     for start in range(0, len(keys), _BATCH_GET_MAX):
-        request = {table_name: {"Keys": keys[start : start + _BATCH_GET_MAX]}}
+        request: Mapping[str, KeysAndAttributesTypeDef | KeysAndAttributesOutputTypeDef] = {
+            table_name: {"Keys": keys[start : start + _BATCH_GET_MAX]}
+        }
         while request:
             response = dynamodb.batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(table_name, []):

@@ -9,26 +9,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
-from villages_sync.models import (
-    DateWindow,
-    RunRecord,
-    RunStatus,
-    SweepOutcome,
-    UpsertOutcome,
-)
+from villages_sync.aws.run_items import run_from_item, run_key, update_run_if
+from villages_sync.models import RunRecord, RunStatus, SweepOutcome
+from villages_sync.run_timing import sweep_request_due
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 
 RUNS_INDEX = "runs-by-start"
 RECORD_TYPE = "run"
 LATEST_COMPLETED_KEY = "latest-completed"
 RECORD_RETENTION_SECONDS = 400 * 24 * 3600  # a year of history for `status`, then TTL
-# A requested sweep with no outcome after this long was lost (its request dead-lettered).
-SWEEP_REQUEST_RETRY_SECONDS = 3600
 
 
 class RunNotFoundError(LookupError):
@@ -42,7 +39,7 @@ class RunStateError(RuntimeError):
 class RunsTable:
     """All access to the runs table. Takes a boto3 DynamoDB client."""
 
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._dynamodb = dynamodb
         self.table_name = table_name
 
@@ -76,6 +73,7 @@ class RunsTable:
         degraded: bool = False,
         degraded_reason: str = "",
         unidentified: list[str] | None = None,
+        now: float,
     ) -> RunRecord:
         """Every message is on the queue: the message count is final from here on.
         ``unidentified``: content keys of events without a usable id (the sweep keeps the
@@ -91,7 +89,7 @@ class RunsTable:
             ":rejects": dict(rejects),
             ":drift": drift,
             ":reason": drift_reason,
-            ":now": int(time.time()),
+            ":now": int(now),
             ":unidentified": list(unidentified or []),
         }
         return self._transition(
@@ -104,19 +102,22 @@ class RunsTable:
             values,
         )
 
-    def fail_run(self, run_id: str, error: str) -> bool:
+    def fail_run(self, run_id: str, error: str, *, now: float | None = None) -> bool:
         """SCRAPING or ENQUEUED → FAILED: a failed run never completes, so it is never swept.
 
         Conditional like every status change: a run that already completed (or failed) stays
         as it is, so a late error (say the sweep request's send) cannot turn a COMPLETED run
-        back. True when this call failed the run.
+        back. True when this call failed the run. ``now`` defaults to the clock only for the
+        local pipeline's interrupt handler (local/pipeline.py), which has no time at hand.
         """
+        if now is None:
+            now = time.time()
         values = {
             ":failed": str(RunStatus.FAILED),
             ":scraping": str(RunStatus.SCRAPING),
             ":enqueued": str(RunStatus.ENQUEUED),
             ":error": error[:1000],
-            ":now": int(time.time()),
+            ":now": int(now),
         }
         return self._update_if(
             run_id,
@@ -137,24 +138,24 @@ class RunsTable:
         """
         counts = {f"{name}_count": n for name, n in (upserts or {}).items() if n}
         update = "ADD done_sequences :seq" + "".join(f", {k} :{k}" for k in counts)
-        values = {":seq": {"NS": [str(sequence)]}, ":n": {"N": str(sequence)}}
-        values.update({f":{k}": {"N": str(n)} for k, n in counts.items()})
+        values: dict[str, Any] = {":seq": {sequence}, ":n": sequence}
+        values.update({f":{k}": n for k, n in counts.items()})
         try:
             response = self._dynamodb.update_item(
                 TableName=self.table_name,
-                Key={"run_id": {"S": run_id}},
+                Key=run_key(run_id),
                 UpdateExpression=update,
                 ConditionExpression="attribute_exists(run_id) AND NOT contains(done_sequences, :n)",
-                ExpressionAttributeValues=values,
+                ExpressionAttributeValues=to_attributes(values),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
             if conditional_check_failed(error):
                 return self.get(run_id)  # already done (a redelivery), or RunNotFoundError
             raise
-        return _run_from_item(from_attributes(response["Attributes"]))
+        return run_from_item(from_attributes(response["Attributes"]))
 
-    def complete_run(self, run_id: str) -> bool:
+    def complete_run(self, run_id: str, *, now: float) -> bool:
         """ENQUEUED → COMPLETED, at most once: True only for the caller that made the change.
 
         The latest-completed pointer is advanced here and again by
@@ -164,7 +165,7 @@ class RunsTable:
         values = {
             ":completed": str(RunStatus.COMPLETED),
             ":enqueued": str(RunStatus.ENQUEUED),
-            ":now": int(time.time()),
+            ":now": int(now),
         }
         try:
             self._transition(
@@ -182,10 +183,10 @@ class RunsTable:
         """The run's sweep request is on the sweep queue (sent at least once)."""
         self._dynamodb.update_item(
             TableName=self.table_name,
-            Key={"run_id": {"S": run_id}},
+            Key=run_key(run_id),
             UpdateExpression="SET sweep_requested = :yes",
             ConditionExpression="attribute_exists(run_id)",
-            ExpressionAttributeValues={":yes": {"BOOL": True}},
+            ExpressionAttributeValues=to_attributes({":yes": True}),
         )
 
     def scraping_runs(self, limit: int = 20) -> list[RunRecord]:
@@ -198,16 +199,7 @@ class RunsTable:
         """Recent completed runs whose sweep has no recorded outcome and was either never
         requested (a crash or a failed send after completing) or requested long ago (the request
         dead-lettered), oldest first: their sweep is to be requested again."""
-        stuck = [
-            run
-            for run in self.recent_runs(limit)
-            if run.status is RunStatus.COMPLETED
-            and run.sweep_outcome is None
-            and (
-                not run.sweep_requested
-                or now - (run.completed_at or run.started_at) > SWEEP_REQUEST_RETRY_SECONDS
-            )
-        ]
+        stuck = [run for run in self.recent_runs(limit) if sweep_request_due(run, now=now)]
         return sorted(stuck, key=lambda run: run.run_id)
 
     # -- sweep ----------------------------------------------------------------------------
@@ -216,9 +208,9 @@ class RunsTable:
         records every event it deleted (the retry cannot see what the first attempt removed)."""
         self._dynamodb.update_item(
             TableName=self.table_name,
-            Key={"run_id": {"S": run_id}},
+            Key=run_key(run_id),
             UpdateExpression="ADD deleted_count :n",
-            ExpressionAttributeValues={":n": {"N": str(count)}},
+            ExpressionAttributeValues=to_attributes({":n": count}),
         )
 
     def record_missed(self, run_id: str, count: int) -> None:
@@ -239,10 +231,10 @@ class RunsTable:
         the run ``partial`` instead (it has acted), never ``refused``."""
         self._dynamodb.update_item(
             TableName=self.table_name,
-            Key={"run_id": {"S": run_id}},
+            Key=run_key(run_id),
             UpdateExpression="SET sweep_started = :yes",
             ConditionExpression="attribute_exists(run_id)",
-            ExpressionAttributeValues={":yes": {"BOOL": True}},
+            ExpressionAttributeValues=to_attributes({":yes": True}),
         )
 
     def record_accept(
@@ -300,19 +292,20 @@ class RunsTable:
     # -- reads ----------------------------------------------------------------------------
     def get(self, run_id: str) -> RunRecord:
         response = self._dynamodb.get_item(
-            TableName=self.table_name, Key={"run_id": {"S": run_id}}, ConsistentRead=True
+            TableName=self.table_name, Key=run_key(run_id), ConsistentRead=True
         )
         if "Item" not in response:
             raise RunNotFoundError(f"run {run_id} has no record in {self.table_name}")
-        return _run_from_item(from_attributes(response["Item"]))
+        return run_from_item(from_attributes(response["Item"]))
 
     def latest_completed_run_id(self) -> str | None:
         response = self._dynamodb.get_item(
             TableName=self.table_name,
-            Key={"run_id": {"S": LATEST_COMPLETED_KEY}},
+            Key=run_key(LATEST_COMPLETED_KEY),
             ConsistentRead=True,
         )
-        return response.get("Item", {}).get("latest_run_id", {}).get("S")
+        latest: str | None = response.get("Item", {}).get("latest_run_id", {}).get("S")
+        return latest
 
     def recent_runs(self, limit: int = 10) -> list[RunRecord]:
         """The newest runs first."""
@@ -320,11 +313,11 @@ class RunsTable:
             TableName=self.table_name,
             IndexName=RUNS_INDEX,
             KeyConditionExpression="record_type = :type",
-            ExpressionAttributeValues={":type": {"S": RECORD_TYPE}},
+            ExpressionAttributeValues=to_attributes({":type": RECORD_TYPE}),
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [_run_from_item(from_attributes(raw)) for raw in response.get("Items", [])]
+        return [run_from_item(from_attributes(raw)) for raw in response.get("Items", [])]
 
     def newer_runs(self, run_id: str) -> list[RunRecord]:
         """Every run that started after ``run_id``, oldest first."""
@@ -335,7 +328,7 @@ class RunsTable:
             KeyConditionExpression="record_type = :type AND run_id > :run",
             ExpressionAttributeValues=to_attributes({":type": RECORD_TYPE, ":run": run_id}),
         )
-        return [_run_from_item(from_attributes(raw)) for page in pages for raw in page["Items"]]
+        return [run_from_item(from_attributes(raw)) for page in pages for raw in page["Items"]]
 
     def previous_baseline_run(self, run_id: str) -> RunRecord | None:
         """The newest run before ``run_id`` whose sweep actually ran: the accepted baseline.
@@ -364,21 +357,19 @@ class RunsTable:
     def _transition(
         self, run_id: str, update: str, condition: str, values: Mapping[str, Any]
     ) -> RunRecord:
-        try:
-            response = self._dynamodb.update_item(
-                TableName=self.table_name,
-                Key={"run_id": {"S": run_id}},
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_attributes(values),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if conditional_check_failed(error):
-                raise RunStateError(f"run {run_id}: {condition} does not hold") from None
-            raise
-        return _run_from_item(from_attributes(response["Attributes"]))
+        """A status change: the run as it now stands; RunStateError when ``condition`` fails."""
+        item = update_run_if(
+            self._dynamodb,
+            self.table_name,
+            run_id,
+            update,
+            condition,
+            values,
+            {"#status": "status"},
+        )
+        if item is None:
+            raise RunStateError(f"run {run_id}: {condition} does not hold")
+        return run_from_item(item)
 
     def _update_if(
         self,
@@ -389,73 +380,21 @@ class RunsTable:
         names: Mapping[str, str] | None = None,
     ) -> bool:
         """A conditional update of the run; False (not an error) when the condition fails."""
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Key": {"run_id": {"S": run_id}},
-            "UpdateExpression": update,
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": to_attributes(values),
-        }
-        if names:
-            request["ExpressionAttributeNames"] = dict(names)
-        try:
-            self._dynamodb.update_item(**request)
-        except ClientError as error:
-            if conditional_check_failed(error):
-                return False
-            raise
-        return True
+        return (
+            update_run_if(self._dynamodb, self.table_name, run_id, update, condition, values, names)
+            is not None
+        )
 
     def advance_latest_completed(self, run_id: str) -> None:
         try:
             self._dynamodb.update_item(
                 TableName=self.table_name,
-                Key={"run_id": {"S": LATEST_COMPLETED_KEY}},
+                Key=run_key(LATEST_COMPLETED_KEY),
                 UpdateExpression="SET latest_run_id = :run",
                 ConditionExpression="attribute_not_exists(latest_run_id) OR latest_run_id < :run",
-                ExpressionAttributeValues={":run": {"S": run_id}},
+                ExpressionAttributeValues=to_attributes({":run": run_id}),
             )
         except ClientError as error:
             # A conditional failure means a newer run is already the latest: nothing to do.
             if not conditional_check_failed(error):
                 raise
-
-
-def _run_from_item(item: Mapping[str, Any]) -> RunRecord:
-    outcome = item.get("sweep_outcome")
-    return RunRecord(
-        run_id=item["run_id"],
-        started_at=int(item.get("started_at", 0)),
-        window=DateWindow(
-            first=date.fromisoformat(item["window_first"]),
-            last=date.fromisoformat(item["window_last"]),
-        ),
-        status=RunStatus(item["status"]),
-        message_count=int(item.get("message_count", 0)),
-        event_count=int(item.get("event_count", 0)),
-        fetched_count=int(item.get("fetched_count", 0)),
-        rejects={k: int(v) for k, v in item.get("rejects", {}).items()},
-        drift=bool(item.get("drift", False)),
-        drift_reason=item.get("drift_reason", ""),
-        error=item.get("error", ""),
-        done_sequences={int(s) for s in item.get("done_sequences", set())},
-        upserts={
-            name: int(item[f"{name}_count"]) for name in UpsertOutcome if f"{name}_count" in item
-        },
-        completed_at=item.get("completed_at"),
-        finished_at=item.get("finished_at"),
-        sweep_outcome=SweepOutcome(outcome) if outcome else None,
-        sweep_reason=item.get("sweep_reason", ""),
-        deleted_count=int(item.get("deleted_count", 0)),
-        missed_count=int(item.get("missed_count", 0)),
-        degraded=bool(item.get("degraded", False)),
-        degraded_reason=item.get("degraded_reason", ""),
-        sweep_requested=bool(item.get("sweep_requested", False)),
-        accepted_by=item.get("accepted_by", ""),
-        accept_reason=item.get("accept_reason", ""),
-        accept_waives=list(item.get("accept_waives", [])),
-        refused_reason=item.get("refused_reason", ""),
-        sweep_started=bool(item.get("sweep_started", False)),
-        deferred_sequences={int(s) for s in item.get("deferred_sequences", set())},
-        unidentified_content=list(item.get("unidentified_content", [])),
-    )

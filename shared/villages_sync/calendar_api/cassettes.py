@@ -124,6 +124,7 @@ def load_cassette(path: Path) -> list[Interaction]:
 
 def _interaction(path: Path, number: int, raw: object) -> Interaction:
     try:
+        # ignore: raw is the cassette's YAML, unchecked; anything but a mapping raises here
         request, response = raw["request"], raw["response"]  # type: ignore[index]
         body = response.get("body", {}).get("string", b"")
         headers = [

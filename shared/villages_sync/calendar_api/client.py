@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -57,7 +58,8 @@ class ScrapeResult:
     and a string of tens of MB per 10,000 events.
     """
 
-    events: list[dict]  # raw API objects in API order, de-duplicated by ``id`` ([] if streamed)
+    # raw API objects in API order, de-duplicated by ``id`` ([] if streamed)
+    events: list[dict[str, Any]]
     reported_count: int  # ``count`` of the first page (the one the scrape was planned on)
     drift: bool = False  # the result may be incomplete: count changed, or rows are missing
     drift_reason: str = ""
@@ -75,7 +77,7 @@ class ScrapeResult:
 
 
 # ``on_events(start_row, events)``: a page's events as soon as it arrives (streaming).
-EventsSink = Callable[[int, list[dict]], Awaitable[None]]
+EventsSink = Callable[[int, list[dict[str, Any]]], Awaitable[None]]
 
 
 @dataclass
@@ -195,7 +197,8 @@ class _Scrape:
             )
             self.tally.note(page)
             if self.on_page is not None:
-                self.on_page(len(self.tally.rows_seen), self.tally.first_page.count)
+                first_page = self.tally.first_page or page  # noted just above if first
+                self.on_page(len(self.tally.rows_seen), first_page.count)
             return page
 
 

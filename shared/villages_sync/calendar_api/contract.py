@@ -202,7 +202,13 @@ def page_shape(body: bytes) -> tuple[str, dict[str, Any] | None]:
     if not isinstance(data, dict):
         return f"a JSON {json_type(data)}, not an object", None
     events, count = data.get("events"), data.get("count")
-    if isinstance(events, list) and json_type(count) == "int" and count >= 0:
+    # isinstance narrows ``count`` for the comparison; json_type also refuses a bool
+    if (
+        isinstance(events, list)
+        and isinstance(count, int)
+        and json_type(count) == "int"
+        and count >= 0
+    ):
         return "ok", data
     keys = sorted(str(k) for k in data)
     lists = [k for k in keys if isinstance(data[k], list)]

@@ -48,38 +48,50 @@ class ExchangeLog:
         return config
 
     async def _started(
-        self, _: aiohttp.ClientSession, context: SimpleNamespace, params: object
+        self,
+        _: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestStartParams,
     ) -> None:
         exchange = Exchange(
-            method=params.method,  # type: ignore[attr-defined]
-            url=str(params.url),  # type: ignore[attr-defined]
-            request_headers=dict(params.headers),  # type: ignore[attr-defined]
+            method=params.method,
+            url=str(params.url),
+            request_headers=dict(params.headers),
             started=asyncio.get_running_loop().time(),
         )
         context.exchange = exchange
         self.exchanges.append(exchange)
 
     async def _answered(
-        self, _: aiohttp.ClientSession, context: SimpleNamespace, params: object
+        self,
+        _: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
     ) -> None:
         exchange: Exchange = context.exchange
-        response: aiohttp.ClientResponse = params.response  # type: ignore[attr-defined]
+        response: aiohttp.ClientResponse = params.response
         exchange.status = response.status
         exchange.response_headers = list(response.headers.items())
         exchange.finished = asyncio.get_running_loop().time()
 
     async def _failed(
-        self, _: aiohttp.ClientSession, context: SimpleNamespace, params: object
+        self,
+        _: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestExceptionParams,
     ) -> None:
         exchange: Exchange = context.exchange
-        error: BaseException = params.exception  # type: ignore[attr-defined]
+        error: BaseException = params.exception
         exchange.error = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         exchange.finished = asyncio.get_running_loop().time()
 
     async def _body_read(
-        self, _: aiohttp.ClientSession, context: SimpleNamespace, params: object
+        self,
+        _: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceResponseChunkReceivedParams,
     ) -> None:
         exchange: Exchange = context.exchange
-        chunk: bytes = params.chunk  # type: ignore[attr-defined]
+        chunk: bytes = params.chunk
         exchange.body = chunk if exchange.body is None else exchange.body + chunk
         exchange.finished = asyncio.get_running_loop().time()

@@ -7,6 +7,8 @@ refused) reach ``contract.judge``. Besides the first page, two small probes: row
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import aiohttp
 
 from villages_sync.calendar_api.client import _Scrape
@@ -63,10 +65,10 @@ async def observe(settings: CalendarSettings, *, max_reject_ratio: float = 0.02)
     )
 
 
-async def _quietly(fetch: object) -> None:
+async def _quietly(fetch: Awaitable[object]) -> None:
     """A probe's failure is judged from its exchange, not raised: the first page decided."""
     try:
-        await fetch  # type: ignore[misc]
+        await fetch
     except CalendarError:
         return
 

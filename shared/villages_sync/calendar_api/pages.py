@@ -64,12 +64,12 @@ def raw_id(event: object) -> object:
     return event.get("id") if isinstance(event, dict) else None
 
 
-def unique_by_id(pages: Any, seen: MutableSet[object] | None = None) -> list[dict]:
+def unique_by_id(pages: Any, seen: MutableSet[object] | None = None) -> list[dict[str, Any]]:
     """First occurrence of each id (``event_ids.id_key``: 12, "12" and 12.0 are one), in API
     order. Objects without a usable id pass through so that the normaliser counts and logs them
     as rejects instead of them vanishing here."""
     seen = set() if seen is None else seen
-    unique: list[dict] = []
+    unique: list[dict[str, Any]] = []
     for events in pages:
         for event in events:
             key = id_key(raw_id(event))

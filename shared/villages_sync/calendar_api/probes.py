@@ -4,6 +4,7 @@ the checks on it: the count held still, the rows did not shift, nothing lay past
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from villages_sync.calendar_api import paging
 from villages_sync.calendar_api.pages import Page, raw_id, unique_by_id
@@ -47,7 +48,7 @@ class PageTally:
     ids_seen: CompactIds = field(default_factory=CompactIds)  # streaming: delivered
     unique_count: int = 0  # streaming: events delivered
 
-    def deliver(self, page: Page) -> list[dict]:
+    def deliver(self, page: Page) -> list[dict[str, Any]]:
         """Streaming: the page's events no page delivered before, claimed now (so pages handed
         over concurrently never both deliver one id; first arrival wins)."""
         ids_before = len(self.ids_seen)
@@ -70,7 +71,7 @@ class PageTally:
         if not self.streaming:
             self.pages.append(page)
 
-    def events(self) -> tuple[list[dict], int, int]:
+    def events(self) -> tuple[list[dict[str, Any]], int, int]:
         """The events kept (none when streaming), how many unique events and unique ids."""
         if self.streaming:
             return [], self.unique_count, len(self.ids_seen)

@@ -1,5 +1,9 @@
 """A question in, a reply out: what the skill says to each request, and how a conversation goes on.
 
+Over 400 lines for a reason: every reply here (a page, a big list, nothing on, the horizon, a
+problem) is built with the same card, paging and listing helpers and the same fixed prompts;
+the slots' side went to ``questions``.
+
 Pure except for ``read``, the function that returns the stored items of some days (the
 ``reader`` adapter in the function; a list in unit tests). The session keeps the *question*, the
 moment it was asked and where the listener is in its answer (``PENDING``), never the answers:
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,20 +32,19 @@ from villages_sync.skill.catalog import (
     venue_by_id,
     venue_hosting,
 )
-from villages_sync.skill.dates import AskedDays, DateProblem, RangeKind, parse_amazon_date
+from villages_sync.skill.dates import AskedDays, DateProblem, RangeKind
+
+# The slots' side of the conversation lives in ``questions``; its callers find it here too.
+from villages_sync.skill.questions import NotUnderstood as NotUnderstood
+from villages_sync.skill.questions import SlotProblem as SlotProblem
+from villages_sync.skill.questions import meant_time
+from villages_sync.skill.questions import understand as understand
 from villages_sync.skill.selection import Offer, days_to_read, select_offers
 from villages_sync.skill.session import ASKED, PENDING, Pending, Question, pending_of
-from villages_sync.skill.slots import (
-    SlotChoice,
-    resolved_category,
-    resolved_part,
-    resolved_venue,
-)
 from villages_sync.skill.speech import (
     MAX_SPEECH_CHARS,
     Speech,
     card_lines,
-    echo,
     fit_card,
     say_count,
     say_date,
@@ -51,7 +54,6 @@ from villages_sync.skill.speech import (
     say_where,
     ssml_document,
 )
-from villages_sync.skill.timeframe import PartOfDay
 
 PAGE_SIZE = 3
 BIG_LIST = 12  # more events than this, and no venue or kind asked: offer to narrow first
@@ -103,89 +105,6 @@ class Reply:
         return self.reprompt is None
 
 
-@dataclass(frozen=True, slots=True)
-class NotUnderstood:
-    problem: DateProblem | str  # a DateProblem, "venue", "category", "part" or "horizon"
-    spoken: str
-    # What was understood: kept in the session so that a one-word answer completes it.
-    understood: Question | None = field(default=None, compare=False)
-
-
-# ------------------------------------------------------------------------------ questions
-
-
-def understand(
-    slots: Mapping[str, SlotChoice], *, today: date, base: Question | None = None
-) -> Question | NotUnderstood:
-    """The question a WhatsOnIntent's slots ask, or what could not be understood. With
-    ``base`` (a one-word follow-up), the filled slots change that question and the rest stays.
-    """
-    question = base or Question(AskedDays(today, today, RangeKind.DAY, today))
-    date_choice = slots.get("date", SlotChoice())
-    if date_choice.filled or base is None:
-        days = parse_amazon_date(date_choice.spoken, today=today)
-        if isinstance(days, DateProblem):
-            return NotUnderstood(days, echo(date_choice.spoken), question)
-        part = PartOfDay.NOW if days.now_requested else None
-        question = replace(question, days=days, part=part if base is None else question.part)
-        if days.now_requested:
-            question = replace(question, part=PartOfDay.NOW, at=None)
-    for name, resolve, attribute in (
-        ("venue", resolved_venue, "venue"),
-        ("category", resolved_category, "category"),
-        ("partOfDay", resolved_part, "part"),
-    ):
-        choice = slots.get(name, SlotChoice())
-        if not choice.filled:
-            continue
-        value = resolve(choice)  # type: ignore[operator]
-        if value is None:
-            return NotUnderstood(attribute, echo(choice.spoken), question)
-        question = replace(question, **{attribute: value})
-        if attribute == "part":
-            question = replace(question, at=None)
-    time_choice = slots.get("time", SlotChoice())
-    if time_choice.filled:
-        asked = _asked_time(time_choice.spoken)
-        if isinstance(asked, PartOfDay):
-            question = replace(question, part=asked, at=None)
-        elif asked is None:
-            return NotUnderstood("time", echo(time_choice.spoken), question)
-        else:
-            question = replace(question, at=asked, part=None)
-    return question
-
-
-_TIME_WORDS = {
-    "MO": PartOfDay.MORNING,
-    "AF": PartOfDay.AFTERNOON,
-    "EV": PartOfDay.EVENING,
-    "NI": PartOfDay.EVENING,
-}
-
-
-def _asked_time(value: str) -> time | PartOfDay | None:
-    """An AMAZON.TIME value: ``19:00``, ``07:00``, or a part of day (``EV``)."""
-    text = value.strip().upper()
-    if text in _TIME_WORDS:
-        return _TIME_WORDS[text]
-    try:
-        return time.fromisoformat(text[:5])
-    except ValueError:
-        return None
-
-
-def _meant_time(question: Question, now: datetime) -> Question:
-    """ "What's on at 7": 7 in the evening when 7 in the morning is over, or is a small hour."""
-    at = question.at
-    if at is None or at.hour >= 12:
-        return question
-    passed = question.days.first == now.date() and at < now.time()
-    if passed or 1 <= at.hour <= 6:
-        return replace(question, at=at.replace(hour=at.hour + 12))
-    return question
-
-
 # ------------------------------------------------------------------------------ answers
 
 
@@ -229,7 +148,7 @@ def answer_question(
 ) -> Reply:
     """Read the asked days, select the events and say the page that starts at ``offset``."""
     local_now = now.astimezone(tz)
-    question = _meant_time(question, local_now)
+    question = meant_time(question, local_now)
     horizon = local_now.date() + timedelta(days=days_ahead) if days_ahead is not None else None
     if days_ahead is not None and horizon is not None and question.days.first > horizon:
         return beyond_horizon(question, horizon, days_ahead, local_now)
@@ -463,7 +382,7 @@ def not_understood(problem: NotUnderstood, *, now: datetime | None = None) -> Re
         if problem.understood is not None and now is not None
         else None
     )
-    if problem.problem == "venue":
+    if problem.problem == SlotProblem.VENUE:
         squares = [v.spoken for i in SUGGESTED_VENUES if (v := venue_by_id(i))]
         text = (
             f"I don't know a venue called {problem.spoken}. I know the town squares, "
@@ -472,7 +391,7 @@ def not_understood(problem: NotUnderstood, *, now: datetime | None = None) -> Re
         )
         card = Card("Venues I know", "\n".join(v.name for v in VENUES))
         return Reply(Speech.plain(text), Speech.plain("Which venue would you like?"), card, kept)
-    if problem.problem == "category":
+    if problem.problem == SlotProblem.CATEGORY:
         kinds = _listed([c.name for c in CATEGORIES if not c.narrow][:7], "or")
         text = (
             f"I don't know the kind of event {problem.spoken}. You can ask about {kinds}, or "
@@ -481,7 +400,7 @@ def not_understood(problem: NotUnderstood, *, now: datetime | None = None) -> Re
         return Reply(
             Speech.plain(text), Speech.plain("Which kind of event would you like?"), None, kept
         )
-    if problem.problem in ("part", "time"):
+    if problem.problem in (SlotProblem.PART, SlotProblem.TIME):
         text = (
             f"I don't know the time of day {problem.spoken}. I can look up the morning, the "
             "afternoon, tonight, right now, or a time such as 7 PM. Which would you like?"

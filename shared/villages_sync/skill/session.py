@@ -33,7 +33,7 @@ class Question:
     at: time | None = None  # "what's on at 7": what is on at, or starts in the hour after
 
     def as_attributes(self) -> dict[str, Any]:
-        attributes = {
+        attributes: dict[str, Any] = {
             "first": self.days.first.isoformat(),
             "last": self.days.last.isoformat(),
             "asked_first": self.days.asked_first.isoformat(),
