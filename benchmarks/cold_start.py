@@ -15,9 +15,9 @@ Bytecode as deployed: each tree's handlers and villages_sync are copied to a tem
 and run with PYTHONDONTWRITEBYTECODE=1, so a handler module is compiled from source at each
 import unless that tree's function Makefile ships its bytecode, and villages_sync is too unless
 that tree's shared/Makefile precompiles it for the layer (then each is compiled here once,
-unchecked-hash, as the package ships it). The venv's packages (boto3, aiohttp, bs4, Powertools, the ASK SDK) use
-the bytecode pip compiled: as the runtime's boto3 does in Lambda, but the layer's aiohttp, bs4
-and Powertools ship none, so in Lambda those cost more than here.
+unchecked-hash, as the package ships it). The venv's packages (boto3, aiohttp, bs4, Powertools,
+the ASK SDK) use the bytecode pip compiled: as the runtime's boto3 does in Lambda, but the
+layer's aiohttp, bs4 and Powertools ship none, so in Lambda those cost more than here.
 
 ``python -m benchmarks.cold_start [--runs N] [--no-baseline]`` prints the figures as JSON.
 """
