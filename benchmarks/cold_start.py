@@ -12,12 +12,12 @@ names the slowest packages the handler loads beyond its floor: what stands betwe
 target.
 
 Bytecode as deployed: each tree's handlers and villages_sync are copied to a temporary directory
-and run with PYTHONDONTWRITEBYTECODE=1, so the handler modules are compiled from source at each
-import (the function packages carry none) and villages_sync is too, unless that tree's
-shared/Makefile precompiles it for the layer (then it is compiled here once, unchecked-hash,
-as the layer ships it). The venv's packages (boto3, aiohttp, bs4, Powertools, the ASK SDK) use
-the bytecode pip compiled: as the runtime's boto3 does in Lambda, but the layer's aiohttp, bs4
-and Powertools ship none, so in Lambda those cost more than here.
+and run with PYTHONDONTWRITEBYTECODE=1, so a handler module is compiled from source at each
+import unless that tree's function Makefile ships its bytecode, and villages_sync is too unless
+that tree's shared/Makefile precompiles it for the layer (then each is compiled here once,
+unchecked-hash, as the package ships it). The venv's packages (boto3, aiohttp, bs4, Powertools,
+the ASK SDK) use the bytecode pip compiled: as the runtime's boto3 does in Lambda, but the
+layer's aiohttp, bs4 and Powertools ship none, so in Lambda those cost more than here.
 
 ``python -m benchmarks.cold_start [--runs N] [--no-baseline]`` prints the figures as JSON.
 """
@@ -88,7 +88,9 @@ class ImportFigures:
         return self.ratio <= self.target and not self.heavy_loaded
 
 
-CODE_DIRS = ("shared", "producers", "consumers", "skill")
+FUNCTION_DIRS = ("producers", "consumers", "skill")
+CODE_DIRS = ("shared", *FUNCTION_DIRS)
+UNCHECKED = py_compile.PycInvalidationMode.UNCHECKED_HASH
 
 
 def _environment(tree: Path) -> dict[str, str]:
@@ -115,15 +117,19 @@ def deployed_tree(source: Path) -> Iterator[Path]:
                 tree / "shared" / "villages_sync",
                 quiet=1,
                 rx=re.compile(r"/villages_sync/(cli|local|standin)/"),
-                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+                invalidation_mode=UNCHECKED,
             )
+        for name in FUNCTION_DIRS:  # the handler modules, when the function ships their bytecode
+            if "compileall" in (source / name / "Makefile").read_text():
+                for module in (tree / name).glob("*_handler.py"):
+                    py_compile.compile(str(module), invalidation_mode=UNCHECKED, doraise=True)
         yield tree
 
 
-def timed_import(modules: tuple[str, ...], tree: Path = ROOT) -> tuple[float, set[str]]:
-    """Wall time (ms) of importing ``modules`` in a fresh interpreter, and what it loaded."""
-    done = subprocess.run(
-        [sys.executable, "-c", _TIMED.format(modules=", ".join(modules))],
+def _fresh_python(*args: str, tree: Path) -> subprocess.CompletedProcess[str]:
+    """``python *args`` in a fresh interpreter that imports from ``tree`` first."""
+    return subprocess.run(
+        [sys.executable, *args],
         capture_output=True,
         text=True,
         check=True,
@@ -131,6 +137,11 @@ def timed_import(modules: tuple[str, ...], tree: Path = ROOT) -> tuple[float, se
         cwd=tree,
         env=_environment(tree),
     )
+
+
+def timed_import(modules: tuple[str, ...], tree: Path = ROOT) -> tuple[float, set[str]]:
+    """Wall time (ms) of importing ``modules`` in a fresh interpreter, and what it loaded."""
+    done = _fresh_python("-c", _TIMED.format(modules=", ".join(modules)), tree=tree)
     ms, _, loaded = done.stdout.partition(" ")
     return float(ms), set(loaded.split())
 
@@ -138,15 +149,8 @@ def timed_import(modules: tuple[str, ...], tree: Path = ROOT) -> tuple[float, se
 def slowest_beyond_floor(floor: tuple[str, ...], module: str, tree: Path = ROOT, count: int = 5):
     """The top-level packages ``module`` loads beyond ``floor``, slowest first (importtime's
     cumulative microseconds of the package's slowest entry, as ms)."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {', '.join(floor)}; import {module}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        cwd=tree,
-        env=_environment(tree),
-    )
+    code = f"import {', '.join(floor)}; import {module}"
+    done = _fresh_python("-X", "importtime", "-c", code, tree=tree)
     line = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| ( *)(\S+)$")
     after_floor, figures = False, {}
     for text in done.stderr.splitlines():

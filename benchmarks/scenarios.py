@@ -470,8 +470,8 @@ def cold_start(plan: Plan) -> Section:
         "Powertools' BatchProcessor), exported with git archive and measured in the same turns"
         + ("" if baseline else "; not measured in this run (aws_xray_sdk is not installed)")
         + ".",
-        "Bytecode as deployed: handler modules from source; villages_sync from the bytecode the "
-        "layer ships (after) or from source (before); the venv's packages from pip's bytecode "
+        "Bytecode as deployed: handler modules and villages_sync from the bytecode their "
+        "packages ship (after) or from source (before); the venv's packages from pip's bytecode "
         "(in Lambda the layer's aiohttp, bs4 and Powertools have none: they cost more there).",
         "Artifacts: tools/package.py --json of each tree.",
         f"Load average (1 min) when the imports started and ended: {load_before:.1f}, "

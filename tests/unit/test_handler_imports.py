@@ -6,6 +6,7 @@ each was a measurable part of a cold start, benchmarks/cold_start.py)."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -121,15 +122,66 @@ def test_handler_creates_no_tracer_when_it_runs_its_module_code(module):
     assert _loaded_modules(code) == ["-"]
 
 
-@pytest.mark.parametrize(
-    "module", ["producers.scrape_handler", "consumers.upsert_handler", "skill.skill_handler"]
-)
+@pytest.mark.parametrize("module", ["producers.scrape_handler", "consumers.upsert_handler"])
 def test_only_the_sweep_loads_the_sweep_policy(module):
     # villages_sync.settings imports the policy only when SweepSettings.rules asks for it
     loaded = _loaded_modules(f"import sys, {module}; print(' '.join(sorted(sys.modules)))")
 
     assert "villages_sync.settings" in loaded
     assert "villages_sync.sweep_policy" not in loaded
+
+
+# What the skill's handler used to load at import and never needs for a screenless answer
+# (issue 21: the skill's cold start): every APL model (~80 modules, loaded by the request
+# envelope of a device with a screen), the pipeline's settings classes (the skill parses with
+# villages_sync.setting_parsers) and xml.sax (speech.escape does its three replacements).
+SKILL_DEFERRED = (
+    "ask_sdk_model.interfaces.alexa.presentation.apl",
+    "villages_sync.settings",
+    "villages_sync.sweep_policy",
+    "xml.sax",
+)
+
+
+def test_skill_handler_import_loads_no_apl_models_pipeline_settings_or_xml_sax():
+    # Given a fresh interpreter with the skill's floor imported
+    code = (
+        "import sys, boto3, ask_sdk_core.skill_builder, ask_sdk_model\n"
+        "floor = set(sys.modules)\n"
+        "import skill.skill_handler\n"
+        "print(' '.join(sorted(set(sys.modules) - floor)))"
+    )
+
+    # When it imports the skill's handler
+    loaded = _loaded_modules(code)
+
+    # Then it loaded the skill's settings and speech, and none of the deferred modules
+    assert {"villages_sync.skill.settings", "villages_sync.skill.speech"} <= set(loaded)
+    assert [m for m in loaded if m.startswith(SKILL_DEFERRED)] == []
+
+
+@pytest.mark.parametrize("screen", [False, True])
+def test_skill_answer_loads_the_apl_models_only_for_a_screen(screen):
+    # Given the skill's handler and a question asked on a device with or without a screen
+    code = (
+        "import sys, json\n"
+        "from datetime import datetime, UTC\n"
+        "import skill.skill_handler as h\n"
+        "from villages_sync.skill.envelopes import launch_request\n"
+        "from villages_sync.skill.settings import SkillSettings\n"
+        "handler = h.skill_handler(SkillSettings(table_name='t'))\n"
+        f"out = handler(launch_request(now=datetime.now(UTC), screen={screen}), None)\n"
+        "print(json.dumps(out))\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+
+    # When the handler answers the launch
+    answer, loaded = _loaded_modules_after_output(code)
+
+    # Then the welcome was said, and the APL models were loaded only with the screen's envelope
+    assert "Welcome" in answer["response"]["outputSpeech"]["ssml"]
+    apl = [m for m in loaded if m.startswith("ask_sdk_model.interfaces.alexa.presentation.apl")]
+    assert bool(apl) is screen
 
 
 PACKAGED_SOURCES = ("producers", "consumers", "skill", "shared/villages_sync", "tools")
@@ -175,6 +227,15 @@ def test_project_dependencies_leave_out_the_powertools_tracer_extra():
     text = (ROOT / "pyproject.toml").read_text()
     assert "aws-lambda-powertools" in text
     assert "[tracer]" not in text and "aws-xray-sdk" not in text
+
+
+def _loaded_modules_after_output(code: str) -> tuple[dict, list[str]]:
+    """``code`` prints a JSON line, then the loaded modules: both, parsed."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    first, _, rest = out.partition("\n")
+    return json.loads(first), rest.split()
 
 
 def _loaded_modules(code: str) -> list[str]:

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.settings import DEFAULT_TIMEZONE
+from villages_sync.setting_parsers import DEFAULT_TIMEZONE
 
 INVOCATION_CHARACTERS = re.compile(r"^[a-z][a-z' .]*[a-z.]$")
 LAUNCH_PHRASES = frozenset(

@@ -2,7 +2,8 @@
 the check every request passes before it is answered.
 
 Kept beside the skill rather than in ``villages_sync.settings`` so the skill's settings change
-with the skill; the parsing helpers are the shared ones.
+with the skill; the parsing helpers are the shared ones (``villages_sync.setting_parsers``, not
+the pipeline's settings module: the skill's cold start loads none of its classes).
 
 The skill fails closed: with no ``SKILL_ID`` every request is refused, in AWS and locally alike.
 Local runs are not an exception the handler has to recognise: they configure a skill id of
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.settings import (
+from villages_sync.setting_parsers import (
     DEFAULT_TIMEZONE,
     SettingsError,
     _int_in,
