@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from villages_sync.calendar_api.base_url import base_url_problem
+
 # Re-exported: the modules that read the pipeline's settings import these from here
 from villages_sync.setting_parsers import DEFAULT_TIMEZONE as DEFAULT_TIMEZONE
 from villages_sync.setting_parsers import LOG_LEVELS as LOG_LEVELS
