@@ -35,6 +35,7 @@ from villages_sync.normalise import (
     unidentified_count,
     window_for,
 )
+from villages_sync.raw_capture import RawCapture
 from villages_sync.settings import ProducerSettings
 from villages_sync.sweep_trigger import complete_run_if_done, request_sweep
 
@@ -72,6 +73,8 @@ class ProducerSummary:
     first_page_seconds: float | None = None  # the first events page arrived (since the start)
     first_message_seconds: float | None = None  # the first message was on the queue
     duration_seconds: float = 0.0
+    raw_capture: str = ""  # s3://bucket/key of the run's raw pages
+    raw_capture_error: str = ""  # why they were not kept (the run went on)
 
     @property
     def rejected(self) -> int:
@@ -90,10 +93,12 @@ def produce_run(
     runs: RunsTable,
     sqs: Any,
     deadline_seconds: float | None = None,
+    capture: RawCapture | None = None,
 ) -> ProducerSummary:
     """``deadline_seconds``: how long the scrape (and the sends streamed with it) may take (the
     Lambda's remaining time less a margin), so a slow calendar fails the run cleanly instead of
-    the run being killed."""
+    the run being killed. ``capture``: keep the pages the scrape was served (one upload once
+    the scrape ends, failed or not; a capture failure is recorded, never raised)."""
     started = time.monotonic()
     _end_abandoned_runs(runs)
     _request_missing_sweeps(runs, sqs, settings.sweep_queue_url, now=now.timestamp())
@@ -113,8 +118,14 @@ def produce_run(
         )
     )
     try:
-        stream = _RunStream(settings, sqs, run_id, window, int(now.timestamp()), started)
-        scraped = asyncio.run(_within(stream.run(), deadline_seconds))
+        traces = [capture.start(run_id, int(now.timestamp())).trace_config()] if capture else []
+        stream = _RunStream(settings, sqs, run_id, window, int(now.timestamp()), started, traces)
+        try:
+            scraped = asyncio.run(_within(stream.run(), deadline_seconds))
+        finally:
+            if capture is not None:
+                capture.keep(runs, run_id)
+                summary.raw_capture, summary.raw_capture_error = capture.location, capture.error
         summary.scrape_seconds = stream.scrape_seconds
         summary.first_page_seconds = stream.first_page_seconds
         summary.first_message_seconds = stream.sender.first_sent_seconds
@@ -191,8 +202,10 @@ class _RunStream:
         window: DateWindow,
         last_updated: int,
         started: float,
+        traces: list[Any] | None = None,
     ) -> None:
         self.settings = settings
+        self.traces = traces or []
         self.window = window
         self.last_updated = last_updated
         self.started = started
@@ -215,7 +228,9 @@ class _RunStream:
 
     async def run(self) -> ScrapeResult:
         try:
-            scraped = await scrape_calendar(self.settings.calendar, on_events=self.take_page)
+            scraped = await scrape_calendar(
+                self.settings.calendar, on_events=self.take_page, trace_configs=self.traces
+            )
             self.scrape_seconds = round(time.monotonic() - self.started, 3)
             self.sender.push(self.messages.flush())
             await self.sender.drain()
