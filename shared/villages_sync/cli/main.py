@@ -47,7 +47,7 @@ examples:
   villages-sync events --date today --venue "spanish springs"
   villages-sync status --watch                 queue depths and runs, live
   villages-sync runs show RUN_ID               one run's record
-  villages-sync runs capture latest --out F    the pages the calendar served that run
+  villages-sync runs capture latest --out F    the raw pages that run was served
   villages-sync logs --run RUN_ID              that run's function logs
   villages-sync replay-dlq --show              read dead letters, move nothing
   villages-sync sweep accept RUN_ID --reason "calendar really halved"
