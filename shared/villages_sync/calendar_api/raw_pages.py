@@ -104,9 +104,9 @@ class RawPagesWriter:
             line["body_base64"] = base64.b64encode(body).decode("ascii")
         if exchange.seconds is not None:
             line["seconds"] = round(exchange.seconds, 4)
+        self._line(line)
         self.pages += 1
         self.raw_bytes += len(body)
-        self._line(line)
 
     def redact_url(self, url: str) -> str:
         parsed = URL(url)
