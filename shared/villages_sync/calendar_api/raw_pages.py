@@ -81,9 +81,7 @@ class RawPagesWriter:
 
     def _write(self, exchange: Exchange) -> None:
         body = exchange.body or b""
-        token = extract_token(body.decode("utf-8", errors="replace")) if body else None
-        if token and token != REDACTED_TOKEN:
-            self._token = token
+        self._learn_token(exchange, body)
         if self._token and body:
             body = body.replace(self._token.encode(), REDACTED_TOKEN.encode())
         line: dict[str, Any] = {
@@ -107,6 +105,23 @@ class RawPagesWriter:
         self._line(line)
         self.pages += 1
         self.raw_bytes += len(body)
+
+    def _learn_token(self, exchange: Exchange, body: bytes) -> None:
+        """The token, from the header an events request carried it in, or from a body that
+        holds it (the auth script: a request without credentials). Events pages, which carry
+        it, are not searched: a regex over every page cost more than the rest of the capture."""
+        authorization = next(
+            (v for k, v in exchange.request_headers.items() if k.lower() == "authorization"), ""
+        )
+        scheme, _, credential = authorization.partition(" ")
+        if scheme.lower() == "basic" and credential:
+            self._remember(credential.strip())
+        elif body:
+            self._remember(extract_token(body.decode("utf-8", errors="replace")))
+
+    def _remember(self, token: str | None) -> None:
+        if token and token != REDACTED_TOKEN:
+            self._token = token
 
     def redact_url(self, url: str) -> str:
         parsed = URL(url)
