@@ -34,6 +34,17 @@ def capture_of(endpoint: str, env: str, out: Path, cli_env: dict[str, str], ref:
     )  # fmt: skip
 
 
+def raw_capture_failed_metric(cli_env: dict[str, str], run_id: str) -> list:
+    """The producer's RawCaptureFailed values (EMF lines) in the run's local function log."""
+    (log,) = Path(cli_env["VILLAGES_SYNC_HOME"]).rglob(f"{run_id}.jsonl")
+    values: list = []
+    for line in log.read_text().splitlines():
+        record = json.loads(line)
+        if "RawCaptureFailed" in record and "_aws" in record:
+            values.append(record["RawCaptureFailed"])
+    return values
+
+
 def run_record(endpoint: str, env: str, run_id: str) -> dict:
     table = boto3.resource("dynamodb", endpoint_url=endpoint).Table(f"villages-sync-runs-{env}")
     return table.get_item(Key={"run_id": run_id})["Item"]
@@ -58,6 +69,7 @@ def test_sync_keeps_raw_pages_and_their_replay_stores_what_the_run_stored(
     record = run_record(moto_endpoint, "cap", run_id)
     assert record["raw_capture"] == f"s3://{BUCKET}/raw-pages/{run_id}.jsonl.gz"
     assert record["raw_capture_error"] == ""
+    assert raw_capture_failed_metric(cli_env, run_id) == [[0.0]]  # EMF: a list of values
     assert fetched.returncode == 0, fetched.stderr
     assert f"calendar serve --replay {capture}" in fetched.stdout
     # and the file is gzip JSON lines: a header, then one object a page with its request
@@ -101,6 +113,7 @@ def test_sync_whose_bucket_is_missing_still_syncs_and_the_record_says_why(
     assert len(stored_events(moto_endpoint, "nobucket")) > 100
     assert record["raw_capture"] == ""
     assert f"bucket {missing} does not exist" in record["raw_capture_error"]
+    assert raw_capture_failed_metric(cli_env, run_id) == [[1.0]]
     out = tmp_path / "x.jsonl.gz"
     fetched = capture_of(moto_endpoint, "nobucket", out, cli_env, ref=run_id)
     assert fetched.returncode == 1
