@@ -97,3 +97,34 @@ def test_raw_pages_writer_that_fails_stops_quietly_and_says_why() -> None:
     # Then nothing is raised into the client's request, and the problem is kept for the record
     assert writer.problem.startswith("ValueError")
     assert writer.pages == 0
+
+
+def test_raw_capture_errors_say_what_an_operator_can_act_on() -> None:
+    import io
+
+    import pytest
+    from botocore.exceptions import ClientError
+    from villages_sync.aws.raw_captures import RawCaptureError, get_capture, put_capture
+
+    class Refusing:
+        def __init__(self, code: str) -> None:
+            self.code = code
+
+        def _refuse(self, **_: object) -> None:
+            raise ClientError({"Error": {"Code": self.code, "Message": "no"}}, "Op")
+
+        put_object = get_object = _refuse
+
+    # Given S3 answering each way a capture can be refused; Then one sentence each
+    cases = {
+        "NoSuchBucket": "bucket b does not exist",
+        "AccessDenied": "access to s3://b/raw-pages/r.jsonl.gz denied",
+        "NoSuchKey": "is gone (captures expire after RawCaptureDays",
+    }
+    for code, sentence in cases.items():
+        with pytest.raises(RawCaptureError, match=r"^[^\n]+$") as put:
+            put_capture(Refusing(code), "b", "raw-pages/r.jsonl.gz", io.BytesIO(b""))
+        with pytest.raises(RawCaptureError) as get:
+            get_capture(Refusing(code), "b", "raw-pages/r.jsonl.gz", io.BytesIO())
+        assert sentence in str(get.value), code
+        assert code == "NoSuchKey" or sentence in str(put.value), code
