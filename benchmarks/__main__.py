@@ -30,6 +30,7 @@ SCENARIOS: dict[str, Callable[[scenarios.Plan], Section]] = {
     "stream-e2e": stream_scenarios.stream_end_to_end,
     "skill": skill_latency.scenario,
     "hostile-text": text_cleaning.hostile_text,
+    "raw-capture": scenarios.raw_capture,
 }
 
 

@@ -517,3 +517,58 @@ def memory(plan: Plan) -> Section:
         )
     )
     return section
+
+
+# --- raw-pages capture ----------------------------------------------------------------------
+
+
+def raw_capture(plan: Plan) -> Section:
+    from benchmarks import raw_capture as capture_bench
+
+    section = Section(
+        "Raw-pages capture: the scrape with and without it, and its one upload",
+        [
+            "events",
+            "pages",
+            "scrape s off / on",
+            "spread off s",
+            "client CPU s off / on",
+            "raw MB / gzip MB",
+            "S3 requests a run",
+            "upload s",
+            "peak MB off / on",
+        ],
+    )
+    worst_requests, worst_extra, noise = 0, 0.0, 0.0
+    for events in plan.scrape_sizes:
+        f = capture_bench.measure(events, latency=LATENCY_SECONDS, runs=max(plan.runs, 5))
+        worst_requests = max(worst_requests, f.s3_requests)
+        worst_extra = max(worst_extra, f.on_seconds - f.off_seconds)
+        noise = max(noise, f.off_spread)
+        section.rows.append(
+            [
+                f"{events:,}",
+                str(f.pages),
+                f"{f.off_seconds:.2f} / {f.on_seconds:.2f}",
+                f"{f.off_spread:.2f}",
+                f"{f.off_cpu:.2f} / {f.on_cpu:.2f}",
+                f"{f.raw_bytes / 1e6:.1f} / {f.gzip_bytes / 1e6:.2f}",
+                f"{f.s3_requests} ({f.s3_operations})",
+                f"{f.upload_seconds:.2f}",
+                f"{f.off_peak_mb:.1f} / {f.on_peak_mb:.1f}",
+            ]
+        )
+    section.notes.append(
+        "The capture compresses each answer as it arrives (gzip level 1) into a spooled file "
+        "(memory up to 16 MB compressed, then /tmp) and uploads it once after the scrape: "
+        "the upload is not part of the scrape's time, and is shown apart."
+    )
+    section.targets += [
+        Target("capture: at most one S3 request per run", f"{worst_requests}", worst_requests <= 1),
+        Target(
+            "capture: no measurable time added to the scrape",
+            f"median +{worst_extra:.2f} s (runs without capture spread {noise:.2f} s)",
+            worst_extra <= max(noise, 0.05),
+        ),
+    ]
+    return section

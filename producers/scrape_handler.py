@@ -10,10 +10,11 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from villages_sync.aws.clients import aws_clients
+from villages_sync.aws.clients import aws_clients, s3_client
 from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.produce import ProducerSummary, produce_run
+from villages_sync.raw_capture import RawCapture
 from villages_sync.recovery import recover_earlier_runs
 from villages_sync.run_ids import new_run_id
 from villages_sync.settings import ProducerSettings
@@ -33,6 +34,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.set_correlation_id(run_id)
     clients = aws_clients()
     runs = RunsTable(clients.dynamodb, settings.runs_table_name)
+    bucket = settings.raw_capture_bucket
+    capture = RawCapture(s3_client(), bucket) if bucket else None
     try:
         summary = produce_run(
             settings,
@@ -43,12 +46,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             # Fail the run cleanly before Lambda's timeout would kill it mid-scrape, leaving
             # time to record it and to pack and send what was read.
             deadline_seconds=context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN,
+            capture=capture,
         )
     except Exception:
         logger.exception("run failed: nothing will be deleted for it")
         metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=1)
         raise
     finally:
+        if capture is not None:
+            # Counted whether the run succeeded or not: the capture never fails it.
+            failed = int(capture.failed)
+            metrics.add_metric(name="RawCaptureFailed", unit=MetricUnit.Count, value=failed)
         # Today's run is recorded first; the repair of earlier runs never stops it.
         _recover(runs, SweepQueue(clients.sqs, settings.sweep_queue_url), run_id)
     _emit_metrics(summary)

@@ -186,6 +186,8 @@ class RunRecord:
     deferred_sequences: set[int] = field(default_factory=set)  # messages with date changes
     # Content keys of fetched events without a usable id: stored items they match are kept.
     unidentified_content: list[str] = field(default_factory=list)
+    raw_capture: str = ""  # s3://bucket/key of the run's raw pages ("": none kept)
+    raw_capture_error: str = ""  # why the capture failed (the run went on without it)
 
     @property
     def baseline(self) -> bool:

@@ -29,6 +29,7 @@ from villages_sync.calendar_api.client import ScrapeResult, scrape_calendar
 from villages_sync.message_stream import EventIds, MessageStream, entries_of
 from villages_sync.models import DateWindow, RejectReason, RunRecord, RunStatus
 from villages_sync.normalise import invalid_count, normalise_events, window_for
+from villages_sync.raw_capture import RawCapture
 from villages_sync.run_ids import RunId
 from villages_sync.run_policy import (
     MAX_UNIDENTIFIED,
@@ -92,6 +93,8 @@ class ProducerSummary:
     completed: bool = False
     error: str = ""
     duration_seconds: float = 0.0
+    raw_capture: str = ""  # s3://bucket/key of the run's raw pages
+    raw_capture_error: str = ""  # why they were not kept (the run went on)
 
     @property
     def rejected(self) -> int:
@@ -114,13 +117,15 @@ def produce_run(
     runs: RunsTable,
     sqs: SQSClient,
     deadline_seconds: float | None = None,
+    capture: RawCapture | None = None,
 ) -> ProducerSummary:
     """Record the run, scrape and enqueue it. Earlier runs are repaired apart, after it
     (``recover_earlier_runs``), so their trouble never stops today's run.
 
     ``deadline_seconds``: how long the scrape (and the sends streamed with it) may take (the
     Lambda's remaining time less a margin), so a slow calendar fails the run cleanly instead of
-    the run being killed."""
+    the run being killed. ``capture``: keep the pages the scrape was served (one upload once
+    the scrape ends, failed or not; a capture failure is recorded, never raised)."""
     started = time.monotonic()
     window = window_for(now, settings.timezone, settings.days_ahead)
     summary = ProducerSummary(
@@ -138,8 +143,14 @@ def produce_run(
         )
     )
     try:
-        stream = _RunStream(settings, sqs, run_id, window, int(now.timestamp()), started)
-        tallies = summary.tallies = asyncio.run(_within(stream.run(), deadline_seconds))
+        traces = [capture.start(run_id, int(now.timestamp())).trace_config()] if capture else []
+        stream = _RunStream(settings, sqs, run_id, window, int(now.timestamp()), started, traces)
+        try:
+            tallies = summary.tallies = asyncio.run(_within(stream.run(), deadline_seconds))
+        finally:
+            if capture is not None:
+                capture.keep(runs, run_id)
+                summary.raw_capture, summary.raw_capture_error = capture.location, capture.error
         if empty := nothing_fetched(tallies.fetched, tallies.reported_count):
             raise EmptyCalendarError(empty)
         if tallies.drift:
@@ -206,8 +217,10 @@ class _RunStream:
         window: DateWindow,
         last_updated: int,
         started: float,
+        traces: list[Any] | None = None,
     ) -> None:
         self.settings = settings
+        self.traces = traces or []
         self.window = window
         self.last_updated = last_updated
         self.started = started
@@ -230,7 +243,9 @@ class _RunStream:
 
     async def run(self) -> ScrapeTallies:
         try:
-            scraped = await scrape_calendar(self.settings.calendar, on_events=self.take_page)
+            scraped = await scrape_calendar(
+                self.settings.calendar, on_events=self.take_page, trace_configs=self.traces
+            )
             self.scrape_seconds = round(time.monotonic() - self.started, 3)
             self.sender.push(self.messages.flush())
             await self.sender.drain()

@@ -86,6 +86,8 @@ class ProducerSettings:
     # run is degraded, stores what is valid and never sweeps.
     max_reject_ratio: float = 0.02
     log_level: str = "INFO"
+    # The bucket each run's raw pages go to; empty: no capture (RawCapture Disabled).
+    raw_capture_bucket: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ProducerSettings:
@@ -108,6 +110,7 @@ class ProducerSettings:
                 ),
                 max_reject_ratio=_parsed(env, "MAX_REJECT_RATIO", _float_in(0, 1), "a ratio 0-1"),
                 log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
+                raw_capture_bucket=env.get("RAW_CAPTURE_BUCKET", "").strip() or None,
             )
         )
 

@@ -480,6 +480,19 @@ def test_cloudformation_and_provision_create_identical_tables_and_queues(
 XRAY_WRITE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
+def either_branch(statements: list[Any]) -> list[dict[str, Any]]:
+    """Statements with each ``Fn::If`` replaced by its branches (``AWS::NoValue`` dropped):
+    a statement that exists only under a condition is checked as if it did."""
+    flat: list[dict[str, Any]] = []
+    for statement in statements:
+        if isinstance(statement, dict) and "Fn::If" in statement:
+            _, *branches = statement["Fn::If"]
+            flat.extend(either_branch([b for b in branches if b != {"Ref": "AWS::NoValue"}]))
+        else:
+            flat.append(statement)
+    return flat
+
+
 def test_translated_template_roles_are_least_privilege(template: dict[str, Any]) -> None:
     """Over what CloudFormation would really get: no managed policy, no wildcard anywhere."""
     # Given the template as SAM translates it
@@ -491,7 +504,7 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
         (role_id, statement)
         for role_id, role in roles.items()
         for policy in role["Properties"].get("Policies", [])
-        for statement in as_list(policy["PolicyDocument"]["Statement"])
+        for statement in either_branch(as_list(policy["PolicyDocument"]["Statement"]))
     ]
 
     # Then no role carries a managed policy (their resources are "*"), and no statement has a
@@ -523,6 +536,115 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
     (permission,) = [
         r["Properties"] for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Permission"
     ]
+    # The producer may only put objects under raw-pages/ of the capture bucket: no read, no
+    # list, no delete, no other bucket (and only when RawCapture is Enabled)
+    on_s3 = [
+        (role_id, statement)
+        for role_id, statement in statements
+        if any(action.startswith("s3:") for action in as_list(statement["Action"]))
+    ]
+    assert on_s3 == [
+        (
+            "ProducerRole",
+            {
+                "Sid": "PutRawPages",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": {"Fn::Sub": "${RawCaptureBucket.Arn}/raw-pages/*"},
+            },
+        )
+    ]
     assert permission["Principal"] == "alexa-appkit.amazon.com"
     assert permission["EventSourceToken"] == {"Ref": "SkillId"}
     assert cfn["Resources"]["SkillFunctionAlexaSkillPermission"]["Condition"] == "HasSkillId"
+
+
+# ------------------------------------------------------------------------ the raw-pages bucket
+
+BUCKET = "villages-sync-local-rawcapturebucket"  # stack-logicalid, lower case (S3's rule)
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, sqs: Any) -> Any:
+    # The sqs fixture resets moto first (buckets included).
+    return boto3.client("s3", endpoint_url=moto_endpoint, region_name=sqs.meta.region_name)
+
+
+def test_provision_creates_the_raw_capture_bucket_as_the_template_describes(
+    template: dict[str, Any], dynamodb: Any, sqs: Any, s3: Any
+) -> None:
+    # When provisioning with an S3 client, RawCapture at its default (Enabled)
+    resources = provision(template, dynamodb=dynamodb, sqs=sqs, s3=s3, parameters=PARAMETERS)
+
+    # Then the bucket exists, encrypted, never public, owner-enforced, its captures expiring
+    # after RawCaptureDays (30) under raw-pages/, and the producer is told its name
+    assert resources.buckets == {"RawCaptureBucket": BUCKET}
+    assert BUCKET in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    (rule,) = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+    )
+    (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert lifecycle["Status"] == "Enabled"
+    assert lifecycle["Filter"] == {"Prefix": "raw-pages/"}
+    assert lifecycle["Expiration"] == {"Days": 30}
+    ownership = s3.get_bucket_ownership_controls(Bucket=BUCKET)["OwnershipControls"]["Rules"]
+    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    producer = resources.functions["ProducerFunction"].environment
+    assert producer["RAW_CAPTURE_BUCKET"] == BUCKET
+
+
+def test_raw_capture_bucket_policy_refuses_plain_http_and_is_relaxed_only_locally(
+    template: dict[str, Any], dynamodb: Any, sqs: Any, s3: Any
+) -> None:
+    # Given the bucket provisioned at the plain-HTTP emulator (its TLS-only statement left out,
+    # or moto, which enforces bucket policies, would refuse the local producer)
+    resources = provision(template, dynamodb=dynamodb, sqs=sqs, s3=s3, parameters=PARAMETERS)
+    s3.put_object(Bucket=BUCKET, Key="raw-pages/local.jsonl.gz", Body=b"x")
+    template_policy = resources.bucket_specs["RawCaptureBucket"].policy
+    assert template_policy is not None
+
+    # When the template's own policy is put on the bucket, as CloudFormation would
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(template_policy))
+
+    # Then a request over plain HTTP is refused: the policy denies aws:SecureTransport false
+    # on the bucket and every object in it
+    with pytest.raises(s3.exceptions.ClientError) as refused:
+        s3.put_object(Bucket=BUCKET, Key="raw-pages/plain.jsonl.gz", Body=b"x")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    (statement,) = template_policy["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
+
+
+def test_provision_with_raw_capture_disabled_creates_no_bucket(
+    template: dict[str, Any], dynamodb: Any, sqs: Any, s3: Any
+) -> None:
+    # When provisioning with RawCapture Disabled
+    parameters = {**PARAMETERS, "RawCapture": "Disabled"}
+    resources = provision(template, dynamodb=dynamodb, sqs=sqs, s3=s3, parameters=parameters)
+
+    # Then there is no bucket and the producer keeps no pages
+    assert resources.buckets == {}
+    assert s3.list_buckets()["Buckets"] == []
+    assert resources.functions["ProducerFunction"].environment["RAW_CAPTURE_BUCKET"] == ""
+
+
+def test_provision_raw_capture_days_sets_the_lifecycle_and_twice_keeps_the_captures(
+    template: dict[str, Any], dynamodb: Any, sqs: Any, s3: Any
+) -> None:
+    # Given a bucket provisioned with RawCaptureDays 7, holding a capture
+    parameters = {**PARAMETERS, "RawCaptureDays": "7"}
+    provision(template, dynamodb=dynamodb, sqs=sqs, s3=s3, parameters=parameters)
+    s3.put_object(Bucket=BUCKET, Key="raw-pages/kept.jsonl.gz", Body=b"kept")
+
+    # When provisioning again
+    provision(template, dynamodb=dynamodb, sqs=sqs, s3=s3, parameters=parameters)
+
+    # Then the capture is still there and captures expire after 7 days
+    assert s3.get_object(Bucket=BUCKET, Key="raw-pages/kept.jsonl.gz")["Body"].read() == b"kept"
+    (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert lifecycle["Expiration"] == {"Days": 7}

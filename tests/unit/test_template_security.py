@@ -239,3 +239,60 @@ def test_template_every_scanner_skip_gives_its_reason(template: dict[str, Any]) 
     for logical_id, skip in skips:
         assert str(skip["id"]).startswith("CKV_"), logical_id
         assert len(skip.get("comment", "").split()) >= 8, (logical_id, skip["id"])
+
+
+def test_template_every_bucket_is_encrypted_private_tls_only_and_expiring(
+    template: dict[str, Any],
+) -> None:
+    # Given every bucket of the template, and the bucket policies naming each
+    resolver = TemplateResolver(template)
+    buckets = resolver.of_type("AWS::S3::Bucket")
+    policies = {
+        props["Bucket"]: props["PolicyDocument"]["Statement"]
+        for props in (
+            resolver.resolve(resolver.properties(logical_id))
+            for logical_id in resolver.of_type("AWS::S3::BucketPolicy")
+        )
+    }
+
+    # Then each is encrypted at rest, blocks every kind of public access, refuses any request
+    # not over TLS (bucket and objects), and expires its objects after RawCaptureDays
+    assert buckets == ["RawCaptureBucket"]
+    for logical_id in buckets:
+        props = resolver.resolve(resolver.properties(logical_id))
+        (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+        assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+        assert len(props["PublicAccessBlockConfiguration"]) == 4
+        name = resolver.ref(logical_id)
+        statements = policies[name]
+        for resource in (f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"):
+            tls_only = [
+                s
+                for s in statements
+                if resource in as_list(s["Resource"])
+                and denied([s], action="s3:GetObject", principal="anyone", secure=False)
+            ]
+            assert tls_only, (logical_id, resource)
+        assert not denied(statements, action="s3:PutObject", principal="anyone", secure=True)
+        (expiry,) = props["LifecycleConfiguration"]["Rules"]
+        assert expiry["Status"] == "Enabled"
+        assert expiry["ExpirationInDays"] == resolver.parameters["RawCaptureDays"] == "30"
+
+
+def test_template_raw_capture_disabled_leaves_no_bucket_and_no_s3_right(
+    template: dict[str, Any],
+) -> None:
+    # Given the template with RawCapture Disabled
+    resolver = TemplateResolver(template, parameters={"RawCapture": "Disabled"})
+
+    # Then there is no bucket, no bucket policy, the producer is told of none, and its role
+    # holds no S3 statement (the conditional statement resolves to nothing)
+    assert resolver.of_type("AWS::S3::Bucket") == []
+    assert resolver.of_type("AWS::S3::BucketPolicy") == []
+    producer = read_functions(resolver)["ProducerFunction"]
+    assert producer.environment["RAW_CAPTURE_BUCKET"] == ""
+    role = resolver.properties("ProducerRole")
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    resolved = [s for s in (resolver.resolve(s) for s in statements) if isinstance(s, dict)]
+    assert not [s for s in resolved if "s3:" in json.dumps(s.get("Action"))]

@@ -16,7 +16,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import (  # Any: the S3 client (no S3 stubs: one PutObject, one GetObject)
+    TYPE_CHECKING,
+    Any,
+)
 
 import boto3
 from botocore.config import Config
@@ -79,3 +82,20 @@ def _cached_clients(
 def _explicit(endpoint: str | None, service: str) -> str | None:
     """Pass an endpoint to boto3 only when its own resolution would not arrive at it."""
     return None if endpoint == configured_endpoint(service) else endpoint
+
+
+def s3_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
+    """An S3 client (the raw-pages bucket), made only where one is needed: the producer when
+    capture is on, ``runs capture``. Path-style addressing at an explicit endpoint (an
+    emulator on 127.0.0.1 has no bucket subdomains)."""
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return _cached_s3(endpoint_url or configured_endpoint("s3"), region)
+
+
+@lru_cache(maxsize=8)
+def _cached_s3(endpoint: str | None, region: str | None) -> Any:
+    config = _CONFIG
+    if endpoint:
+        config = config.merge(Config(s3={"addressing_style": "path"}))
+    session = boto3.session.Session(region_name=region)
+    return session.client("s3", endpoint_url=_explicit(endpoint, "s3"), config=config)

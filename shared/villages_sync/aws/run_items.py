@@ -53,6 +53,8 @@ def run_from_item(item: Mapping[str, Any]) -> RunRecord:
         sweep_started=bool(item.get("sweep_started", False)),
         deferred_sequences={int(s) for s in item.get("deferred_sequences", set())},
         unidentified_content=list(item.get("unidentified_content", [])),
+        raw_capture=item.get("raw_capture", ""),
+        raw_capture_error=item.get("raw_capture_error", ""),
     )
 
 

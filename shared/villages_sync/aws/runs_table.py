@@ -127,6 +127,17 @@ class RunsTable:
             names={"#status": "status", "#error": "error"},
         )
 
+    def record_capture(self, run_id: str, *, location: str, error: str) -> None:
+        """Where the run's raw pages are (``s3://bucket/key``), or why they are not."""
+        values = {":location": location, ":error": error[:1000]}
+        self._dynamodb.update_item(
+            TableName=self.table_name,
+            Key={"run_id": {"S": run_id}},
+            UpdateExpression="SET raw_capture = :location, raw_capture_error = :error",
+            ConditionExpression="attribute_exists(run_id)",
+            ExpressionAttributeValues=to_attributes(values),
+        )
+
     # -- consumer -------------------------------------------------------------------------
     def mark_message_done(
         self, run_id: str, sequence: int, upserts: Mapping[str, int] | None = None

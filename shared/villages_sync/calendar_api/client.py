@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +208,7 @@ async def scrape_calendar(
     session: aiohttp.ClientSession | None = None,
     on_page: Callable[[int, int], None] | None = None,
     on_events: EventsSink | None = None,
+    trace_configs: Sequence[aiohttp.TraceConfig] = (),
 ) -> ScrapeResult:
     """Every event the calendar API lists (cancelled ones included, flagged).
 
@@ -222,9 +223,13 @@ async def scrape_calendar(
     ids, a byte a row read and the first readings of rows two pages read (the shift check), no
     page. At most twice ``max_concurrency`` pages wait for the sink. The drift checks are the
     same; a failure raises as usual, after some pages were delivered.
+
+    ``trace_configs``: aiohttp traces on the scrape's own session (the raw-pages capture).
     """
     if session is not None:
         return await _Scrape(settings, session, on_page, on_events).run()
     # unsafe=True only lets the jar keep cookies of IP-address hosts (a stand-in on 127.0.0.1).
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as own_session:
+    async with aiohttp.ClientSession(
+        cookie_jar=aiohttp.CookieJar(unsafe=True), trace_configs=list(trace_configs) or None
+    ) as own_session:
         return await _Scrape(settings, own_session, on_page, on_events).run()

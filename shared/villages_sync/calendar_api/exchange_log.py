@@ -2,12 +2,16 @@
 
 ``calendar check`` runs the producer's own client with this trace on its session and judges
 the raw answers (a body the client refused to parse is exactly what the check must see).
-Nothing here changes a request or a response; it only keeps a copy.
+Nothing here changes a request or a response; it only keeps a copy. The producer's raw-pages
+capture (``raw_pages``) uses the same trace with ``on_finished`` and ``keep=False``: each
+exchange is handed over as it finishes (its body read, or its request failed) and forgotten,
+so a long scrape's pages are not all held at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -38,6 +42,8 @@ class ExchangeLog:
     """``ClientSession(trace_configs=[log.trace_config()])``; ``log.exchanges`` in start order."""
 
     exchanges: list[Exchange] = field(default_factory=list)
+    on_finished: Callable[[Exchange], None] | None = None
+    keep: bool = True  # False: ``exchanges`` stays empty (the request's trace holds its own)
 
     def trace_config(self) -> aiohttp.TraceConfig:
         config = aiohttp.TraceConfig()
@@ -60,7 +66,8 @@ class ExchangeLog:
             started=asyncio.get_running_loop().time(),
         )
         context.exchange = exchange
-        self.exchanges.append(exchange)
+        if self.keep:
+            self.exchanges.append(exchange)
 
     async def _answered(
         self,
@@ -84,6 +91,7 @@ class ExchangeLog:
         error: BaseException = params.exception
         exchange.error = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         exchange.finished = asyncio.get_running_loop().time()
+        self._finish(exchange)
 
     async def _body_read(
         self,
@@ -95,3 +103,10 @@ class ExchangeLog:
         chunk: bytes = params.chunk
         exchange.body = chunk if exchange.body is None else exchange.body + chunk
         exchange.finished = asyncio.get_running_loop().time()
+        # The transport announces a body once, whole, when it has read it (or stopped reading).
+        self._finish(exchange)
+
+    def _finish(self, exchange: Exchange) -> None:
+        if self.on_finished is None:
+            return
+        self.on_finished(exchange)

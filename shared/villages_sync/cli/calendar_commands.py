@@ -22,8 +22,9 @@ from villages_sync.settings import CalendarSettings, ProducerSettings, SettingsE
 
 DESCRIPTION = """\
 serve   a stand-in calendar on 127.0.0.1 (--port, --events, --seed); with
-        --replay FILE, a recording served back: each request answered as
-        recorded, then 404 naming it
+        --replay FILE, a recording served back (a cassette, or a run's raw
+        pages from `runs capture`): each request answered as recorded, then
+        404 naming it
 check   the producer's client as far as the first events page, judged
         against the contract the code relies on; exit 1 naming each broken
         point (--json: every finding)
@@ -53,7 +54,8 @@ def add_arguments(calendar: argparse.ArgumentParser, url_type: Callable[[str], s
     calendar.add_argument(
         "--replay",
         metavar="FILE",
-        help="serve: answer from this cassette (from `calendar record`) instead of a stand-in",
+        help="serve: answer from this recording instead of a stand-in: a cassette (from "
+        "`calendar record`) or a run's raw pages (from `runs capture`)",
     )
 
 
@@ -140,12 +142,13 @@ def _in_window(events: list[dict], days_ahead: int) -> int:
 
 
 def serve_replay(args: argparse.Namespace) -> int:
-    from villages_sync.calendar_api.cassettes import CassetteError, load_cassette
+    from villages_sync.calendar_api.cassettes import CassetteError
+    from villages_sync.calendar_api.recordings import load_recording
     from villages_sync.standin.replay import serve_replay as serve
 
     path = Path(args.replay)
     try:
-        interactions = load_cassette(path)
+        interactions = load_recording(path)
     except CassetteError as error:
         raise UsageError(str(error)) from None
     try:

@@ -47,6 +47,7 @@ examples:
   villages-sync events --date today --venue "spanish springs"
   villages-sync status --watch                 queue depths and runs, live
   villages-sync runs show RUN_ID               one run's record
+  villages-sync runs capture latest --out F    the raw pages that run was served
   villages-sync logs --run RUN_ID              that run's function logs
   villages-sync replay-dlq --show              read dead letters, move nothing
   villages-sync sweep accept RUN_ID --reason "calendar really halved"
@@ -246,14 +247,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = sub.add_parser(
         "runs",
-        help="list runs; `runs show RUN_ID`; `runs diff A B` (what changed between two runs)",
+        help="list runs; `runs show RUN_ID`; `runs diff A B` (what changed between two runs); "
+        "`runs capture RUN_ID --out FILE` (the pages the calendar served it)",
         description="list: the last runs. show RUN_ID: every field of one run's record (counts, "
         "rejects by reason, drift, sweep outcome and reason, timings). diff A B: events added, "
         "removed, rescheduled and retitled between two runs, from the views the consumer "
-        "keeps in the runs table.",
+        "keeps in the runs table. capture RUN_ID --out FILE: the raw pages the calendar "
+        "served that run (gzip JSON lines), for `calendar serve --replay FILE`.",
     )
     _add_target_options(runs)
-    runs.add_argument("action", nargs="?", choices=("list", "show", "diff"), default="list")
+    runs.add_argument(
+        "action", nargs="?", choices=("list", "show", "diff", "capture"), default="list"
+    )
     runs.add_argument(
         "run_ids",
         nargs="*",
@@ -262,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a run id, a unique prefix of one (like git's), or 'latest'",
     )
     runs.add_argument("--runs", type=_positive_int, default=10, help="how many to list (10)")
+    runs.add_argument("--out", metavar="FILE", help="capture: where to write the raw pages")
     runs.add_argument("--json", action="store_true", help="print as JSON")
     runs.set_defaults(handler=commands.runs)
 

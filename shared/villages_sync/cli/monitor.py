@@ -135,6 +135,10 @@ def runs_command(args: argparse.Namespace, target: Target) -> int:
     named = [resolve_run_id(target.runs, reference) for reference in references]
     if action == "show":
         return _show_run(target, named[0], as_json=args.json)
+    if action == "capture":
+        from villages_sync.cli.run_capture import capture_command
+
+        return capture_command(args, target, _get_run(target, named[0]))
     return _diff(target, *named, as_json=args.json)
 
 

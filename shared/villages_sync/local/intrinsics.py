@@ -20,6 +20,7 @@ DEFAULT_REGION = "us-east-1"
 TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 FUNCTION_TYPE = "AWS::Serverless::Function"
+BUCKET_TYPE = "AWS::S3::Bucket"
 _SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -105,6 +106,7 @@ class TemplateResolver:
             TABLE_TYPE: "TableName",
             QUEUE_TYPE: "QueueName",
             FUNCTION_TYPE: "FunctionName",
+            BUCKET_TYPE: "BucketName",
             "AWS::Serverless::LayerVersion": "LayerName",
             "AWS::Logs::LogGroup": "LogGroupName",
             "AWS::SNS::Topic": "TopicName",
@@ -114,6 +116,9 @@ class TemplateResolver:
         explicit = resource.get("Properties", {}).get(name_property) if name_property else None
         if explicit is not None:
             return str(self.resolve(explicit))
+        if resource.get("Type") == BUCKET_TYPE:
+            # CloudFormation names a bucket stack-logicalid-<suffix>, in lower case (S3's rule).
+            return f"{self.stack_name}-{logical_id}".lower()
         return f"{self.stack_name}-{logical_id}"
 
     def ref(self, name: str) -> Any:
@@ -152,6 +157,8 @@ class TemplateResolver:
             return self._arn("logs", f"log-group:{name}:*")
         if resource_type == "AWS::SNS::Topic" and attribute == "TopicName":
             return name
+        if resource_type == BUCKET_TYPE and attribute == "Arn":
+            return f"arn:aws:s3:::{name}"
         raise TemplateError(f"cannot resolve Fn::GetAtt {logical_id}.{attribute} locally")
 
     def _resource(self, logical_id: str) -> Mapping[str, Any]:

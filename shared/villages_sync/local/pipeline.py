@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from villages_sync.aws.clients import AwsClients, aws_clients
+from villages_sync.aws.clients import AwsClients, aws_clients, s3_client
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunNotFoundError, RunsTable
 from villages_sync.local.event_source import BatchReport, SqsEventSourceMapping
@@ -87,6 +87,7 @@ def deploy_locally(
         load_template(template_path),
         dynamodb=clients.dynamodb,
         sqs=clients.sqs,
+        s3=s3_client(endpoint_url, region),  # buckets beside the queues (moto)
         # A local deployment names the local skill (the id local envelopes carry), as a real
         # one is given the skill's id: the skill function refuses requests without one.
         parameters={"Environment": environment, "SkillId": LOCAL_SKILL_ID, **(parameters or {})},
@@ -289,6 +290,7 @@ class LocalPipeline:
         env["AWS_ENDPOINT_URL"] = self.deployment.endpoint_url
         env["AWS_ENDPOINT_URL_SQS"] = self.deployment.endpoint_url
         env["AWS_ENDPOINT_URL_DYNAMODB"] = self.deployment.dynamodb_url
+        env["AWS_ENDPOINT_URL_S3"] = self.deployment.endpoint_url
         if self.options.calendar_base_url is not None:
             env["CALENDAR_BASE_URL"] = self.options.calendar_base_url
         if self.options.days_ahead is not None:

@@ -8,8 +8,10 @@ queue setting or an environment variable. This module
 * resolves the intrinsic functions it needs (parameters, pseudo-parameters, ``Ref``/``GetAtt`` of
   tables, queues and functions, ``Sub``, ``If``/``Equals``/``Not``, ``Join``, ``Select``,
   ``Split``, ``FindInMap``);
-* creates every ``AWS::DynamoDB::Table`` and ``AWS::SQS::Queue`` in the endpoint the clients point
-  at (moto, usually), idempotently, and returns what the local runtime needs to run each function
+* creates every ``AWS::DynamoDB::Table``, ``AWS::SQS::Queue`` and ``AWS::S3::Bucket`` (with its
+  encryption, public access block, lifecycle and bucket policy: at a plain-HTTP emulator, less
+  its TLS-only statement, see ``without_tls_only``) in the endpoint the clients point at (moto,
+  usually), idempotently, and returns what the local runtime needs to run each function
   as Lambda would: table names, queue URLs and ARNs, each function's handler, timeout, memory and
   resolved environment (Globals included), and the SQS event-source mappings.
 
@@ -33,6 +35,7 @@ import yaml
 from botocore.exceptions import ClientError
 
 from villages_sync.local.intrinsics import (
+    BUCKET_TYPE,
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
     DEFAULT_STACK_NAME,
@@ -50,6 +53,7 @@ __all__ = [
     "DEFAULT_REGION",
     "DEFAULT_STACK_NAME",
     "TEMPLATE_ENV_VAR",
+    "BucketSpec",
     "EventSourceMappingSpec",
     "FunctionSpec",
     "LocalResources",
@@ -60,6 +64,7 @@ __all__ = [
     "default_template_path",
     "load_template",
     "provision",
+    "read_buckets",
     "read_event_source_mappings",
     "read_functions",
     "read_queues",
@@ -198,6 +203,19 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class BucketSpec:
+    """A bucket as the S3 API sets it up: CloudFormation's properties in the API's shapes."""
+
+    logical_id: str
+    bucket_name: str
+    encryption: dict[str, Any] | None  # PutBucketEncryption's configuration
+    public_access_block: dict[str, bool] | None
+    ownership_controls: dict[str, Any] | None
+    lifecycle_rules: list[dict[str, Any]]  # PutBucketLifecycleConfiguration's rules
+    policy: dict[str, Any] | None  # the AWS::S3::BucketPolicy naming this bucket
+
+
+@dataclass(frozen=True, slots=True)
 class EventSourceMappingSpec:
     function_logical_id: str
     queue_logical_id: str
@@ -218,6 +236,12 @@ class LocalResources:
     event_source_mappings: list[EventSourceMappingSpec]
     table_specs: dict[str, TableSpec] = field(default_factory=dict)
     queue_specs: dict[str, QueueSpec] = field(default_factory=dict)
+    bucket_specs: dict[str, BucketSpec] = field(default_factory=dict)
+
+    @property
+    def buckets(self) -> dict[str, str]:
+        """Logical id -> bucket name."""
+        return {logical_id: spec.bucket_name for logical_id, spec in self.bucket_specs.items()}
 
     @property
     def tables(self) -> dict[str, str]:
@@ -266,6 +290,62 @@ def read_queues(resolver: TemplateResolver) -> dict[str, QueueSpec]:
             max_receive_count=max_receive,
         )
     return queues
+
+
+def read_buckets(resolver: TemplateResolver) -> dict[str, BucketSpec]:
+    """Every S3 bucket that exists with these parameters, with its bucket policy."""
+    policies: dict[str, dict[str, Any]] = {}
+    for logical_id in resolver.of_type("AWS::S3::BucketPolicy"):
+        props = resolver.resolve(resolver.properties(logical_id))
+        policies[str(props["Bucket"])] = props["PolicyDocument"]
+    buckets: dict[str, BucketSpec] = {}
+    for logical_id in resolver.of_type(BUCKET_TYPE):
+        props = resolver.resolve(resolver.properties(logical_id))
+        name = resolver.physical_name(logical_id)
+        encryption = props.get("BucketEncryption")
+        buckets[logical_id] = BucketSpec(
+            logical_id=logical_id,
+            bucket_name=name,
+            encryption=_encryption(encryption) if encryption else None,
+            public_access_block=props.get("PublicAccessBlockConfiguration"),
+            ownership_controls=props.get("OwnershipControls"),
+            lifecycle_rules=[
+                _lifecycle_rule(rule)
+                for rule in (props.get("LifecycleConfiguration") or {}).get("Rules", [])
+            ],
+            policy=policies.get(name),
+        )
+    return buckets
+
+
+def _encryption(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """CloudFormation's BucketEncryption as PutBucketEncryption takes it (the API calls the
+    default ``ApplyServerSideEncryptionByDefault``)."""
+    rules = []
+    for rule in properties["ServerSideEncryptionConfiguration"]:
+        api = {k: v for k, v in rule.items() if k != "ServerSideEncryptionByDefault"}
+        if "ServerSideEncryptionByDefault" in rule:
+            api["ApplyServerSideEncryptionByDefault"] = rule["ServerSideEncryptionByDefault"]
+        rules.append(api)
+    return {"Rules": rules}
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in PutBucketLifecycleConfiguration's shape (the parts
+    this template uses: expiry in days under a prefix, incomplete uploads aborted)."""
+    known = {"Id", "Status", "Prefix", "ExpirationInDays", "AbortIncompleteMultipartUpload"}
+    unknown = set(rule) - known
+    if unknown:
+        raise TemplateError(f"lifecycle rule properties not read locally: {sorted(unknown)}")
+    api: dict[str, Any] = {"Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "Id" in rule:
+        api["ID"] = rule["Id"]
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        api["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+    return api
 
 
 def read_functions(resolver: TemplateResolver) -> dict[str, FunctionSpec]:
@@ -385,10 +465,12 @@ def provision(
     *,
     dynamodb: Any,
     sqs: Any,
+    s3: Any = None,
     parameters: Mapping[str, str] | None = None,
     stack_name: str | None = None,
 ) -> LocalResources:
-    """Create the template's tables and queues where the clients point; return what runs there.
+    """Create the template's tables, queues and buckets where the clients point; return what
+    runs there. Without an ``s3`` client the buckets are read but not created.
 
     Idempotent: a table that exists is left as it is (its keys cannot change anyway; TTL is
     enabled if it is off); a queue that exists gets the template's attributes again. Dead-letter
@@ -409,6 +491,10 @@ def provision(
         url, arn = _create_queue(sqs, spec, resolver.known_queue_arns)
         resolver.known_queue_urls[spec.logical_id] = url
         resolver.known_queue_arns[spec.logical_id] = arn
+    bucket_specs = read_buckets(resolver)
+    if s3 is not None:
+        for bucket in bucket_specs.values():
+            _create_bucket(s3, bucket)
     return LocalResources(
         stack_name=resolver.stack_name,
         parameters=dict(resolver.parameters),
@@ -418,6 +504,7 @@ def provision(
         event_source_mappings=read_event_source_mappings(resolver),
         table_specs=table_specs,
         queue_specs=queue_specs,
+        bucket_specs=bucket_specs,
     )
 
 
@@ -498,3 +585,56 @@ def _create_queue(sqs: Any, spec: QueueSpec, arns: Mapping[str, str]) -> tuple[s
         "QueueArn"
     ]
     return url, arn
+
+
+def _create_bucket(s3: Any, spec: BucketSpec) -> None:
+    """Create the bucket if missing, then set every configuration the template gives it
+    (again, when it exists: a bucket converges to the template like a queue)."""
+    request: dict[str, Any] = {"Bucket": spec.bucket_name}
+    region = s3.meta.region_name or DEFAULT_REGION
+    if region != "us-east-1":
+        request["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**request)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou",):
+            raise
+    name = spec.bucket_name
+    if spec.encryption:
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=spec.encryption)
+    if spec.public_access_block:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=spec.public_access_block
+        )
+    if spec.ownership_controls:
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=spec.ownership_controls)
+    if spec.lifecycle_rules:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name, LifecycleConfiguration={"Rules": spec.lifecycle_rules}
+        )
+    policy = spec.policy
+    if policy and str(s3.meta.endpoint_url).startswith("http://"):
+        policy = without_tls_only(policy)
+    if policy and policy.get("Statement"):
+        s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+
+
+def without_tls_only(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """The policy less its statements denying requests not over TLS (``aws:SecureTransport``
+    false). An emulator on 127.0.0.1 speaks plain HTTP, and moto enforces bucket policies:
+    with them, the local bucket would refuse every request. Every other statement stays."""
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = [
+        statement
+        for statement in statements
+        if not (
+            statement.get("Effect") == "Deny"
+            and str(
+                statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+            ).lower()
+            == "false"
+        )
+    ]
+    return {**policy, "Statement": kept}

@@ -1,5 +1,8 @@
 """A recorded calendar served back: each request answered as the recording answered it.
 
+The recording is a VCR.py cassette (``calendar record``) or a run's raw pages (``runs
+capture``): ``recordings.load_recording`` tells them apart.
+
 Requests match on method, path and query (the host of the recording does not matter, so a
 scrape of the real site's three hosts replays under one base URL, as the stand-in does).
 A request recorded N times is answered N times, in recorded order (a 500 then its retried
@@ -19,7 +22,8 @@ from pathlib import Path
 from aiohttp import web
 from yarl import URL
 
-from villages_sync.calendar_api.cassettes import Interaction, RecordedAnswer, load_cassette
+from villages_sync.calendar_api.cassettes import Interaction, RecordedAnswer
+from villages_sync.calendar_api.recordings import load_recording
 
 # Recomputed by the server for the body it sends, or describing a connection that is gone.
 _NOT_REPLAYED = frozenset(
@@ -47,7 +51,7 @@ class ReplayCalendar:
 
     @classmethod
     def from_file(cls, path: Path) -> ReplayCalendar:
-        return cls(load_cassette(path))
+        return cls(load_recording(path))
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         if host != "127.0.0.1":
@@ -109,7 +113,7 @@ class RunningReplay:
 
 
 def serve_replay(path: Path, interactions: list[Interaction], port: int) -> None:
-    """Serve a cassette's interactions on 127.0.0.1:``port`` until interrupted."""
+    """Serve a recording's interactions on 127.0.0.1:``port`` until interrupted."""
 
     async def run() -> None:
         replay = ReplayCalendar(interactions)
