@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions
 from villages_sync.settings import DEFAULT_TIMEZONE
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions
 
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
 FAST = {"BACKOFF_BASE_SECONDS": "0.01", "BACKOFF_MAX_SECONDS": "0.2", "TIMEOUT_SECONDS": "5"}

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 from adv_helpers import filler, raw_event, sync, today
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason="an adversarial reproduction of the deletion rules, not of the emulator"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from adv_helpers import filler, stored, sync
 from villages_sync.aws.runs_table import RunsTable
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason="an adversarial reproduction of the deletion rules, not of the emulator"

@@ -9,8 +9,8 @@ import pytest
 from adv_helpers import filler, sync
 from botocore.exceptions import ClientError
 from villages_sync.aws.events_table import EventsTable
-from villages_sync.cli.summaries import EXIT_OK, sync_exit_code, sync_text
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.cli.summaries import EXIT_OK, sync_exit_code, sync_text
+from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason="an adversarial reproduction of the deletion rules, not of the emulator"

@@ -14,8 +14,8 @@ import time
 import pytest
 from adv_helpers import FAST, filler, sync
 from villages_sync.aws.clients import _cached_clients
-from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
+from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason="an adversarial reproduction of the deletion rules, not of the emulator"

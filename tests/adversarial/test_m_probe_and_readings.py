@@ -19,8 +19,8 @@ import pytest
 from support.calendar import fast_settings
 from villages_sync.calendar_api.client import scrape_calendar
 from villages_sync.calendar_api.urls import EVENTS_PATH
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import StandInCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import StandInCalendar
 
 TODAY = date(2026, 11, 24)
 
@@ -163,7 +163,7 @@ def test_float_ids_do_not_refuse_every_sweep(deployment) -> None:
     # The same feed through the real local pipeline: every run is flagged, its sweep refused,
     # for as long as the calendar serialises ids as floats (the normaliser accepts them).
     from adv_helpers import filler, sync
-    from villages_sync.standin.server import RunningCalendar
+    from villages_sync_ops.standin.server import RunningCalendar
 
     events = float_ids(filler(60))
     with RunningCalendar(events) as calendar:

@@ -17,9 +17,9 @@ from support.calendar_model import ModelCalendar, ModelEvent, today
 from support.cli import run_cli
 from support.sqs import message_count, receive_bodies, send_bodies
 from villages_sync.aws.items import from_attributes, to_attributes
-from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 from villages_sync.models import RunStatus
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason=(
@@ -571,8 +571,8 @@ def test_pipeline_sweep_interrupted_after_a_deletion_is_recorded_partial_never_r
     deployment,
 ):
     # Given 30 events stored, then two of them missed once by a clean run
-    from villages_sync.cli.summaries import deletions_text
-    from villages_sync.local.pipeline import SyncInterrupted
+    from villages_sync_ops.cli.summaries import deletions_text
+    from villages_sync_ops.local.pipeline import SyncInterrupted
 
     calendar = _calendar(30)
     gone = list(calendar.events)[:2]

@@ -11,9 +11,9 @@ import random
 
 import pytest
 from reliability_harness import CallCounter, expected_items, hooked, today
-from villages_sync.aws.dlq import replay_dlq
-from villages_sync.standin.dataset import generate_events, mutate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.aws.dlq import replay_dlq
+from villages_sync_ops.standin.dataset import generate_events, mutate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 SIZE = 150
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import villages_sync
+import villages_sync_ops
 
-PACKAGE_ROOT = Path(villages_sync.__file__).parent
+PACKAGE_ROOT = Path(villages_sync_ops.__file__).parent
 CHECKED = ("cli", "local")
 
 
@@ -62,7 +62,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_import_graph_cli_and_local_have_no_cycle():
-    # Given every module of villages_sync.cli and villages_sync.local
+    # Given every module of villages_sync_ops.cli and villages_sync_ops.local
     graph = import_graph()
     # When the imports are followed, deferred ones included
     cycle = find_cycle(graph)
