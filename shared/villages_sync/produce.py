@@ -360,7 +360,7 @@ def _end_abandoned_runs(runs: RunsTable) -> None:
     """End the runs whose producer died mid-scrape (single flight: none is running now)."""
     for run in runs.scraping_runs():
         if runs.fail_run(run.run_id, "abandoned: its producer stopped without finishing"):
-            logger.warning("abandoned run ended as failed", extra={"run": run.run_id})
+            logger.warning("abandoned run ended as failed", extra={"run_id": run.run_id})
 
 
 def _request_missing_sweeps(runs: RunsTable, sqs: Any, sweep_queue_url: str, *, now: float) -> None:
@@ -369,4 +369,4 @@ def _request_missing_sweeps(runs: RunsTable, sqs: Any, sweep_queue_url: str, *, 
     harmless: a sweep records its outcome once."""
     for run in runs.unswept_runs(now=now):
         request_sweep(run.run_id, runs=runs, sqs=sqs, sweep_queue_url=sweep_queue_url)
-        logger.warning("sweep of an earlier run requested again", extra={"run": run.run_id})
+        logger.warning("sweep of an earlier run requested again", extra={"run_id": run.run_id})

@@ -111,7 +111,11 @@ def invoke(
         "LAMBDA_TASK_ROOT": os.getcwd(),
     }
     started = time.perf_counter()
-    with _environment(runtime_env), _lambda_json_logging(context.aws_request_id):
+    with (
+        _environment(runtime_env),
+        _lambda_json_logging(context.aws_request_id),
+        _copied_logger_config_undone(),
+    ):
         try:
             handler = getattr(_handler_module(module_name, function_name), function)
             _powertools_loggers_write_to_stdout()
@@ -170,6 +174,45 @@ def _powertools_loggers_write_to_stdout() -> None:
         for handler in candidate.handlers:
             if type(handler) is logging.StreamHandler and handler.stream is not _CURRENT_STDOUT:
                 handler.setStream(_CURRENT_STDOUT)  # type: ignore[arg-type]  # a file-like proxy
+
+
+@contextmanager
+def _copied_logger_config_undone() -> Iterator[None]:
+    """The handlers copy their Powertools logger's handler and level onto the package's loggers
+    (``copy_config_to_registered_loggers``: ``villages_sync``'s records then carry the run id),
+    and stop those loggers propagating. In Lambda the process is the function's own; here it is
+    shared with other functions, the command line and the tests: after the invocation each such
+    logger is as it was before (its handlers, propagation and level), so nothing outside an
+    invocation writes through a function's logger, and the next function copies its own."""
+    before = {
+        name: (list(candidate.handlers), candidate.propagate, candidate.level)
+        for name, candidate in list(logging.Logger.manager.loggerDict.items())
+        if isinstance(candidate, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        if "aws_lambda_powertools" in sys.modules:
+            _undo_copied_config(before)
+
+
+def _undo_copied_config(before: Mapping[str, tuple[list[logging.Handler], bool, int]]) -> None:
+    from aws_lambda_powertools.logging.constants import LOGGER_ATTRIBUTE_PRECONFIGURED
+
+    loggers = [
+        candidate
+        for candidate in list(logging.Logger.manager.loggerDict.values())
+        if isinstance(candidate, logging.Logger)
+    ]
+    preconfigured = [c for c in loggers if getattr(c, LOGGER_ATTRIBUTE_PRECONFIGURED, False)]
+    theirs = {id(handler) for c in preconfigured for handler in c.handlers}
+    for candidate in loggers:
+        if candidate in preconfigured or not any(id(h) in theirs for h in candidate.handlers):
+            continue
+        handlers, propagate, level = before.get(candidate.name, ([], True, logging.NOTSET))
+        candidate.handlers = handlers
+        candidate.propagate = propagate
+        candidate.setLevel(level)
 
 
 class _LambdaJsonFormatter(logging.Formatter):
