@@ -283,7 +283,7 @@ def test_pipeline_sweep_request_failing_in_producer_never_fails_a_completed_run(
                 state["drained"] = True
                 for spec in deployment.resources.event_source_mappings:
                     if spec.queue_logical_id == "EventsQueue":
-                        pipeline._mapping(spec)[1].drain(deadline_seconds=60)
+                        pipeline.event_source_mapping(spec).drain(deadline_seconds=60)
 
         refuse = _fail_first_sweep_request(deployment, failed)
         with (
@@ -741,7 +741,7 @@ def test_pipeline_run_consumed_while_scraping_moves_an_event_only_once_clean(
                 state["drained"] = True
                 for spec in deployment.resources.event_source_mappings:
                     if spec.queue_logical_id == "EventsQueue":
-                        pipeline._mapping(spec)[1].drain(deadline_seconds=60)
+                        pipeline.event_source_mapping(spec).drain(deadline_seconds=60)
                 state["while_scraping"] = deployment.events.get(x.event_id)["event_date"]
                 if producer_fails:
                     raise ClientError(

@@ -143,7 +143,7 @@ class DeletionWorld(Harness):
         for spec in self.deployment.resources.event_source_mappings:
             if logical_ids and spec.queue_logical_id not in logical_ids:
                 continue
-            _, mapping = pipeline._mapping(spec)
+            mapping = pipeline.event_source_mapping(spec)
             mapping.drain(deadline_seconds=120)
 
     def drain_all(self, pipeline: LocalPipeline) -> None:

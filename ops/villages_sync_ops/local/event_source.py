@@ -135,7 +135,7 @@ class SqsEventSourceMapping:
         return all(int(value) == 0 for value in attributes.values())
 
     def _process(self, messages: list[dict[str, Any]]) -> BatchReport:
-        records = [self._record(message) for message in messages]
+        records = [self.lambda_record(message) for message in messages]
         invocation = self._invoke({"Records": records})
         failed_ids = self._failed_ids(invocation, {r["messageId"] for r in records})
         done = [m for m in messages if m["MessageId"] not in failed_ids]
@@ -172,7 +172,8 @@ class SqsEventSourceMapping:
             failed.add(identifier)
         return failed
 
-    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+    def lambda_record(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The record Lambda's SQS poller hands the function for one received message."""
         body = message["Body"]
         return {
             "messageId": message["MessageId"],

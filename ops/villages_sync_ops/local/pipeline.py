@@ -27,6 +27,7 @@ from villages_sync_ops.local.lambda_runtime import Invocation, invoke
 from villages_sync_ops.local.template import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
+    EventSourceMappingSpec,
     FunctionSpec,
     LocalResources,
     load_template,
@@ -202,7 +203,10 @@ class LocalPipeline:
 
     def drain_queues(self, report: SyncReport | None = None) -> None:
         """Drain every event-source mapping until a full pass finds no work."""
-        mappings = [self._mapping(spec) for spec in self.deployment.resources.event_source_mappings]
+        mappings = [
+            (spec, self.event_source_mapping(spec))
+            for spec in self.deployment.resources.event_source_mappings
+        ]
         deadline = time.monotonic() + self.options.drain_deadline_seconds
         done: dict[str, int] = {}
         failed: dict[str, int] = {}
@@ -300,7 +304,9 @@ class LocalPipeline:
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         return env
 
-    def _mapping(self, spec: Any) -> tuple[Any, SqsEventSourceMapping]:
+    def event_source_mapping(self, spec: EventSourceMappingSpec) -> SqsEventSourceMapping:
+        """The SQS poller of one of the template's event-source mappings, invoking its function
+        here (drain it, or build the records it would hand the function)."""
         resources = self.deployment.resources
         mapping = SqsEventSourceMapping(
             self.deployment.clients.sqs,
@@ -311,7 +317,7 @@ class LocalPipeline:
             report_batch_item_failures=spec.report_batch_item_failures,
             region=self.deployment.region,
         )
-        return spec, mapping
+        return mapping
 
 
 def scheduled_event(region: str) -> dict[str, Any]:
