@@ -1,4 +1,5 @@
-"""Finding C: the degraded ratio counts invalid events that lie outside the run's window.
+"""Guards against a bug found in review: the degraded ratio counts invalid events that lie outside
+the run's window.
 
 Issue 9: "more than a small share of fetched events fail validation (MAX_REJECT_RATIO, default
 2%, outside-window events not counted)". The normaliser checks the title (and flags, start) before
@@ -11,11 +12,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from adv_helpers import filler, raw_event, sync, today
+from support.feeds import filler, raw_event, sync, today
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 

@@ -1,7 +1,7 @@
-"""Finding G: a multi-day event is given ``ttl`` = 90 days after its *start*, so an event that
-runs longer than that (a season, a long exhibition) is past its ttl while the calendar lists it
-and it is still on: the skill's read path hides it at once, and DynamoDB's TTL deletes it (each
-run re-adds it with the same expired ttl, and it goes again).
+"""Guards against a bug found in review: a multi-day event is given ``ttl`` = 90 days after its
+*start*, so an event that runs longer than that (a season, a long exhibition) is past its ttl while
+the calendar lists it and it is still on: the skill's read path hides it at once, and DynamoDB's TTL
+deletes it (each run re-adds it with the same expired ttl, and it goes again).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import time
 from datetime import timedelta
 
 import pytest
-from adv_helpers import filler, raw_event, stored, sync, today
+from support.feeds import filler, raw_event, stored, sync, today
 from villages_sync.visible_events import visible_events
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 SEASON = 3_200_001

@@ -1,4 +1,4 @@
-"""Finding L (on main da442fa, after A's fix): an event the calendar moved into the past keeps its
+"""Guards against a bug found in review: an event the calendar moved into the past keeps its
 stored copy with the *old* date (``keep`` refreshes only the marker), so the skill goes on
 announcing it on a day the calendar no longer lists it for, until the old date's ttl.
 """
@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from adv_helpers import filler, raw_event, sync, today
+from support.feeds import filler, raw_event, sync, today
 from villages_sync.visible_events import visible_events
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 X = 3_400_001

@@ -1,4 +1,4 @@
-"""Helpers of the adversarial review: small hand-made feeds through the real local pipeline."""
+"""Small hand-made calendar feeds run through the real local pipeline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review 2: CompactIds behaves as a set and RowReadings as the old dict of first readings,
+"""CompactIds behaves as a set and RowReadings as the old dict of first readings,
 over mixed ids (ints, bools, big and negative ints, numeric strings, floats, None) and offsets
 (block edges, offsets past 2**63), with few free chunks so that the fallback set is used."""
 

@@ -1,18 +1,19 @@
-"""Finding E: a sweep that dies after counting misses on the items, but before adding them to
-the run record, is retried (the request comes back from the sweep queue) and then records 0
-missed: the retry skips every item already marked ``missed_by`` this run, so ``status`` and the
-EventsMissed metric say nothing was missed while the table holds items one strike from deletion.
+"""Guards against a bug found in review: a sweep that dies after counting misses on the items, but
+before adding them to the run record, is retried (the request comes back from the sweep queue) and
+then records 0 missed: the retry skips every item already marked ``missed_by`` this run, so
+``status`` and the EventsMissed metric say nothing was missed while the table holds items one strike
+from deletion.
 """
 
 from __future__ import annotations
 
 import pytest
-from adv_helpers import filler, stored, sync
+from support.feeds import filler, stored, sync
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 

@@ -1,8 +1,8 @@
-"""Finding B: two listings whose ids normalise to the same key ("0002000010" and 2000010: the
-scraper de-duplicated raw ids, the normaliser de-duplicates normalised ones) kept only the first
-in API order, whatever it is. When the first was an earlier-than-window copy, the in-window event
-was dropped as a "duplicate" and nothing kept its item: two clean runs deleted it. No drift was
-flagged (the scraper counted two distinct raw ids).
+"""Guards against a bug found in review: two listings whose ids normalise to the same key
+("0002000010" and 2000010: the scraper de-duplicated raw ids, the normaliser de-duplicates
+normalised ones) kept only the first in API order, whatever it is. When the first was an
+earlier-than-window copy, the in-window event was dropped as a "duplicate" and nothing kept its
+item: two clean runs deleted it. No drift was flagged (the scraper counted two distinct raw ids).
 
 Now the scraper and the normaliser share one id key (``event_ids``, review 2's M1): the two
 listings are one event listed twice, so the run holds one event fewer than ``count`` says, as
@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from adv_helpers import filler, raw_event, stored, sync, today
+from support.feeds import filler, raw_event, stored, sync, today
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 

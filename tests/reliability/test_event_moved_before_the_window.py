@@ -1,6 +1,7 @@
-"""Finding A: an event the calendar still lists, whose start now reads earlier than the run's
-window (moved into the past, or a partial shape change that parses to an old date), is neither
-upserted nor kept: two clean runs later its item is deleted, and no run is degraded or refused.
+"""Guards against a bug found in review: an event the calendar still lists, whose start now reads
+earlier than the run's window (moved into the past, or a partial shape change that parses to an old
+date), is neither upserted nor kept: two clean runs later its item is deleted, and no run is
+degraded or refused.
 """
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from adv_helpers import filler, raw_event, stored, sync, today
+from support.feeds import filler, raw_event, stored, sync, today
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 X = 3_000_001

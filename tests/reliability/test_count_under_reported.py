@@ -1,9 +1,9 @@
-"""Finding I: the scraper read rows up to ``count`` and never looked past it. An API whose
-``count`` is a little lower than the rows it serves (PROTOCOL.md: ``count`` is unverified by anyone;
-e.g. a count that leaves out cancelled events while the list includes them, or a cached count)
-hid the last rows, the furthest-future events in API order, from every run: no drift was flagged
-(``len(events) < count`` cannot fire), the cap and the baseline passed, and two clean runs later
-those live events were deleted.
+"""Guards against a bug found in review: the scraper read rows up to ``count`` and never looked past
+it. An API whose ``count`` is a little lower than the rows it serves (docs/calendar-contract.md:
+nothing verifies ``count``; e.g. a count that leaves out cancelled events while the list includes
+them, or a cached count) hid the last rows, the furthest-future events in API order, from every run:
+no drift was flagged (``len(events) < count`` cannot fire), the cap and the baseline passed, and two
+clean runs later those live events were deleted.
 
 Fixed: the scraper asks for one page past ``count``; rows there that it has not seen are read,
 stored, and flag the run, so its sweep is refused (an operator can accept it once the count is
@@ -13,11 +13,11 @@ understood).
 from __future__ import annotations
 
 import pytest
-from adv_helpers import filler, stored, sync
+from support.feeds import filler, stored, sync
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 UNDER_REPORTED = 3

@@ -1,19 +1,19 @@
-"""Finding F: `villages-sync sync` exits 0 ("ok and swept", CONTRACT.md) when the run's sweep
-never ran: the sweep function failed (DynamoDB throttled its Query), the request waits on the
-sweep queue, and ``sync_exit_code`` maps ``sweep_outcome is None`` to EXIT_OK.
+"""Guards against a bug found in review: `villages-sync sync` exited 0 ("success", README.md's exit
+codes) when the run's sweep never ran: the sweep function failed (DynamoDB throttled its Query), the
+request waits on the sweep queue, and ``sync_exit_code`` maps ``sweep_outcome is None`` to EXIT_OK.
 """
 
 from __future__ import annotations
 
 import pytest
-from adv_helpers import filler, sync
 from botocore.exceptions import ClientError
+from support.feeds import filler, sync
 from villages_sync.aws.events_table import EventsTable
 from villages_sync_ops.cli.summaries import EXIT_OK, sync_exit_code, sync_text
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 

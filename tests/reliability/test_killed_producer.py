@@ -1,6 +1,7 @@
-"""Finding K: a producer killed mid-scrape (Lambda's hard timeout at 600 s: no exception reaches
-Python, so ``produce_run``'s ``except BaseException`` never runs) leaves its run SCRAPING for
-ever: no later run, consumer or sweep ever ends it. Simulated with SIGKILL of a forked producer.
+"""Guards against a bug found in review: a producer killed mid-scrape (Lambda's hard timeout at
+600 s: no exception reaches Python, so ``produce_run``'s ``except BaseException`` never runs)
+leaves its run SCRAPING for ever: no later run, consumer or sweep ever ends it. Simulated with
+SIGKILL of a forked producer.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ import signal
 import time
 
 import pytest
-from adv_helpers import FAST, filler, sync
+from support.feeds import FAST, filler, sync
 from villages_sync.aws.clients import _cached_clients
 from villages_sync_ops.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 

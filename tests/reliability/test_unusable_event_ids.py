@@ -1,20 +1,20 @@
-"""Finding J: an event the calendar still lists but whose ``id`` the normaliser cannot use (here
-``2000010.0``, a float, as a serializer change would send it; ``null`` behaves alike) is a reject
-without an id: nothing keeps its stored item, and below MAX_REJECT_RATIO (2%) the run is not
-degraded, so two clean runs delete it. Up to 2% of the calendar can go this way, silently.
-Fixed: an integral float is the id. An id-less listing (issue 18, case 5) no longer degrades
-the run whatever the ratio: it protects the stored item it matches by content (date, start
+"""Guards against a bug found in review: an event the calendar still lists but whose ``id`` the
+normaliser cannot use (here ``2000010.0``, a float, as a serializer change would send it; ``null``
+behaves alike) is a reject without an id: nothing keeps its stored item, and below MAX_REJECT_RATIO
+(2%) the run is not degraded, so two clean runs delete it. Up to 2% of the calendar can go this way,
+silently. Fixed: an integral float is the id. An id-less listing (issue 18, case 5) no longer
+degrades the run whatever the ratio: it protects the stored item it matches by content (date, start
 time, title, venue), and one that matches nothing is a counted reject.
 """
 
 from __future__ import annotations
 
 import pytest
-from adv_helpers import filler, stored, sync
+from support.feeds import filler, stored, sync
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 

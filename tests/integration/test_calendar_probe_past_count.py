@@ -1,4 +1,4 @@
-"""Review 2: the probe past count and the shift check, at the client. Failing reproductions.
+"""The probe past count and the shift check, at the client: bugs found in review, fixed.
 
 M1  Float ids (2000010.0, accepted by the normaliser as the same id) are not de-duplicated by
     ``_unique_by_id``, so each row two pages share counts twice and the new ``unique > count``
@@ -99,7 +99,7 @@ def hourly_events(n: int) -> list[dict]:
     """``n`` events one hour apart, ids in API order: row i is id 2000000 + i."""
     from datetime import UTC, datetime, timedelta
 
-    from adv_helpers import raw_event
+    from support.feeds import raw_event
 
     first = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
     events = []
@@ -158,11 +158,11 @@ async def test_a_short_page_then_a_shift_does_not_lose_a_live_event(streaming: b
     )
 
 
-@pytest.mark.dynamodb_once(reason="an adversarial reproduction of the deletion rules")
+@pytest.mark.dynamodb_once(reason="the deletion rules on a hand-made feed")
 def test_float_ids_do_not_refuse_every_sweep(deployment) -> None:
     # The same feed through the real local pipeline: every run is flagged, its sweep refused,
     # for as long as the calendar serialises ids as floats (the normaliser accepts them).
-    from adv_helpers import filler, sync
+    from support.feeds import filler, sync
     from villages_sync_ops.standin.server import RunningCalendar
 
     events = float_ids(filler(60))

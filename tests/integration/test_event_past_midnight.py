@@ -1,6 +1,6 @@
-"""Finding H: an evening event that ends after local midnight (a 9 PM - 12:30 AM dance) is stored
-as a multi-day event (``end_date`` the next day, ``span`` set), so ``events --date`` (the skill's
-read path) lists last night's dance among tomorrow's events.
+"""Guards against a bug found in review: an evening event that ends after local midnight (a 9 PM -
+12:30 AM dance) is stored as a multi-day event (``end_date`` the next day, ``span`` set), so
+``events --date`` (the skill's read path) lists last night's dance among tomorrow's events.
 """
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from adv_helpers import filler, raw_event, stored, sync, today
+from support.feeds import filler, raw_event, stored, sync, today
 from villages_sync.visible_events import visible_events
 from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
-    reason="an adversarial reproduction of the deletion rules, not of the emulator"
+    reason="the deletion rules on a hand-made feed, not of the emulator"
 )
 
 DANCE = 3_300_001
