@@ -60,7 +60,7 @@ lint: install $(CHECKOV_STAMP)
 	$(BIN)/villages-sync skill check
 
 test: lint dynamodb-local-if-java
-	$(BIN)/pytest $(PARALLEL) --durations=15 --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/unit tests/integration tests/e2e tests/reliability tests/adversarial
+	$(BIN)/pytest $(PARALLEL) --durations=15 --dynamodb-backend=$(DYNAMODB_BACKENDS) tests/unit tests/integration tests/e2e tests/reliability
 
 test-unit: install
 	$(BIN)/pytest tests/unit

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from villages_sync.local.dynamodb_local import INSTALL_HINT, is_installed
+from villages_sync_ops.local.dynamodb_local import INSTALL_HINT, is_installed
 
 from benchmarks import scenarios, skill_latency, stream_scenarios, text_cleaning
 from benchmarks.report import Section, print_sections, write_markdown

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.local import emulator
 from villages_sync.settings import DEFAULT_TIMEZONE
+from villages_sync_ops.local import emulator
 
 HOST = "127.0.0.1"
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
@@ -48,8 +48,8 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def _serve_calendar(count: int, seed: int, faults: dict[str, Any], ready: Any, stop: Any) -> None:
-    from villages_sync.standin.dataset import generate_events
-    from villages_sync.standin.server import Faults, RunningCalendar
+    from villages_sync_ops.standin.dataset import generate_events
+    from villages_sync_ops.standin.server import Faults, RunningCalendar
 
     events = generate_events(count, seed=seed, today=today())
     with RunningCalendar(events, faults=Faults(**faults)) as base_url:

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from villages_sync.local.dynamodb_local import embedded_dynamodb
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
 from villages_sync.normalise import normalise_events, window_for
-from villages_sync.standin.dataset import generate_events, mutate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.local.dynamodb_local import embedded_dynamodb
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
+from villages_sync_ops.standin.dataset import generate_events, mutate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 from benchmarks.common import (
     TZ,

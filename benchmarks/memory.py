@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
 
 from benchmarks.common import calendar_process, moto_process
 
@@ -20,8 +20,8 @@ def hwm_kb():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
-from villages_sync.local.lambda_runtime import invoke
-from villages_sync.local.pipeline import scheduled_event
+from villages_sync_ops.local.lambda_runtime import invoke
+from villages_sync_ops.local.pipeline import scheduled_event
 spec = json.loads(sys.stdin.read())
 os.environ.update(spec["env"])  # Powertools reads its settings when the module is imported
 import producers.scrape_handler  # noqa

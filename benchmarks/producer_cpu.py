@@ -10,7 +10,7 @@ from villages_sync.messages import pack_messages, plan_send_batches
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.run_ids import new_run_id
 from villages_sync.settings import ProducerSettings
-from villages_sync.standin.dataset import generate_events
+from villages_sync_ops.standin.dataset import generate_events
 
 from benchmarks.common import TZ, median, today
 

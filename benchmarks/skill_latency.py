@@ -30,11 +30,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from villages_sync.local.dynamodb_local import embedded_dynamodb
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
-from villages_sync.skill.envelopes import whats_on_request
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.local.dynamodb_local import embedded_dynamodb
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
+from villages_sync_ops.skill.envelopes import whats_on_request
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 from benchmarks.common import TZ, median, moto_process, today
 from benchmarks.report import Section, Target
@@ -236,7 +236,7 @@ def _backend_name(dynamodb: str) -> str:
 
 def _child(event_path: str, out_path: str) -> None:
     """In the fresh interpreter: invoke the handler as Lambda would, cold then warm."""
-    from villages_sync.local.lambda_runtime import invoke
+    from villages_sync_ops.local.lambda_runtime import invoke
 
     event = json.loads(Path(event_path).read_text())
     timings = []

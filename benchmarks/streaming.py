@@ -22,12 +22,12 @@ from typing import Any
 from unittest import mock
 
 from villages_sync import normalise, text
-from villages_sync.local.dynamodb_local import embedded_dynamodb
-from villages_sync.local.event_source import SqsEventSourceMapping
-from villages_sync.local.lambda_runtime import Invocation
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
 from villages_sync.normalise import normalise_events, window_for
-from villages_sync.standin.dataset import generate_events
+from villages_sync_ops.local.dynamodb_local import embedded_dynamodb
+from villages_sync_ops.local.event_source import SqsEventSourceMapping
+from villages_sync_ops.local.lambda_runtime import Invocation
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions, deploy_locally
+from villages_sync_ops.standin.dataset import generate_events
 
 from benchmarks.common import TZ, calendar_process, median, moto_process, today
 from benchmarks.memory import _CHILD

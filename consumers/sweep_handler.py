@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
@@ -51,4 +52,7 @@ def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = SweepSettings.from_env(os.environ)
     logger.setLevel(settings.log_level)
+    # villages_sync's own loggers (the calendar client's retries and drift, the sweep's
+    # refusals) write through this one: its JSON, its level, its correlation id (the run's)
+    copy_config_to_registered_loggers(source_logger=logger, include={"villages_sync"})
     return process_partial_response(event, partial(record_handler, settings=settings))

@@ -22,6 +22,7 @@ from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 from ask_sdk_model.ui import SimpleCard
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
@@ -290,6 +291,9 @@ def skill_handler(settings: SkillSettings) -> Callable[[dict[str, Any], Any], di
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = SkillSettings.from_env(os.environ)
     logger.setLevel(settings.log_level)
+    # villages_sync's own loggers (the calendar client's retries and drift, the sweep's
+    # refusals) write through this one: its JSON, its level, its correlation id (the run's)
+    copy_config_to_registered_loggers(source_logger=logger, include={"villages_sync"})
     request = event.get("request", {})
     logger.set_correlation_id(request.get("requestId"))
     logger.append_keys(request_type=request.get("type"))

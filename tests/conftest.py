@@ -59,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _selected_backends(option: str) -> list[str]:
-    from villages_sync.local.dynamodb_local import INSTALL_HINT, is_installed
+    from villages_sync_ops.local.dynamodb_local import INSTALL_HINT, is_installed
 
     if option.strip() == "auto":
         return list(DYNAMODB_BACKENDS) if is_installed() else ["moto"]
@@ -170,12 +170,12 @@ def _dynamodb_local_launch(
 ) -> Iterator[tuple[subprocess.Popen, str] | None]:
     """DynamoDB Local launched as the session begins, when a collected test needs it, so the
     JVM starts while the first tests run; stopped when the session ends."""
-    from villages_sync.local.dynamodb_local import (
+    from villages_sync_ops.local.dynamodb_local import (
         endpoint_for,
         launch_dynamodb_local,
         stop_process,
     )
-    from villages_sync.local.emulator import free_port
+    from villages_sync_ops.local.emulator import free_port
 
     if not any(_on_dynamodb_local(item) for item in request.session.items):
         yield None
@@ -200,7 +200,7 @@ def _on_dynamodb_local(item: pytest.Item) -> bool:
 @pytest.fixture(scope="session")
 def dynamodb_local_server(_dynamodb_local_launch: tuple[subprocess.Popen, str] | None) -> str:
     """The session's DynamoDB Local, once it answers: its endpoint URL."""
-    from villages_sync.local.dynamodb_local import wait_until_ready
+    from villages_sync_ops.local.dynamodb_local import wait_until_ready
 
     assert _dynamodb_local_launch is not None, "no collected test runs on DynamoDB Local"
     process, endpoint = _dynamodb_local_launch
@@ -248,7 +248,7 @@ def sqs(moto_endpoint: str):
 def deployment(moto_endpoint: str, dynamodb_endpoint: str):
     """The template's queues in the (freshly reset) moto server, its tables in the test's
     DynamoDB backend (moto too, or an emptied DynamoDB Local)."""
-    from villages_sync.local.pipeline import deploy_locally
+    from villages_sync_ops.local.pipeline import deploy_locally
 
     return deploy_locally(
         moto_endpoint, dynamodb_endpoint_url=dynamodb_endpoint, environment="test", region=REGION
@@ -289,7 +289,7 @@ def make_item():
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
     """template.yaml, parsed (once per test module)."""
-    from villages_sync.local.template import load_template
+    from villages_sync_ops.local.template import load_template
 
     return load_template()
 

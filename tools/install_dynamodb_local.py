@@ -3,7 +3,7 @@
 AWS's DynamoDBLocal.jar and its libraries ship in the `emulator/` folder of the npm package
 amplify-dynamodb-simulator. This fetches the pinned version with `npm pack` (the npm registry is
 the only network it needs), checks the tarball's sha256 against the one recorded in
-villages_sync.local.dynamodb_local, unpacks `emulator/` and compiles the loopback launcher
+villages_sync_ops.local.dynamodb_local, unpacks `emulator/` and compiles the loopback launcher
 (tools/dynamodb_local/LoopbackDynamoDBLocal.java) beside the jar. Nothing happens when that
 version is already in place, so CI can cache `.cache/dynamodb-local/` keyed by the version.
 Exit 1 with one line when npm, javac or the checksum is wrong. With ``--if-java`` (what
@@ -23,7 +23,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from villages_sync.local.dynamodb_local import (
+from villages_sync_ops.local.dynamodb_local import (
     LAUNCHER_CLASS,
     PACKAGE,
     PACKAGE_SHA256,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from villages_sync.calendar_api.cassettes import record_scrape
 from villages_sync.settings import CalendarSettings
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.calendar_api.cassettes import record_scrape
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 HERE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "cassettes"
 TODAY = date(2026, 12, 6)

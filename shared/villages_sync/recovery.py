@@ -39,13 +39,13 @@ def recover_earlier_runs(
         if not started_before(run.run_id, before_run_id):
             continue  # today's run
         if runs.fail_run(run.run_id, ABANDONED_ERROR, now=now):
-            logger.warning("abandoned run ended as failed", extra={"run": run.run_id})
+            logger.warning("abandoned run ended as failed", extra={"run_id": run.run_id})
             abandoned.append(run.run_id)
     requested = []
     for run in runs.unswept_runs(now=now):
         if not started_before(run.run_id, before_run_id):
             continue  # today's run
         request_sweep(run.run_id, runs=runs, sweep_queue=sweep_queue)
-        logger.warning("sweep of an earlier run requested again", extra={"run": run.run_id})
+        logger.warning("sweep of an earlier run requested again", extra={"run_id": run.run_id})
         requested.append(run.run_id)
     return Recovery(abandoned=tuple(abandoned), sweeps_requested=tuple(requested))

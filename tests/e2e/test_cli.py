@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from support.cli import run_cli
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 
 @pytest.fixture

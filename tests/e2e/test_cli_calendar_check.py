@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from support.cli import run_cli
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import DEFAULT_TOKEN, Faults, RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import DEFAULT_TOKEN, Faults, RunningCalendar
 
 EVENTS = generate_events(150, seed=22, today=date(2026, 12, 6))
 FAST = {"BACKOFF_BASE_SECONDS": "0.01", "BACKOFF_MAX_SECONDS": "0.05", "TIMEOUT_SECONDS": "2"}

@@ -13,9 +13,9 @@ import boto3
 import pytest
 from support.cli import CLI, run_cli
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.replay import RunningReplay
-from villages_sync.standin.server import DEFAULT_TOKEN, Faults, RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.replay import RunningReplay
+from villages_sync_ops.standin.server import DEFAULT_TOKEN, Faults, RunningCalendar
 
 FAST = {"BACKOFF_BASE_SECONDS": "0.01", "BACKOFF_MAX_SECONDS": "0.05"}
 VOLATILE = ("last_updated", "run_id")  # which run wrote the item, and when

@@ -18,8 +18,8 @@ import pytest
 from support.calendar import fast_settings
 from support.cli import CLI, run_cli
 from villages_sync.calendar_api.client import CalendarError, scrape_calendar
-from villages_sync.local.ports import free_port
 from villages_sync.settings import DEFAULT_TIMEZONE
+from villages_sync_ops.local.ports import free_port
 
 NEW_YORK = ZoneInfo(DEFAULT_TIMEZONE)
 

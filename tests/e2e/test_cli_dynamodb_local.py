@@ -11,8 +11,8 @@ import boto3
 import pytest
 from support.cli import run_cli
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 REGION = "us-east-1"
 

@@ -13,10 +13,10 @@ import boto3
 import pytest
 import requests
 from support.cli import run_cli
-from villages_sync.local.emulator import moto_process
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.local.emulator import moto_process
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 REGION = "us-east-1"
 NOWHERE = "http://127.0.0.1:9"  # nothing listens on the discard port
@@ -134,7 +134,7 @@ def test_cli_sync_dynamodb_endpoint_flag_wins_over_every_variable(
 def test_cli_endpoint_url_flag_alone_serves_both_despite_dynamodb_variable(moto_endpoint, cli_env):
     # Given the template's tables and queues at one endpoint, AWS_ENDPOINT_URL_DYNAMODB pointing
     # nowhere, and only --endpoint-url given
-    from villages_sync.local.pipeline import deploy_locally
+    from villages_sync_ops.local.pipeline import deploy_locally
 
     deploy_locally(moto_endpoint, environment="e2e", region="us-east-1")
     env = {**cli_env, "AWS_ENDPOINT_URL_DYNAMODB": NOWHERE}

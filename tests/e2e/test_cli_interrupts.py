@@ -18,8 +18,8 @@ import pytest
 from support.cli import CLI, run_cli
 from support.sqs import message_count
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 # The command line's own behaviour (signals, pipes, terminals, settings), which its
 # subprocesses show against one endpoint: once, on moto.

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from support.cli import run_cli
-from villages_sync.local.ports import free_port
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.local.ports import free_port
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_backends(
     "moto", reason="the command line's behaviour, not DynamoDB's: its subprocesses use one endpoint"

@@ -23,8 +23,8 @@ from support.terminal import run_in_terminal
 from villages_sync.messages import encode_message
 from villages_sync.models import EventMessage
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events, mutate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events, mutate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 # The command line's own behaviour (signals, pipes, terminals, settings), which its
 # subprocesses show against one endpoint: once, on moto.

@@ -15,9 +15,9 @@ import pytest
 from support.cli import run_cli
 from test_cli_calendar_replay import FAST, stored_events, sync
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.replay import RunningReplay
-from villages_sync.standin.server import DEFAULT_TOKEN, Faults, RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.replay import RunningReplay
+from villages_sync_ops.standin.server import DEFAULT_TOKEN, Faults, RunningCalendar
 
 BUCKET = "villages-sync-local-rawcapturebucket"  # the template's bucket, named locally
 

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from support.cli import run_cli
 from support.skill import TZ, at, raw_event
-from villages_sync.skill.envelopes import whats_on_request
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.skill.envelopes import whats_on_request
+from villages_sync_ops.standin.server import RunningCalendar
 
 SS = "Spanish Springs Town Square"
 PACKAGE = Path(__file__).resolve().parents[2] / "skill-package"

@@ -23,8 +23,8 @@ import pytest
 from support.cli import CLI, run_cli
 from support.sqs import message_count
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_backends(
     "moto", reason="the command line's behaviour, not DynamoDB's: its subprocesses use one endpoint"

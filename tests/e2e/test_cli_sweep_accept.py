@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from support.cli import run_cli
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 
 def _sync(base_url: str, endpoint: str, env: dict[str, str]):

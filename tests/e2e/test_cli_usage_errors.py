@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from support.cli import run_cli
-from villages_sync.local.ports import free_port
+from villages_sync_ops.local.ports import free_port
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,9 @@ from support.calendar_model import ModelCalendar, ModelEvent, today
 from support.cli import run_cli
 from support.sqs import message_count, receive_bodies, send_bodies
 from villages_sync.aws.items import from_attributes, to_attributes
-from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 from villages_sync.models import RunStatus
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason=(
@@ -283,7 +283,7 @@ def test_pipeline_sweep_request_failing_in_producer_never_fails_a_completed_run(
                 state["drained"] = True
                 for spec in deployment.resources.event_source_mappings:
                     if spec.queue_logical_id == "EventsQueue":
-                        pipeline._mapping(spec)[1].drain(deadline_seconds=60)
+                        pipeline.event_source_mapping(spec).drain(deadline_seconds=60)
 
         refuse = _fail_first_sweep_request(deployment, failed)
         with (
@@ -571,8 +571,8 @@ def test_pipeline_sweep_interrupted_after_a_deletion_is_recorded_partial_never_r
     deployment,
 ):
     # Given 30 events stored, then two of them missed once by a clean run
-    from villages_sync.cli.summaries import deletions_text
-    from villages_sync.local.pipeline import SyncInterrupted
+    from villages_sync_ops.cli.summaries import deletions_text
+    from villages_sync_ops.local.pipeline import SyncInterrupted
 
     calendar = _calendar(30)
     gone = list(calendar.events)[:2]
@@ -741,7 +741,7 @@ def test_pipeline_run_consumed_while_scraping_moves_an_event_only_once_clean(
                 state["drained"] = True
                 for spec in deployment.resources.event_source_mappings:
                     if spec.queue_logical_id == "EventsQueue":
-                        pipeline._mapping(spec)[1].drain(deadline_seconds=60)
+                        pipeline.event_source_mapping(spec).drain(deadline_seconds=60)
                 state["while_scraping"] = deployment.events.get(x.event_id)["event_date"]
                 if producer_fails:
                     raise ClientError(

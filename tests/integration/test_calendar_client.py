@@ -13,8 +13,8 @@ from aiohttp import web
 from support.calendar import add_early_events, fast_settings
 from villages_sync.calendar_api.client import CalendarError, ScrapeResult, scrape_calendar
 from villages_sync.calendar_api.urls import EVENTS_PATH, TOKEN_PATH, CalendarUrls
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import Faults, RunningCalendar, StandInCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import Faults, RunningCalendar, StandInCalendar
 
 TODAY = date(2026, 11, 24)
 EVENTS = generate_events(2500, seed=11, today=TODAY)

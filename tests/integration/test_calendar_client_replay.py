@@ -15,7 +15,7 @@ import pytest
 from villages_sync.calendar_api.client import CalendarError, scrape_calendar
 from villages_sync.calendar_api.urls import EVENTS_PATH
 from villages_sync.settings import CalendarSettings
-from villages_sync.standin.replay import ReplayCalendar
+from villages_sync_ops.standin.replay import ReplayCalendar
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTE = ROOT / "tests" / "fixtures" / "cassettes" / "standin_capped_with_retries.yaml"
@@ -67,6 +67,6 @@ async def test_client_asking_other_pages_than_recorded_fails_naming_the_request(
 
 
 def sorted_events() -> list[dict]:
-    from villages_sync.standin.dataset import api_order
+    from villages_sync_ops.standin.dataset import api_order
 
     return sorted(recorder.EVENTS, key=api_order)

@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 from support.calendar import add_early_events, fast_settings
 from villages_sync.calendar_api.client import ScrapeResult, scrape_calendar
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import Faults, StandInCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import Faults, StandInCalendar
 
 EVENTS = generate_events(1200, seed=13, today=date(2026, 11, 24))
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from support.sqs import message_count, receive_all
-from villages_sync.aws.dlq import MOVE_TASK, RECEIVE_SEND_DELETE, replay_dlq
+from villages_sync_ops.aws.dlq import MOVE_TASK, RECEIVE_SEND_DELETE, replay_dlq
 
 
 @pytest.fixture

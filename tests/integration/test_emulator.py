@@ -7,7 +7,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from villages_sync.local.emulator import (
+from villages_sync_ops.local.emulator import (
     EmbeddedEmulator,
     ensure_shared_emulator,
     shared_emulator_status,
@@ -92,7 +92,7 @@ def test_shared_emulator_status_stale_state_file_none(tmp_path: Path, content: s
 
 def test_embedded_emulator_second_in_same_process_starts_empty() -> None:
     # Given a queue created in one embedded emulator
-    from villages_sync.local.emulator import EmbeddedEmulator
+    from villages_sync_ops.local.emulator import EmbeddedEmulator
 
     with EmbeddedEmulator() as first:
         boto3.client("sqs", endpoint_url=first.endpoint_url).create_queue(QueueName="left-over")

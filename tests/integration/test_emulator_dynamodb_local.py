@@ -9,8 +9,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from villages_sync.local import dynamodb_local
-from villages_sync.local.emulator import (
+from villages_sync_ops.local import dynamodb_local
+from villages_sync_ops.local.emulator import (
     answers,
     ensure_shared_emulator,
     shared_emulator_status,

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from support.sqs import message_count, receive_bodies, send_bodies
-from villages_sync.local import lambda_runtime
-from villages_sync.local.event_source import SqsEventSourceMapping
-from villages_sync.local.lambda_runtime import Invocation
+from villages_sync_ops.local import lambda_runtime
+from villages_sync_ops.local.event_source import SqsEventSourceMapping
+from villages_sync_ops.local.lambda_runtime import Invocation
 
 REGION = "us-east-1"
 

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from support.sqs import message_count
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events, mutate_events
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions
+from villages_sync_ops.standin.dataset import generate_events, mutate_events
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
 FAST_RETRIES = {"BACKOFF_BASE_SECONDS": "0.01", "TIMEOUT_SECONDS": "5"}

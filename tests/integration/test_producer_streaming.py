@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from support.sqs import message_count
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason=(

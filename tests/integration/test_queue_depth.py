@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from villages_sync.aws.queue_depth import QueueDepth, queue_depths
+from villages_sync_ops.aws.queue_depth import QueueDepth, queue_depths
 
 
 def test_queue_depths_mixed_states_counted_per_queue(sqs) -> None:

@@ -24,8 +24,8 @@ from support.skill import (
     raw_event,
     speech_of,
 )
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions
-from villages_sync.skill.envelopes import (
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions
+from villages_sync_ops.skill.envelopes import (
     LOCAL_SKILL_ID,
     SCREEN_INTERFACES,
     intent_request,
@@ -34,7 +34,7 @@ from villages_sync.skill.envelopes import (
     spoken_request,
     whats_on_request,
 )
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason="the skill's answers; its date-index queries run on both backends in test_events_table"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from support.skill import TZ, at, speech_of
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions
-from villages_sync.skill.envelopes import LOCAL_SKILL_ID, _request, envelope, launch_request
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions
+from villages_sync_ops.skill.envelopes import LOCAL_SKILL_ID, _request, envelope, launch_request
 
 pytestmark = pytest.mark.dynamodb_once(reason="no table semantics: the handler's edges")
 

@@ -17,7 +17,7 @@ import requests
 from cfnlint.api import ManualArgs, lint
 from samtranslator.translator.transform import transform
 from support.template import as_list
-from villages_sync.local.template import (
+from villages_sync_ops.local.template import (
     LocalResources,
     TemplateResolver,
     provision,

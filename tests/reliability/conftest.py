@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from reliability_harness import TZ, Harness, current_test_id
 from villages_sync.aws.clients import _cached_clients
-from villages_sync.local.emulator import moto_process
+from villages_sync_ops.local.emulator import moto_process
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_PATH = ROOT / "build" / "reliability.json"

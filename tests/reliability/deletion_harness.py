@@ -21,10 +21,10 @@ from botocore.exceptions import ClientError
 from reliability_harness import FAST_RETRIES, Harness, error_response, hooked
 from support.sqs import receive_all, send_bodies
 from villages_sync.aws.clients import _cached_clients, aws_clients
-from villages_sync.local.lambda_runtime import Invocation
-from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 from villages_sync.models import RunRecord
 from villages_sync.visible_events import visible_events
+from villages_sync_ops.local.lambda_runtime import Invocation
+from villages_sync_ops.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 
 EVENTS_QUEUE, EVENTS_DLQ = "EventsQueue", "EventsDLQ"
 SWEEP_QUEUE, SWEEP_DLQ = "SweepQueue", "SweepDLQ"
@@ -143,7 +143,7 @@ class DeletionWorld(Harness):
         for spec in self.deployment.resources.event_source_mappings:
             if logical_ids and spec.queue_logical_id not in logical_ids:
                 continue
-            _, mapping = pipeline._mapping(spec)
+            mapping = pipeline.event_source_mapping(spec)
             mapping.drain(deadline_seconds=120)
 
     def drain_all(self, pipeline: LocalPipeline) -> None:

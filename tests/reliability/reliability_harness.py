@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from botocore.awsrequest import AWSResponse
 from support.sqs import message_count, receive_bodies, send_bodies
-from villages_sync.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.settings import DEFAULT_TIMEZONE
+from villages_sync_ops.local.pipeline import PRODUCER, LocalPipeline, SyncOptions, scheduled_event
 
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
 FAST_RETRIES = {

@@ -15,8 +15,8 @@ from reliability_harness import (
     today,
 )
 from villages_sync.models import RunStatus, SweepOutcome
-from villages_sync.standin.dataset import generate_events, mutate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events, mutate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 SIZE = 150
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from reliability_harness import Harness, expected_items, today
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason=(

@@ -63,9 +63,9 @@ from support.calendar_model import (
     ModelEvent,
     today,
 )
-from villages_sync.aws.dlq import replay_dlq
 from villages_sync.models import RunStatus
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.aws.dlq import replay_dlq
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 DAYS_AHEAD = 14  # the window: today .. today + 14
 PAGE_SIZE = 5  # tens of events over several pages: page boundaries matter

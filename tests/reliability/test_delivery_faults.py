@@ -11,9 +11,9 @@ import random
 
 import pytest
 from reliability_harness import CallCounter, expected_items, hooked, today
-from villages_sync.aws.dlq import replay_dlq
-from villages_sync.standin.dataset import generate_events, mutate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.aws.dlq import replay_dlq
+from villages_sync_ops.standin.dataset import generate_events, mutate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 SIZE = 150
 
@@ -93,9 +93,9 @@ def test_consumer_batch_redelivered_after_visibility_timeout_is_idempotent(
     batch = harness.sqs.receive_message(
         QueueUrl=url, MaxNumberOfMessages=5, AttributeNames=["All"], WaitTimeSeconds=0
     )["Messages"]
-    mapping = pipeline._mapping(harness.deployment.resources.event_source_mappings[0])[1]
+    mapping = pipeline.event_source_mapping(harness.deployment.resources.event_source_mappings[0])
     first = pipeline.invoke_function(
-        "ConsumerFunction", {"Records": [mapping._record(m) for m in batch]}
+        "ConsumerFunction", {"Records": [mapping.lambda_record(m) for m in batch]}
     )
     assert first.succeeded and not first.payload["batchItemFailures"]
     harness.sqs.change_message_visibility_batch(

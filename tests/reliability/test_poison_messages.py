@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 from reliability_harness import expected_items, today
-from villages_sync.aws.dlq import replay_dlq
 from villages_sync.messages import decode_message, encode_message
 from villages_sync.models import EventMessage
 from villages_sync.run_ids import new_run_id
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import RunningCalendar
+from villages_sync_ops.aws.dlq import replay_dlq
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason=(

@@ -15,8 +15,8 @@ import pytest
 from reliability_harness import today, unclean_fields
 from villages_sync.calendar_api.transport import EVENTS_PAGE_LIMIT
 from villages_sync.calendar_api.urls import EVENTS_PATH, SESSION_PATH, TOKEN_PATH
-from villages_sync.standin.dataset import generate_events
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.standin.dataset import generate_events
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 pytestmark = pytest.mark.dynamodb_once(
     reason="secrets in logs, metrics and errors: nothing of DynamoDB's semantics"

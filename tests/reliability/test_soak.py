@@ -25,10 +25,10 @@ from reliability_harness import (
     hooked,
 )
 from reliability_harness import today as local_today
-from villages_sync.local.lambda_runtime import Invocation
-from villages_sync.local.pipeline import LocalPipeline, scheduled_event
-from villages_sync.standin.dataset import generate_events, mutate_events
-from villages_sync.standin.server import Faults, RunningCalendar
+from villages_sync_ops.local.lambda_runtime import Invocation
+from villages_sync_ops.local.pipeline import LocalPipeline, scheduled_event
+from villages_sync_ops.standin.dataset import generate_events, mutate_events
+from villages_sync_ops.standin.server import Faults, RunningCalendar
 
 MIB = 1024 * 1024
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CLI = [sys.executable, "-m", "villages_sync.cli.main"]
+CLI = [sys.executable, "-m", "villages_sync_ops.cli.main"]
 
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:

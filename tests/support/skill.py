@@ -14,18 +14,18 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.local.pipeline import LocalPipeline, SyncOptions
 from villages_sync.models import DateWindow
 from villages_sync.normalise import normalise_event
 from villages_sync.settings import DEFAULT_TIMEZONE
-from villages_sync.skill.envelopes import (
+from villages_sync.skill.reader import read_days
+from villages_sync.skill.settings import SkillSettings
+from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions
+from villages_sync_ops.skill.envelopes import (
     LOCAL_SKILL_ID,
     amazon_date,
     launch_request,
     spoken_request,
 )
-from villages_sync.skill.reader import read_days
-from villages_sync.skill.settings import SkillSettings
 
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
 SS = "Spanish Springs Town Square"

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from villages_sync.calendar_api.contract import (
+from villages_sync_ops.calendar_api.contract import (
     Observation,
     PageSeen,
     RequestTiming,
@@ -15,7 +15,7 @@ from villages_sync.calendar_api.contract import (
     render,
     token_spelling,
 )
-from villages_sync.calendar_api.contract_fields import date_format
+from villages_sync_ops.calendar_api.contract_fields import date_format
 
 SCRIPT = "var a=1;const dp_AUTH_TOKEN = 'Basic dG9rZW4=';"
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 from villages_sync.calendar_api.urls import CalendarUrls
-from villages_sync.local.template import default_template_path, load_template
 from villages_sync.settings import CalendarSettings, SettingsError
+from villages_sync_ops.local.template import default_template_path, load_template
 
 
 def test_for_base_empty_is_the_real_site() -> None:

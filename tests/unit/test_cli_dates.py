@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from villages_sync.cli.dates import parse_days
-from villages_sync.cli.errors import UsageError
 from villages_sync.skill.dates import parse_amazon_date
-from villages_sync.skill.envelopes import amazon_date
+from villages_sync_ops.cli.dates import parse_days
+from villages_sync_ops.cli.errors import UsageError
+from villages_sync_ops.skill.envelopes import amazon_date
 
 WEDNESDAY = date(2026, 12, 2)
 

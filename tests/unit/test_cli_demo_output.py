@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from villages_sync.cli.demo import TODAY_SHOWN, print_todays_events
+from villages_sync_ops.cli.demo import TODAY_SHOWN, print_todays_events
 
 TODAY = date(2026, 12, 6)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from villages_sync.cli.main import build_parser
+from villages_sync_ops.cli.main import build_parser
 
 
 @pytest.mark.parametrize("option", ["--endpoint-url", "--dynamodb-endpoint-url"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from villages_sync.local.dynamodb_local import (
+from villages_sync_ops.local.dynamodb_local import (
     JVM_OPTIONS,
     SHORT_LIVED_JVM_OPTIONS,
     DynamoDBLocalInstall,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from villages_sync.cli.function_logs import format_record, function_choice, matches_function
+from villages_sync_ops.cli.function_logs import format_record, function_choice, matches_function
 
 RECORD = {
     "level": "INFO",

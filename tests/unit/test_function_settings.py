@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from villages_sync.local.function_settings import (
+from villages_sync_ops.local.function_settings import (
     SettingsProblem,
     check_settings,
     function_overrides,
@@ -15,7 +15,7 @@ from villages_sync.local.function_settings import (
     parse_parameter_overrides,
     shell_settings,
 )
-from villages_sync.local.template import load_template
+from villages_sync_ops.local.template import load_template
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_shell_variables_apply_only_to_functions_that_read_them(functions):
 
 
 def load_env_vars_file_empty():
-    from villages_sync.local.function_settings import EnvVarsFile
+    from villages_sync_ops.local.function_settings import EnvVarsFile
 
     return EnvVarsFile()
 

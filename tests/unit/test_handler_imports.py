@@ -33,7 +33,7 @@ def test_consumer_handler_import_loads_no_scraper_dependencies(module):
     assert [m for m in loaded if m.split(".")[0] in SCRAPER_ONLY] == []
 
 
-CLI_ONLY = ("rich", "argcomplete", "villages_sync.cli")
+CLI_ONLY = ("rich", "argcomplete", "villages_sync_ops")
 HANDLERS = [
     "producers.scrape_handler",
     "consumers.upsert_handler",
@@ -67,7 +67,7 @@ def test_skill_handler_answers_without_loading_requests():
         "import sys, json\n"
         "from datetime import datetime, UTC\n"
         "import skill.skill_handler as h\n"
-        "from villages_sync.skill.envelopes import launch_request\n"
+        "from villages_sync_ops.skill.envelopes import launch_request\n"
         "from villages_sync.skill.settings import SkillSettings\n"
         "handler = h.skill_handler(SkillSettings(table_name='t'))\n"
         "out = handler(launch_request(now=datetime.now(UTC)), None)\n"
@@ -167,7 +167,7 @@ def test_skill_answer_loads_the_apl_models_only_for_a_screen(screen):
         "import sys, json\n"
         "from datetime import datetime, UTC\n"
         "import skill.skill_handler as h\n"
-        "from villages_sync.skill.envelopes import launch_request\n"
+        "from villages_sync_ops.skill.envelopes import launch_request\n"
         "from villages_sync.skill.settings import SkillSettings\n"
         "handler = h.skill_handler(SkillSettings(table_name='t'))\n"
         f"out = handler(launch_request(now=datetime.now(UTC), screen={screen}), None)\n"
@@ -184,7 +184,14 @@ def test_skill_answer_loads_the_apl_models_only_for_a_screen(screen):
     assert bool(apl) is screen
 
 
-PACKAGED_SOURCES = ("producers", "consumers", "skill", "shared/villages_sync", "tools")
+PACKAGED_SOURCES = (
+    "producers",
+    "consumers",
+    "skill",
+    "shared/villages_sync",
+    "ops/villages_sync_ops",
+    "tools",
+)
 
 
 def test_no_packaged_code_imports_the_x_ray_sdk_or_the_powertools_tracer():

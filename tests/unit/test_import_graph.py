@@ -9,9 +9,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import villages_sync
+import villages_sync_ops
 
-PACKAGE_ROOT = Path(villages_sync.__file__).parent
+PACKAGE_ROOT = Path(villages_sync_ops.__file__).parent
 CHECKED = ("cli", "local")
 
 
@@ -62,7 +62,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_import_graph_cli_and_local_have_no_cycle():
-    # Given every module of villages_sync.cli and villages_sync.local
+    # Given every module of villages_sync_ops.cli and villages_sync_ops.local
     graph = import_graph()
     # When the imports are followed, deferred ones included
     cycle = find_cycle(graph)
@@ -74,3 +74,29 @@ def test_find_cycle_reports_a_planted_circle():
     # The checker itself: a circle through three modules is found and named
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_layer_package_imports_nothing_of_the_operator_package():
+    # Given every module of villages_sync (the Lambda layer's package)
+    import villages_sync
+
+    layer_root = Path(villages_sync.__file__).parent
+    offenders = [
+        f"{path.relative_to(layer_root.parent)}: {name}"
+        for path in sorted(layer_root.rglob("*.py"))
+        for name in _imported_names(path)
+        if name.split(".")[0] == "villages_sync_ops"
+    ]
+
+    # Then none imports villages_sync_ops (deferred imports included): the layer lacks it
+    assert offenders == []
+
+
+def _imported_names(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
-from villages_sync.local.lambda_runtime import LambdaContext, invoke, make_context
+from villages_sync_ops.local.lambda_runtime import LambdaContext, invoke, make_context
 
 
 def run(handler: str, event: dict[str, Any], **overrides: Any):

@@ -8,7 +8,7 @@ import json
 import sys
 import textwrap
 
-from villages_sync.local.lambda_runtime import invoke
+from villages_sync_ops.local.lambda_runtime import invoke
 
 HANDLER = """
 from aws_lambda_powertools import Logger

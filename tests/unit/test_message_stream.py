@@ -16,7 +16,7 @@ from villages_sync.messages import (
 )
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.run_ids import new_run_id
-from villages_sync.standin.dataset import generate_events
+from villages_sync_ops.standin.dataset import generate_events
 
 TZ = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)

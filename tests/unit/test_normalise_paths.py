@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from villages_sync import event_fields, event_times, normalise, text
 from villages_sync.models import CONTENT_HASH_BYTES
 from villages_sync.normalise import normalise_events, window_for
-from villages_sync.standin.dataset import generate_events, mutate_events
+from villages_sync_ops.standin.dataset import generate_events, mutate_events
 
 TZ = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)  # the window spans the spring DST change

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from villages_sync.calendar_api.exchange_log import Exchange
 from villages_sync.calendar_api.raw_pages import RawPagesWriter
-from villages_sync.calendar_api.recordings import load_recording
+from villages_sync_ops.calendar_api.recordings import load_recording
 
 TOKEN = "c2VjcmV0LXRva2Vu"
 

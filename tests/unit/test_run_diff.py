@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from villages_sync.run_diff import diff_runs
+from villages_sync_ops.run_diff import diff_runs
 
 
 def _view(event_id: str, day: str = "2026-12-01", start: str = "17:00", title: str = "Band"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from villages_sync.cli.run_display import ABANDONED_AFTER_SECONDS, display_status, run_fields
 from villages_sync.models import DateWindow, RunRecord, RunStatus
+from villages_sync_ops.cli.run_display import ABANDONED_AFTER_SECONDS, display_status, run_fields
 
 START = 1_800_000_000
 

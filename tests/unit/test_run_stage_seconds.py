@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from villages_sync.cli.run_display import stage_seconds
 from villages_sync.models import DateWindow, RunRecord, RunStatus
+from villages_sync_ops.cli.run_display import stage_seconds
 
 START = 1_796_500_000
 RUN = RunRecord(

@@ -12,13 +12,13 @@ import shlex
 from pathlib import Path
 
 import pytest
-from villages_sync.cli.main import build_parser
+from villages_sync_ops.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "docs" / "operations.md"
 SOURCES = [
     p
-    for folder in ("shared/villages_sync", "producers", "consumers")
+    for folder in ("shared/villages_sync", "ops/villages_sync_ops", "producers", "consumers")
     for p in (ROOT / folder).rglob("*.py")
 ]
 PLACEHOLDERS = {

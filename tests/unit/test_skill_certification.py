@@ -1,4 +1,4 @@
-"""The certification pre-flight's rules (villages_sync.skill.certification), as tables: each
+"""The certification pre-flight's rules (villages_sync_ops.skill.certification), as tables: each
 row a package detail and the problem it must (or must not) raise."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from villages_sync.skill import certification as cert
 from villages_sync.skill.catalog import venue_hosting
+from villages_sync_ops.skill import certification as cert
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "skill-package"

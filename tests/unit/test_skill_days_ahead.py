@@ -4,9 +4,9 @@ DaysAhead parameter into SkillFunction's settings, exactly as it does into the p
 from __future__ import annotations
 
 import pytest
-from villages_sync.local.template import TemplateResolver, read_functions
 from villages_sync.settings import ProducerSettings
 from villages_sync.skill.settings import SettingsError, SkillSettings
+from villages_sync_ops.local.template import TemplateResolver, read_functions
 
 
 @pytest.mark.parametrize("days_ahead", [None, 30])

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from villages_sync.skill.catalog import CATEGORIES, VENUES, venue_hosting
-from villages_sync.standin.dataset import CATEGORIES as CALENDAR_CATEGORIES
-from villages_sync.standin.dataset import REC_CENTERS, SPORTS_VENUES, TOWN_SQUARES
+from villages_sync_ops.standin.dataset import CATEGORIES as CALENDAR_CATEGORIES
+from villages_sync_ops.standin.dataset import REC_CENTERS, SPORTS_VENUES, TOWN_SQUARES
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "skill-package"

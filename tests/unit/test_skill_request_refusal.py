@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from villages_sync.skill.envelopes import LOCAL_SKILL_ID, launch_request
 from villages_sync.skill.settings import SettingsError, SkillSettings, request_refusal
+from villages_sync_ops.skill.envelopes import LOCAL_SKILL_ID, launch_request
 
 OURS = "amzn1.ask.skill.0a1b2c3d-0000-4000-8000-123456789abc"
 OTHER = "amzn1.ask.skill.11111111-2222-4333-8444-555555555555"

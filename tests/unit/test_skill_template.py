@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from support.template import as_list
-from villages_sync.local.template import TemplateResolver, read_functions, read_tables
 from villages_sync.skill.settings import SettingsError, SkillSettings
+from villages_sync_ops.local.template import TemplateResolver, read_functions, read_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 SKILL_ID = "amzn1.ask.skill.0a1b2c3d-0000-4000-8000-123456789abc"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from villages_sync.standin.dataset import CATEGORIES, generate_events, mutate_events
+from villages_sync_ops.standin.dataset import CATEGORIES, generate_events, mutate_events
 
 NEW_YORK = ZoneInfo("America/New_York")
 TODAY = date(2026, 11, 24)

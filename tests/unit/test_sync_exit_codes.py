@@ -6,15 +6,15 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from villages_sync.cli.summaries import (
+from villages_sync.models import DateWindow, RunRecord, RunStatus, SweepOutcome
+from villages_sync_ops.cli.summaries import (
     EXIT_DEGRADED,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_SWEEP_REFUSED,
     sync_exit_code,
 )
-from villages_sync.local.pipeline import SyncReport
-from villages_sync.models import DateWindow, RunRecord, RunStatus, SweepOutcome
+from villages_sync_ops.local.pipeline import SyncReport
 
 SWEPT = RunRecord(
     run_id="20261124T100000.000000Z-aaaaaa",

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from support.template import as_list
 from villages_sync.aws.events_table import MULTI_DAY_INDEX
-from villages_sync.local.template import (
+from villages_sync.models import EventItem
+from villages_sync.settings import ConsumerSettings, ProducerSettings, SweepSettings
+from villages_sync_ops.local.template import (
     TEMPLATE_ENV_VAR,
     TEMPLATE_LOADER,
     PythonTemplateLoader,
@@ -30,8 +32,6 @@ from villages_sync.local.template import (
     read_queues,
     read_tables,
 )
-from villages_sync.models import EventItem
-from villages_sync.settings import ConsumerSettings, ProducerSettings, SweepSettings
 
 SETTINGS_OF_FUNCTION = {
     "ProducerFunction": ProducerSettings,

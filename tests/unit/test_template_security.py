@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from support.template import as_list
-from villages_sync.local.template import TemplateResolver, read_functions, read_queues
+from villages_sync_ops.local.template import TemplateResolver, read_functions, read_queues
 
 OPERATOR_ROLE = "arn:aws:iam::123456789012:role/villages-operators"
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from villages_sync.local.template import TemplateError, TemplateResolver, read_functions
+from villages_sync_ops.local.template import TemplateError, TemplateResolver, read_functions
 
 ADOT_ARN = "arn:aws:lambda:us-east-1:615299751070:layer:AWSOpenTelemetryDistroPython:16"
 WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"
@@ -133,7 +133,7 @@ class _NoManagedPolicies:
 def test_local_runs_accept_an_adot_layer_parameter_and_check_every_setting(
     template: dict[str, Any],
 ) -> None:
-    from villages_sync.local.function_settings import (
+    from villages_sync_ops.local.function_settings import (
         check_settings,
         known_settings,
         offline_functions,

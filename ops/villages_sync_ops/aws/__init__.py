@@ -1,0 +1,1 @@
+"""Operator-only AWS helpers: replaying a DLQ, reading queue depths."""

@@ -1,0 +1,1 @@
+"""Operator-only calendar tools: the contract check, first contact, cassettes."""

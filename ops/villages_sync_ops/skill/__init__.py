@@ -1,0 +1,1 @@
+"""Operator-only skill tools: certification checks and request envelopes."""
