@@ -7,11 +7,13 @@ function's exact partial-batch answer for a mixed batch, Powertools-style.
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from support.sqs import message_count
+from villages_sync.aws.queue import SweepQueue
 from villages_sync.consume import consume_message
 from villages_sync.normalise import normalise_events, window_for
 from villages_sync.produce import produce_run
@@ -77,8 +79,8 @@ def _consume_all(deployment) -> list:
             message["Body"],
             events=deployment.events,
             runs=deployment.runs,
-            sqs=sqs,
-            sweep_queue_url=urls["SweepQueue"],
+            sweep_queue=SweepQueue(sqs, urls["SweepQueue"]),
+            now=time.time(),
         )
         for message in _receive_all(sqs, urls["EventsQueue"])
     ]
@@ -94,11 +96,14 @@ def test_produce_run_records_the_run_and_enqueues_its_messages(deployment, calen
     # Then the run is recorded as enqueued with its counts, and its messages wait on the queue
     run = deployment.runs.get(run_id)
     assert str(run.status) == "enqueued"
-    assert summary.events == len(_expected_ids(calendar_events, now)) and summary.events > 0
-    assert summary.messages == run.message_count >= 6
-    assert run.event_count == summary.events
+    assert (
+        summary.tallies.events == len(_expected_ids(calendar_events, now))
+        and summary.tallies.events > 0
+    )
+    assert summary.tallies.messages == run.message_count >= 6
+    assert run.event_count == summary.tallies.events
     url = deployment.resources.queue_urls["EventsQueue"]
-    assert message_count(deployment.clients.sqs, url) == summary.messages
+    assert message_count(deployment.clients.sqs, url) == summary.tallies.messages
     assert _stored_ids(deployment) == set()  # the producer writes no event itself
 
 
@@ -113,9 +118,9 @@ def test_consume_message_upserts_each_message_and_completes_the_run(deployment, 
 
     # Then every event is stored, the last message completed the run, and one sweep request
     # for it waits on the sweep queue
-    assert len(outcomes) == summary.messages
+    assert len(outcomes) == summary.tallies.messages
     assert _stored_ids(deployment) == _expected_ids(calendar_events, now)
-    assert sum(o.counts.get("added", 0) for o in outcomes) == summary.events
+    assert sum(o.counts.get("added", 0) for o in outcomes) == summary.tallies.events
     assert [bool(o.completed_run) for o in outcomes].count(True) == 1
     assert str(deployment.runs.get(run_id).status) == "completed"
     sweep_url = deployment.resources.queue_urls["SweepQueue"]
@@ -139,7 +144,9 @@ def test_sweep_run_counts_an_event_the_run_did_not_see_and_keeps_the_rest(
     rules = SweepSettings.from_env(_env(deployment, "SweepFunction")).rules
 
     # When sweep_run sweeps the run
-    summary = sweep_run(run_id, events=deployment.events, runs=deployment.runs, rules=rules)
+    summary = sweep_run(
+        run_id, events=deployment.events, runs=deployment.runs, rules=rules, now=time.time()
+    )
 
     # Then it found that one event stale and counted it missed (deleted only if the next run
     # lacks it too), and every event is still stored
@@ -148,7 +155,9 @@ def test_sweep_run_counts_an_event_the_run_did_not_see_and_keeps_the_rest(
     recorded = deployment.runs.get(run_id)
     assert str(recorded.sweep_outcome) == summary.outcome
     # and a second call (a redelivered request) does nothing again
-    again = sweep_run(run_id, events=deployment.events, runs=deployment.runs, rules=rules)
+    again = sweep_run(
+        run_id, events=deployment.events, runs=deployment.runs, rules=rules, now=time.time()
+    )
     assert again.already_done and again.deleted == summary.deleted
 
 
