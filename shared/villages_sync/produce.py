@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from villages_sync.aws.queue import StreamingSender, SweepQueue, send_message_bodies
+from villages_sync.aws.queue import SweepQueue, send_message_bodies
 from villages_sync.aws.runs_table import RunsTable
+from villages_sync.aws.streaming_sender import StreamingSender
 from villages_sync.calendar_api.client import ScrapeResult, scrape_calendar
 from villages_sync.message_stream import EventIds, MessageStream, entries_of
 from villages_sync.models import DateWindow, RejectReason, RunRecord, RunStatus

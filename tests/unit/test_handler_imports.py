@@ -122,6 +122,18 @@ def test_handler_creates_no_tracer_when_it_runs_its_module_code(module):
     assert _loaded_modules(code) == ["-"]
 
 
+@pytest.mark.parametrize(
+    "module", ["consumers.upsert_handler", "consumers.sweep_handler", "skill.skill_handler"]
+)
+def test_only_the_producer_loads_asyncio(module):
+    # Only the producer scrapes asynchronously; asyncio was ~40 ms of the consumer's and the
+    # sweep's cold start when the sweep-request queue's module also held the streaming sender
+    loaded = _loaded_modules(f"import sys, {module}; print(' '.join(sorted(sys.modules)))")
+
+    assert "villages_sync.aws.queue" in loaded or module.startswith("skill")
+    assert [m for m in loaded if m.split(".")[0] == "asyncio"] == []
+
+
 @pytest.mark.parametrize("module", ["producers.scrape_handler", "consumers.upsert_handler"])
 def test_only_the_sweep_loads_the_sweep_policy(module):
     # villages_sync.settings imports the policy only when SweepSettings.rules asks for it
