@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import time
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
@@ -19,6 +18,9 @@ from villages_sync.settings import SweepSettings
 from villages_sync.sqs_batch import SQSRecord, process_partial_response
 from villages_sync.sweep import sweep_run
 from villages_sync.sweep_trigger import decode_sweep_request
+
+if TYPE_CHECKING:  # a type only: Lambda passes its own context object
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="villages-sync-sweep")
 metrics = Metrics()

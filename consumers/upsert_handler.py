@@ -7,12 +7,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.queue import SweepQueue
@@ -21,6 +20,9 @@ from villages_sync.consume import consume_message
 from villages_sync.models import UpsertOutcome
 from villages_sync.settings import ConsumerSettings
 from villages_sync.sqs_batch import SQSRecord, process_partial_response
+
+if TYPE_CHECKING:  # a type only: Lambda passes its own context object
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="villages-sync-consumer")
 metrics = Metrics()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients, s3_client
 from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
@@ -19,6 +18,9 @@ from villages_sync.raw_capture import RawCapture
 from villages_sync.recovery import recover_earlier_runs
 from villages_sync.run_ids import new_run_id
 from villages_sync.settings import ProducerSettings
+
+if TYPE_CHECKING:  # a type only: Lambda passes its own context object
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="villages-sync-producer")
 DEADLINE_MARGIN = 90.0  # seconds kept for normalising, sending and recording the run

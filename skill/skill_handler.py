@@ -1,7 +1,7 @@
 """SkillFunction: the Alexa skill's backend (AlexaSkill event), built with the ASK SDK.
 
 Thin: each request handler turns the request into plain values and says the Reply that
-``villages_sync.skill.conversation`` composes. Reads go through ``EventsTable.events_on`` (the
+``villages_sync.skill.conversation`` composes. Reads go through ``EventReads.events_on`` (the
 date and multi-day indexes, Queries only). The moment of asking is the request's timestamp.
 Session attributes come from the device: the conversation module validates them. Devices that
 declare a screen get the answer's list as APL (``villages_sync.skill.screen``).
@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
@@ -24,15 +24,17 @@ from ask_sdk_model.ui import SimpleCard
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
-from villages_sync.aws.events_table import EventsTable
+from villages_sync.aws.event_reads import EventReads
 from villages_sync.skill import conversation as talk
 from villages_sync.skill import follow_ups as follow
 from villages_sync.skill.reader import read_days
 from villages_sync.skill.screen import list_document
 from villages_sync.skill.settings import SkillSettings, request_refusal
 from villages_sync.skill.slots import slot_choice
+
+if TYPE_CHECKING:  # a type only: Lambda passes its own context object
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 LOGGED_SLOT_CHARS = 100  # slot text in a log line is cut to this (a listener can say a lot)
 
@@ -224,7 +226,7 @@ def fixed(text: str, reprompt: str | None = None) -> Answer:
 
 
 def reader(settings: SkillSettings) -> Callable[..., list[dict[str, Any]]]:
-    return partial(read_days, EventsTable(aws_clients().dynamodb, settings.table_name))
+    return partial(read_days, EventReads(aws_clients().dynamodb, settings.table_name))
 
 
 def asked_at(handler_input: HandlerInput, settings: SkillSettings) -> datetime:

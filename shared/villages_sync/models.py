@@ -11,6 +11,7 @@ from datetime import date
 from typing import NotRequired, TypedDict
 
 from villages_sync.run_ids import RunId
+from villages_sync.table_layout import MULTI_DAY_SPAN as MULTI_DAY_SPAN
 
 MESSAGE_VERSION = 1
 TITLE_MAX_CHARS = 200
@@ -26,7 +27,6 @@ TTL_DAYS_AFTER_EVENT = 90
 PLAUSIBLE_DAYS_BEFORE_WINDOW = 31
 PLAUSIBLE_SEASON_DAYS = 366
 PLAUSIBLE_DAYS_AFTER_WINDOW = 2 * 366
-MULTI_DAY_SPAN = "multi-day"  # value of ``span`` on items that end on a later date
 # A run still unfinished this long after it started is dead (Lambda's limit is 15 minutes): it no
 # longer holds back older runs' sweeps.
 RUN_ABANDONED_AFTER_SECONDS = 2 * 3600

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from villages_sync.aws.events_table import DATE_INDEX
+from villages_sync.aws.event_reads import DATE_INDEX
 
 DAY = "2026-11-24"
 

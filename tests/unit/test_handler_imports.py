@@ -146,9 +146,12 @@ def test_only_the_sweep_loads_the_sweep_policy(module):
 # What the skill's handler used to load at import and never needs for a screenless answer
 # (issue 21: the skill's cold start): every APL model (~80 modules, loaded by the request
 # envelope of a device with a screen), the pipeline's settings classes (the skill parses with
-# villages_sync.setting_parsers) and xml.sax (speech.escape does its three replacements).
+# villages_sync.setting_parsers), xml.sax (speech.escape does its three replacements), and the
+# table's writes with the run records they use (the skill only reads: aws.event_reads).
 SKILL_DEFERRED = (
     "ask_sdk_model.interfaces.alexa.presentation.apl",
+    "villages_sync.aws.events_table",
+    "villages_sync.models",
     "villages_sync.settings",
     "villages_sync.sweep_policy",
     "xml.sax",
@@ -169,6 +172,7 @@ def test_skill_handler_import_loads_no_apl_models_pipeline_settings_or_xml_sax()
 
     # Then it loaded the skill's settings and speech, and none of the deferred modules
     assert {"villages_sync.skill.settings", "villages_sync.skill.speech"} <= set(loaded)
+    assert "villages_sync.aws.event_reads" in loaded
     assert [m for m in loaded if m.startswith(SKILL_DEFERRED)] == []
 
 

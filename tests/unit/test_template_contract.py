@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from support.template import as_list
-from villages_sync.aws.events_table import MULTI_DAY_INDEX
+from villages_sync.aws.event_reads import MULTI_DAY_INDEX
 from villages_sync.models import EventItem
 from villages_sync.settings import ConsumerSettings, ProducerSettings, SweepSettings
 from villages_sync_ops.local.template import (

@@ -1,4 +1,5 @@
-"""The events table: idempotent upserts guarded by the run marker, the date index, the sweep.
+"""The events table's writes: idempotent upserts guarded by the run marker, and the sweep's
+candidates and strikes. Its reads (the date indexes, ``get``) are ``event_reads.EventReads``.
 
 An item without a ``run_id`` (restored from a backup, imported, written by hand) is older than
 every run: it is updated when the calendar lists it and a deletion candidate when it does not.
@@ -9,9 +10,9 @@ message of an older run, replayed or delayed past the run that deleted the item,
 marker condition every upsert has and cannot bring the event back. A tombstone has no date, so
 it is in neither index: the skill and the sweep never see it; ``get`` reads it as absent.
 
-Over 400 lines for a reason: every write here (upsert, refresh, keep, strike, tombstone) is
-guarded by the same marker conditions, kept in one module so the one invariant (a newer run's
-marker always wins) is read and changed in one place.
+Every write here (upsert, refresh, keep, strike, tombstone) is guarded by the same marker
+conditions, kept in one module so the one invariant (a newer run's marker always wins) is read
+and changed in one place.
 """
 
 from __future__ import annotations
@@ -21,29 +22,24 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
-from villages_sync.models import MULTI_DAY_SPAN, DateWindow, EventItem, UpsertOutcome
+from villages_sync.aws.event_reads import TOMBSTONE_MARK, EventReads, is_tombstone
+from villages_sync.aws.items import conditional_check_failed, to_attributes
+from villages_sync.models import DateWindow, EventItem, UpsertOutcome
 
 if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
 
-DATE_INDEX = "date-index"
-MULTI_DAY_INDEX = "multi-day-index"  # sparse: only items with ``span`` (multi-day events)
 # The marker is older than ``:run``, or absent (an item the sync did not write).
 _OLDER = "(attribute_not_exists(run_id) OR run_id < :run)"
 _NAMES = {"#misses": "misses", "#missed_by": "missed_by"}
-_PROJECTED_NAMES = {**_NAMES, "#loc": "location"}  # location is a reserved word
 # A tombstone outlives every message that could still carry the event: the queues keep a
 # message 14 days at most (the DLQ's retention), one more day covers a replay's latency.
 TOMBSTONE_SECONDS = 15 * 24 * 3600
-TOMBSTONE_MARK = "deleted_by"
 _LIVE = f"attribute_not_exists({TOMBSTONE_MARK})"
 # Every attribute an item may carry beyond its key, marker and ttl: a tombstone drops them all
 # (the date and ``span`` take it out of both indexes).
@@ -55,11 +51,6 @@ _ITEM_ATTRIBUTES = (
 
 # Names, not the words themselves: several (``location``, ``url``...) are DynamoDB reserved words.
 _REMOVED_NAMES = {f"#a{n}": name for n, name in enumerate(_ITEM_ATTRIBUTES)}
-
-
-def is_tombstone(item: Mapping[str, Any]) -> bool:
-    """An item the sweep deleted (plain or DynamoDB-typed attributes)."""
-    return TOMBSTONE_MARK in item
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +73,9 @@ class StrikeOutcome(enum.StrEnum):
     KEPT = "kept"  # a run at least as new wrote it since it was read: left alone
 
 
-class EventsTable:
-    """All access to the events table. Takes a boto3 DynamoDB client."""
-
-    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
-        self._dynamodb = dynamodb
-        self.table_name = table_name
+class EventsTable(EventReads):
+    """All access to the events table: its reads (``EventReads``) and every guarded write.
+    Takes a boto3 DynamoDB client."""
 
     def upsert(self, item: EventItem, run_id: str, *, keep_date: bool = False) -> UpsertOutcome:
         """Write ``item`` with ``run_id`` as its marker, unless a newer run already wrote it.
@@ -226,22 +214,15 @@ class EventsTable:
         kept = _in_parallel(lambda event_id: self.keep(event_id, run_id), event_ids, max_workers)
         return sum(kept)
 
-    def events_on(self, day: date) -> list[dict[str, Any]]:
-        """Every item in progress on ``day``: those dated ``day`` (date index) and the multi-day
-        ones that started earlier and end on or after it (multi-day index). Queries only."""
-        dated = self._query_date(day, projection=None)
-        earlier = self._query_multi_day(day, started_before=day, projection=None)
-        return [from_attributes(raw) for raw in (*dated, *earlier)]
-
     def window_candidates(self, window: DateWindow) -> Iterator[SweepCandidate]:
         """Every item in ``window``: dated inside it, or multi-day and started before it but
         still running on its first day. Key and marker fields only."""
         projection = "event_id, run_id, #misses, #missed_by, event_date, start_time, title, #loc"
         for day in window.days():
-            for raw in self._query_date(day, projection=projection):
+            for raw in self.query_date(day, projection=projection):
                 yield _candidate(raw)
         first = window.first
-        for raw in self._query_multi_day(first, started_before=first, projection=projection):
+        for raw in self.query_multi_day(first, started_before=first, projection=projection):
             yield _candidate(raw)
 
     def strike(
@@ -324,50 +305,6 @@ class EventsTable:
                 return StrikeOutcome.KEPT
             raise
         return StrikeOutcome.DELETED if deleting else StrikeOutcome.MISSED
-
-    def get(self, event_id: str) -> dict[str, Any] | None:
-        response = self._dynamodb.get_item(
-            TableName=self.table_name, Key={"event_id": {"S": event_id}}, ConsistentRead=True
-        )
-        item = response.get("Item")
-        return None if item is None or is_tombstone(item) else from_attributes(item)
-
-    def _query_date(self, day: date, *, projection: str | None) -> Iterator[Mapping[str, Any]]:
-        yield from self._query(
-            IndexName=DATE_INDEX,
-            KeyConditionExpression="event_date = :day",
-            ExpressionAttributeValues={":day": {"S": day.isoformat()}},
-            projection=projection,
-        )
-
-    def _query_multi_day(
-        self, day: date, *, started_before: date, projection: str | None
-    ) -> Iterator[Mapping[str, Any]]:
-        """Multi-day items still running on ``day`` that started before ``started_before``."""
-        yield from self._query(
-            IndexName=MULTI_DAY_INDEX,
-            KeyConditionExpression="#span = :span AND end_date >= :day",
-            ExpressionAttributeNames={"#span": "span"},
-            FilterExpression="event_date < :before",
-            ExpressionAttributeValues={
-                ":span": {"S": MULTI_DAY_SPAN},
-                ":day": {"S": day.isoformat()},
-                ":before": {"S": started_before.isoformat()},
-            },
-            projection=projection,
-        )
-
-    def _query(self, *, projection: str | None, **request: Any) -> Iterator[Mapping[str, Any]]:
-        request["TableName"] = self.table_name
-        if projection:
-            request["ProjectionExpression"] = projection
-            names = {name: value for name, value in _PROJECTED_NAMES.items() if name in projection}
-            names.update(request.get("ExpressionAttributeNames", {}))
-            if names:
-                request["ExpressionAttributeNames"] = names
-        paginator = self._dynamodb.get_paginator("query")
-        for page in paginator.paginate(**request):
-            yield from page.get("Items", [])
 
 
 def _transaction_condition_failed(error: ClientError) -> bool:

@@ -6,5 +6,5 @@ go back, details, look-ups), ``lookup`` (one event told, titles found), ``screen
 ``dates`` (AMAZON.DATE values), ``timeframe`` (days and parts of day), ``selection`` (which
 events are offered), ``speech`` (SSML, cards, paging), ``slots`` (a request's slots as plain
 choices), ``conversation`` (a question in, an answer out). One adapter: ``reader`` (the events
-table, day by day, through ``EventsTable.events_on``). ``settings`` is parsed at the handler edge.
+table, day by day, through ``EventReads.events_on``). ``settings`` is parsed at the handler edge.
 """

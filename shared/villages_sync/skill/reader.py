@@ -1,4 +1,4 @@
-"""The skill's one adapter: the stored items of some days, through ``EventsTable.events_on``.
+"""The skill's one adapter: the stored items of some days, through ``EventReads.events_on``.
 
 ``events_on(day)`` returns every item in progress on ``day`` (the date index, plus the
 multi-day index for events that began earlier): Queries only, never a Scan. A multi-day event
