@@ -8,19 +8,22 @@ from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.models import SweepOutcome
+from villages_sync.package_logs import log_through
 from villages_sync.settings import SweepSettings
 from villages_sync.sqs_batch import SQSRecord, process_partial_response
 from villages_sync.sweep import sweep_run
 from villages_sync.sweep_trigger import decode_sweep_request
 
 logger = Logger(service="villages-sync-sweep")
+# villages_sync's own loggers (the calendar client's retries and drift, the sweep's refusals)
+# write through this one, once for the process: its JSON, its level, its correlation id
+log_through(logger)
 metrics = Metrics()
 
 
@@ -52,7 +55,4 @@ def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = SweepSettings.from_env(os.environ)
     logger.setLevel(settings.log_level)
-    # villages_sync's own loggers (the calendar client's retries and drift, the sweep's
-    # refusals) write through this one: its JSON, its level, its correlation id (the run's)
-    copy_config_to_registered_loggers(source_logger=logger, include={"villages_sync"})
     return process_partial_response(event, partial(record_handler, settings=settings))

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients, s3_client
 from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
+from villages_sync.package_logs import log_through
 from villages_sync.produce import ProducerSummary, produce_run
 from villages_sync.raw_capture import RawCapture
 from villages_sync.recovery import recover_earlier_runs
@@ -21,6 +21,9 @@ from villages_sync.run_ids import new_run_id
 from villages_sync.settings import ProducerSettings
 
 logger = Logger(service="villages-sync-producer")
+# villages_sync's own loggers (the calendar client's retries and drift, the sweep's refusals)
+# write through this one, once for the process: its JSON, its level, its correlation id
+log_through(logger)
 DEADLINE_MARGIN = 90.0  # seconds kept for normalising, sending and recording the run
 metrics = Metrics()
 
@@ -30,9 +33,6 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = ProducerSettings.from_env(os.environ)
     logger.setLevel(settings.log_level)
-    # villages_sync's own loggers (the calendar client's retries and drift, the sweep's
-    # refusals) write through this one: its JSON, its level, its correlation id (the run's)
-    copy_config_to_registered_loggers(source_logger=logger, include={"villages_sync"})
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     logger.set_correlation_id(run_id)

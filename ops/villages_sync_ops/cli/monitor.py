@@ -19,6 +19,7 @@ from rich.text import Text
 from villages_sync.aws.run_views import load_run_view
 from villages_sync.aws.runs_table import RunNotFoundError
 from villages_sync.messages import MessageFormatError, decode_message
+from villages_sync.models import RunStatus
 
 from villages_sync_ops.aws.queue_depth import queue_depths
 from villages_sync_ops.cli.errors import CommandError, state_dir
@@ -60,7 +61,7 @@ def watch(target: Target, *, runs: int, interval: float) -> int:
             ages = ", ".join(f"{name} {_age(seconds)}" for name, seconds in oldest.items())
             parts.append(Text(f"oldest dead letter: {ages}"))
         current = recent[0] if recent else None
-        if current is not None and str(current.status) in ("scraping", "enqueued"):
+        if current is not None and current.status in (RunStatus.SCRAPING, RunStatus.ENQUEUED):
             parts.append(Text(_progress_line(current, now, in_queue)))
         if recent:
             parts.append(runs_table(recent, now=now, events_in_queue=in_queue))
@@ -89,7 +90,7 @@ def watch(target: Target, *, runs: int, interval: float) -> int:
 def _progress_line(run: Any, now: float, in_queue: int) -> str:
     shown = display_status(run, now=now, events_in_queue=in_queue)
     elapsed = _age(now - run.started_at)
-    if str(run.status) == "scraping":
+    if run.status is RunStatus.SCRAPING:
         return f"current run {run.run_id}: {shown}, {elapsed}"
     done = len(run.done_sequences)
     return f"current run {run.run_id}: {shown}, {done}/{run.message_count} messages, {elapsed}"
@@ -186,7 +187,7 @@ def _diff(target: Target, first: str, second: str, *, as_json: bool) -> int:
         events, found = load_run_view(
             target.clients.dynamodb, target.runs_table, run_id, run.message_count
         )
-        if str(run.status) != "completed":
+        if run.status is not RunStatus.COMPLETED:
             warnings.append(
                 f"run {run_id} is {run.status}, not completed: its view holds only what was "
                 "consumed, so 'removed' here is not what the calendar removed"
