@@ -1,4 +1,5 @@
-"""A stand-in for The Villages calendar: the three paths of PROTOCOL.md under one base URL.
+"""A stand-in for The Villages calendar: the three paths of docs/calendar-contract.md
+under one base URL.
 
 For tests, demos and benchmarks. Binds 127.0.0.1 only. ``Faults`` (mutable while it runs)
 makes it misbehave the ways the real site might: capped pages, inclusive ``endRow``, 5xx
@@ -27,9 +28,9 @@ from villages_sync.settings import DEFAULT_TIMEZONE
 
 from villages_sync_ops.standin.dataset import api_order, generate_events, mutate_events
 
-# The spellings PROTOCOL.md records: dp_AUTH_TOKEN; an object literal's Authorization key, as
-# written or in lower case inside a template literal; and the credential held in a template
-# variable (the literal elsewhere), which a client cannot read.
+# The spellings docs/calendar-contract.md records ("Token"): dp_AUTH_TOKEN; an object literal's
+# Authorization key, as written or in lower case inside a template literal; and the credential
+# held in a template variable (the literal elsewhere), which a client cannot read.
 TokenStyle = Literal["dp_auth", "object", "object_lower", "template_variable"]
 DEFAULT_TOKEN = base64.b64encode(b"villages-calendar:stand-in").decode()
 SESSION_COOKIE = "tv_calendar_session"
