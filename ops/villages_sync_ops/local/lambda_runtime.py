@@ -201,7 +201,9 @@ def _powertools_loggers_write_to_stdout() -> None:
         _POWERTOOLS_LOGGERS.add(candidate.name)
         for handler in candidate.handlers:
             if type(handler) is logging.StreamHandler and handler.stream is not _CURRENT_STDOUT:
-                handler.setStream(_CURRENT_STDOUT)  # type: ignore[arg-type]  # a file-like proxy
+                # ignore: typeshed types the stream as the handler's own (TextIO); StreamHandler
+                # only calls write and flush, which the proxy has
+                handler.setStream(_CURRENT_STDOUT)  # type: ignore[arg-type]
 
 
 @contextmanager

@@ -120,8 +120,12 @@ def _construct_short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node)
         value = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:  # a YAML node is one of the three above; a new kind is the parser's, not a template's
+        raise yaml.constructor.ConstructorError(
+            None, None, f"!{suffix} on a {node.id}", node.start_mark
+        )
     if suffix == "Ref":
         return {"Ref": value}
     if suffix == "Condition":
