@@ -3,7 +3,7 @@
 The handlers are the Lambda handlers themselves, invoked through the local Lambda runtime with
 the environment the template gives each function; queues drain through the local event-source
 mappings that the template declares. Nothing here restates a resource: it all comes from
-``template.yaml`` via :func:`villages_sync_ops.local.template.provision`.
+``template.yaml`` via :func:`villages_sync_ops.local.provisioning.provision`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from villages_sync.run_ids import RunId, is_run_id, run_id_floor
 
 from villages_sync_ops.local.event_source import BatchReport, SqsEventSourceMapping
 from villages_sync_ops.local.lambda_runtime import Invocation, invoke
+from villages_sync_ops.local.provisioning import provision
 from villages_sync_ops.local.template import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
@@ -32,7 +33,6 @@ from villages_sync_ops.local.template import (
     FunctionSpec,
     LocalResources,
     load_template,
-    provision,
 )
 from villages_sync_ops.skill.envelopes import LOCAL_SKILL_ID
 

@@ -5,6 +5,10 @@ For tests, demos and benchmarks. Binds 127.0.0.1 only. ``Faults`` (mutable while
 makes it misbehave the ways the real site might: capped pages, inclusive ``endRow``, 5xx
 bursts, 429 with ``Retry-After``, a rotated token, data changing mid-scrape, bad bodies,
 slow answers and off-site redirects.
+
+Over 400 lines for a reason: the three paths share one state (the events, the token, the
+faults, the request log), and ``RunningCalendar`` is that same server run on a thread for
+synchronous code; the tests, the demo and the benchmarks import both from here.
 """
 
 from __future__ import annotations

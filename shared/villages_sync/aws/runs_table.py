@@ -3,6 +3,10 @@
 Records are indexed by ``runs-by-start`` (``record_type`` + ``run_id``) so the last runs and
 "the completed run before this one" are one Query each. The pointer item has no
 ``record_type``, so it stays out of that index.
+
+Over 400 lines for a reason: it is all access to the runs table behind one interface (as the
+handler cookbook's data-access layer is), and every transition of a run is a conditional update
+on its status: kept side by side so that the run's state machine is read in one place.
 """
 
 from __future__ import annotations
