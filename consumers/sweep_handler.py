@@ -14,7 +14,7 @@ from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.models import SweepOutcome
-from villages_sync.package_logs import log_through
+from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.settings import SweepSettings
 from villages_sync.sqs_batch import SQSRecord, process_partial_response
 from villages_sync.sweep import sweep_run
@@ -54,5 +54,5 @@ def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = SweepSettings.from_env(os.environ)
-    logger.setLevel(settings.log_level)
+    set_log_level(logger, settings.log_level)
     return process_partial_response(event, partial(record_handler, settings=settings))

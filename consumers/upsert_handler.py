@@ -18,7 +18,7 @@ from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.consume import consume_message
 from villages_sync.models import UpsertOutcome
-from villages_sync.package_logs import log_through
+from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.settings import ConsumerSettings
 from villages_sync.sqs_batch import SQSRecord, process_partial_response
 
@@ -98,7 +98,7 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = ConsumerSettings.from_env(os.environ)
-    logger.setLevel(settings.log_level)
+    set_log_level(logger, settings.log_level)
     clients = aws_clients()
     runs = RunsTable(clients.dynamodb, settings.runs_table_name)
     invocation = _Invocation(

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients, s3_client
 from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
-from villages_sync.package_logs import log_through
+from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.produce import ProducerSummary, produce_run
 from villages_sync.raw_capture import RawCapture
 from villages_sync.recovery import recover_earlier_runs
@@ -32,7 +32,7 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = ProducerSettings.from_env(os.environ)
-    logger.setLevel(settings.log_level)
+    set_log_level(logger, settings.log_level)
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     logger.set_correlation_id(run_id)

@@ -26,7 +26,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
-from villages_sync.package_logs import log_through
+from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.skill import conversation as talk
 from villages_sync.skill import follow_ups as follow
 from villages_sync.skill.reader import read_days
@@ -293,7 +293,7 @@ def skill_handler(settings: SkillSettings) -> Callable[[dict[str, Any], Any], di
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = SkillSettings.from_env(os.environ)
-    logger.setLevel(settings.log_level)
+    set_log_level(logger, settings.log_level)
     request = event.get("request", {})
     logger.set_correlation_id(request.get("requestId"))
     logger.append_keys(request_type=request.get("type"))
