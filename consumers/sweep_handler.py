@@ -8,12 +8,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.models import SweepOutcome
+from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.settings import SweepSettings
 from villages_sync.sqs_batch import SQSRecord, process_partial_response
 from villages_sync.sweep import sweep_run
@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # a type only: Lambda passes its own context object
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="villages-sync-sweep")
+# villages_sync's own loggers (the calendar client's retries and drift, the sweep's refusals)
+# write through this one, once for the process: its JSON, its level, its correlation id
+log_through(logger)
 metrics = Metrics()
 
 
@@ -53,8 +56,5 @@ def record_handler(record: SQSRecord, settings: SweepSettings) -> dict[str, Any]
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = SweepSettings.from_env(os.environ)
-    logger.setLevel(settings.log_level)
-    # villages_sync's own loggers (the calendar client's retries and drift, the sweep's
-    # refusals) write through this one: its JSON, its level, its correlation id (the run's)
-    copy_config_to_registered_loggers(source_logger=logger, include={"villages_sync"})
+    set_log_level(logger, settings.log_level)
     return process_partial_response(event, partial(record_handler, settings=settings))

@@ -10,7 +10,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
@@ -18,6 +17,7 @@ from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.consume import consume_message
 from villages_sync.models import UpsertOutcome
+from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.settings import ConsumerSettings
 from villages_sync.sqs_batch import SQSRecord, process_partial_response
 
@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # a type only: Lambda passes its own context object
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="villages-sync-consumer")
+# villages_sync's own loggers (the calendar client's retries and drift, the sweep's refusals)
+# write through this one, once for the process: its JSON, its level, its correlation id
+log_through(logger)
 metrics = Metrics()
 
 _OUTCOME_METRICS = {
@@ -97,10 +100,7 @@ def record_handler(record: SQSRecord, invocation: _Invocation) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = ConsumerSettings.from_env(os.environ)
-    logger.setLevel(settings.log_level)
-    # villages_sync's own loggers (the calendar client's retries and drift, the sweep's
-    # refusals) write through this one: its JSON, its level, its correlation id (the run's)
-    copy_config_to_registered_loggers(source_logger=logger, include={"villages_sync"})
+    set_log_level(logger, settings.log_level)
     clients = aws_clients()
     runs = RunsTable(clients.dynamodb, settings.runs_table_name)
     invocation = _Invocation(

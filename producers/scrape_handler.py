@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from villages_sync.aws.clients import aws_clients, s3_client
 from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
+from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.produce import ProducerSummary, produce_run
 from villages_sync.raw_capture import RawCapture
 from villages_sync.recovery import recover_earlier_runs
@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # a type only: Lambda passes its own context object
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="villages-sync-producer")
+# villages_sync's own loggers (the calendar client's retries and drift, the sweep's refusals)
+# write through this one, once for the process: its JSON, its level, its correlation id
+log_through(logger)
 DEADLINE_MARGIN = 90.0  # seconds kept for normalising, sending and recording the run
 metrics = Metrics()
 
@@ -31,10 +34,7 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = ProducerSettings.from_env(os.environ)
-    logger.setLevel(settings.log_level)
-    # villages_sync's own loggers (the calendar client's retries and drift, the sweep's
-    # refusals) write through this one: its JSON, its level, its correlation id (the run's)
-    copy_config_to_registered_loggers(source_logger=logger, include={"villages_sync"})
+    set_log_level(logger, settings.log_level)
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     logger.set_correlation_id(run_id)

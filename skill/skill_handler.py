@@ -22,10 +22,10 @@ from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 from ask_sdk_model.ui import SimpleCard
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.event_reads import EventReads
+from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.skill import conversation as talk
 from villages_sync.skill import follow_ups as follow
 from villages_sync.skill.reader import read_days
@@ -39,6 +39,9 @@ if TYPE_CHECKING:  # a type only: Lambda passes its own context object
 LOGGED_SLOT_CHARS = 100  # slot text in a log line is cut to this (a listener can say a lot)
 
 logger = Logger(service="villages-sync-skill")
+# villages_sync's own loggers (the calendar client's retries and drift, the sweep's refusals)
+# write through this one, once for the process: its JSON, its level, its correlation id
+log_through(logger)
 metrics = Metrics()
 Answer = Callable[[HandlerInput], talk.Reply | None]
 NOTICE_CHARS = 300  # Alexa's error text is logged, cut: it is not ours to trust
@@ -292,10 +295,7 @@ def skill_handler(settings: SkillSettings) -> Callable[[dict[str, Any], Any], di
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = SkillSettings.from_env(os.environ)
-    logger.setLevel(settings.log_level)
-    # villages_sync's own loggers (the calendar client's retries and drift, the sweep's
-    # refusals) write through this one: its JSON, its level, its correlation id (the run's)
-    copy_config_to_registered_loggers(source_logger=logger, include={"villages_sync"})
+    set_log_level(logger, settings.log_level)
     request = event.get("request", {})
     logger.set_correlation_id(request.get("requestId"))
     logger.append_keys(request_type=request.get("type"))

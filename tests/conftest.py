@@ -18,6 +18,7 @@ the reason, so every run says what ran once):
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -124,6 +125,19 @@ def _aws_credentials() -> Iterator[None]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(autouse=True)
+def _package_logger_unrouted() -> None:
+    """Each test starts with villages_sync's logger as a process without a handler has it
+    (no handler, propagating, no level). A handler module imported in the test process (the
+    skill's conversations call its ASK skill directly; a test reads a constant of the
+    consumer's) routes it through its function's logger at import, as in Lambda, which would
+    otherwise hide the package's records from the tests after it (``caplog``)."""
+    package = logging.getLogger("villages_sync")
+    package.handlers = []
+    package.propagate = True
+    package.setLevel(logging.NOTSET)
 
 
 _AWS_VARS = (

@@ -107,7 +107,7 @@ def consume_message(
     else:
         refreshed = events.refresh_many(refreshes, message.run_id)
     if deferred and not run.degraded:
-        store_deferred(runs, message.run_id, message.sequence, deferred)
+        store_deferred(runs, message.run_id, message.sequence, deferred, now=now)
     kept = events.keep_many(keep, message.run_id)
     outcome.counts[str(UpsertOutcome.KEPT)] += kept + sum(1 for r in refreshed if r is not None)
     outcome.invalid = [
@@ -116,7 +116,7 @@ def consume_message(
     ]
     outcome.counts[str(UpsertOutcome.INVALID)] += len(outcome.invalid)
     outcome.counts = +outcome.counts  # drop zero counts
-    store_message_view(runs, message.run_id, message.sequence, upserts)  # `runs diff`
+    store_message_view(runs, message.run_id, message.sequence, upserts, now=now)  # `runs diff`
     run = runs.mark_message_done(message.run_id, message.sequence, outcome.counts)
     outcome.completed_run = complete_run_if_done(run, runs=runs, sweep_queue=sweep_queue, now=now)
     return outcome

@@ -19,6 +19,7 @@ from villages_sync.aws.raw_captures import (
 )
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.calendar_api.raw_pages import RawPagesWriter
+from villages_sync.run_ids import RunId
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class RawCapture:
     def failed(self) -> bool:
         return bool(self.error)
 
-    def keep(self, runs: RunsTable, run_id: str) -> None:
+    def keep(self, runs: RunsTable, run_id: RunId) -> None:
         """Upload what the writer holds (one PutObject) and say where on the run record."""
         writer = self.writer
         if writer is None:

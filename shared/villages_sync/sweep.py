@@ -11,6 +11,7 @@ from villages_sync.aws.events_table import EventsTable, StrikeOutcome
 from villages_sync.aws.run_views import load_deferred
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.models import RunRecord, RunStatus, SweepOutcome
+from villages_sync.run_ids import RunId
 from villages_sync.run_timing import still_running
 from villages_sync.sweep_policy import (
     ACCEPTABLE,
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class SweepSummary:
-    run_id: str
+    run_id: RunId
     outcome: SweepOutcome
     reason: str = ""
     in_window: int = 0  # items stored in the run's window when the sweep read it
@@ -41,7 +42,7 @@ class SweepSummary:
         return asdict(self)
 
 
-def _newer_run_in_flight(runs: RunsTable, run_id: str, *, now: float) -> str | None:
+def _newer_run_in_flight(runs: RunsTable, run_id: RunId, *, now: float) -> RunId | None:
     """The first newer run that is still running (``run_policy.still_running``), if any."""
     for newer in runs.newer_runs(run_id):
         if still_running(newer, now=now):
@@ -50,7 +51,7 @@ def _newer_run_in_flight(runs: RunsTable, run_id: str, *, now: float) -> str | N
 
 
 def sweep_run(
-    run_id: str, *, events: EventsTable, runs: RunsTable, rules: SweepRules, now: float
+    run_id: RunId, *, events: EventsTable, runs: RunsTable, rules: SweepRules, now: float
 ) -> SweepSummary:
     """Sweep ``run_id`` once. A redelivered request finds the outcome recorded and does nothing
     again. A refused run that an operator accepted (``RunsTable.record_accept``) is judged on
@@ -130,6 +131,7 @@ def sweep_run(
                 candidate,
                 run_id,
                 misses_before_delete=rules.misses_before_delete,
+                now=now,
                 count_in=runs.table_name,  # counted with the deletion, in one transaction
             )
             if outcome is StrikeOutcome.DELETED:

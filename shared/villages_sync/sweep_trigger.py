@@ -14,6 +14,7 @@ from __future__ import annotations
 from villages_sync.aws.queue import SweepQueue
 from villages_sync.aws.runs_table import RunsTable
 from villages_sync.models import RunRecord, RunStatus
+from villages_sync.run_ids import RunId
 from villages_sync.sweep_requests import (
     SWEEP_REQUEST_VERSION,
     SweepRequestError,
@@ -65,7 +66,7 @@ def ensure_sweep_requested(run: RunRecord, *, runs: RunsTable, sweep_queue: Swee
     return True
 
 
-def request_sweep(run_id: str, *, runs: RunsTable, sweep_queue: SweepQueue) -> None:
+def request_sweep(run_id: RunId, *, runs: RunsTable, sweep_queue: SweepQueue) -> None:
     """Each step idempotent, in an order that a crash anywhere leaves repairable: the pointer
     (in case completing crashed before it), the request, then the record of the request."""
     runs.advance_latest_completed(run_id)

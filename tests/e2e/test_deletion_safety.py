@@ -654,7 +654,7 @@ def test_sweep_accept_of_a_timing_refusal_is_refused_and_records_nothing(
         )
         pipeline.drain_queues()
         refused = deployment.runs.get(r2)
-        deployment.runs.fail_run(r3, "stopped")
+        deployment.runs.fail_run(r3, "stopped", now=now.timestamp())
 
         # When the operator accepts R2 ("just a timing refusal")
         accepted = run_cli(

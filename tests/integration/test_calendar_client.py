@@ -353,7 +353,7 @@ async def test_scrape_calendar_script_without_token_raises_naming_token_url(
 async def test_scrape_calendar_token_in_template_variable_fails_saying_so(
     start_calendar: StartCalendar,
 ) -> None:
-    # Given a script whose credential sits in a template variable (PROTOCOL.md)
+    # Given a script whose credential sits in a template variable (docs/calendar-contract.md)
     calendar = await start_calendar(token_style="template_variable")
 
     # When the scraper reads it

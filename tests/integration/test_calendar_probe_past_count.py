@@ -120,10 +120,11 @@ def hourly_events(n: int) -> list[dict]:
 async def test_a_short_page_then_a_shift_does_not_lose_a_live_event(
     streaming: bool, rows_served: int
 ) -> None:
-    # 40 events, 10-row pages (spans at rows 9, 17, 25, 33, sharing a row). The server answers
-    # the span at row 9 with 3 rows only (a page capped below what was asked: PROTOCOL.md), so
-    # the client asks for the gap from row 12. Between those two requests one event before row
-    # 12 is removed and one added after it, both before the next shared row (17): count stays 40.
+    # 40 events, 10-row pages (spans at rows 9, 17, 25, 33, sharing a row). The server answers the
+    # span at row 9 with 3 rows only (a page capped below what was asked:
+    # docs/calendar-contract.md), so the client asks for the gap from row 12. Between those two
+    # requests one event before row 12 is removed and one added after it, both before the next
+    # shared row (17): count stays 40.
     # A page cut to exactly one row (rows_served=1, issue 18's "also close") is the same case:
     # its gap must start at row 9 again, not at row 10.
     import json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from villages_sync.aws.events_table import UpsertOutcome
@@ -69,7 +70,9 @@ def test_events_on_date_index_returns_the_day_in_time_order(deployment, make_ite
 def _strike_all(table, window, run_id, misses_before_delete=2):
     return {
         candidate.event_id: str(
-            table.strike(candidate, run_id, misses_before_delete=misses_before_delete)
+            table.strike(
+                candidate, run_id, misses_before_delete=misses_before_delete, now=time.time()
+            )
         )
         for candidate in table.window_candidates(window)
         if candidate.older_than(run_id)

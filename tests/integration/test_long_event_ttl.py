@@ -24,7 +24,8 @@ SEASON = 3_200_001
 @pytest.mark.parametrize("started_days_ago", [100, 30], ids=["started-100-days-ago", "in-30-days"])
 def test_long_running_event_is_listed_while_it_is_on(deployment, started_days_ago):
     first_day = today() - timedelta(days=started_days_ago)
-    # A winter season: all-day, written the way PROTOCOL.md's all-day events are, 150 days long.
+    # A winter season: all-day, written as the calendar writes all-day events
+    # (docs/calendar-contract.md, "The response"), 150 days long.
     season = raw_event(SEASON, first_day, allDay=True, title="Winter Farmers Market season")
     season["start"] = {"date": f"{first_day.isoformat()}T05:00:00.000Z", "type": "date"}
     last_day = first_day + timedelta(days=150)

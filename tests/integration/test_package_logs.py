@@ -78,3 +78,51 @@ def test_package_loggers_propagate_again_after_the_invocation(deployment):
     package = logging.getLogger("villages_sync")
     assert package.propagate is True
     assert package.handlers == []
+
+
+def test_warm_producer_after_other_functions_still_logs_the_package_through_its_logger(
+    deployment,
+):
+    # Given a producer invocation, then the consumer's and the sweep's (the queues drained):
+    # the producer's module is warm, its import's logger copy undone after each invocation
+    today = datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    backoff = {"BACKOFF_BASE_SECONDS": "0.01", "BACKOFF_MAX_SECONDS": "0.05"}
+    with RunningCalendar(generate_events(20, seed=7, today=today)) as calendar:
+        first = LocalPipeline(
+            deployment,
+            SyncOptions(
+                calendar_base_url=calendar.base_url, function_log=io.StringIO(), extra_env=backoff
+            ),
+        )
+        assert first.run_sync().succeeded
+
+    # When the producer is invoked again, against a calendar whose first two requests fail,
+    # its settings now asking for DEBUG
+    log = io.StringIO()
+    events = generate_events(20, seed=8, today=today)
+    with RunningCalendar(events, faults=Faults(fail_first_n=2)) as calendar:
+        again = LocalPipeline(
+            deployment,
+            SyncOptions(
+                calendar_base_url=calendar.base_url,
+                function_log=log,
+                extra_env={**backoff, "LOG_LEVEL": "DEBUG"},
+            ),
+        )
+        invocation = again.invoke_function("ProducerFunction", scheduled_event(deployment.region))
+
+    # Then its retry warnings, logged in villages_sync, carry this run's id, each once, the
+    # client's DEBUG lines are there at the level the settings name, and the handler's own
+    # closing line is written once
+    assert invocation.succeeded, invocation.error_text
+    run_id = invocation.payload["run_id"]
+    lines = [json.loads(line) for line in log.getvalue().splitlines() if line.startswith("{")]
+    retries = [line for line in lines if line.get("message") == RETRY_WARNING]
+    assert len(retries) == 2, retries
+    assert {line["correlation_id"] for line in retries} == {run_id}
+    assert {line["service"] for line in retries} == {"villages-sync-producer"}
+    pages = [line for line in lines if line.get("message") == "calendar page fetched"]
+    assert pages and {line["correlation_id"] for line in pages} == {run_id}
+    assert [
+        line.get("correlation_id") for line in lines if line.get("message") == "run enqueued"
+    ] == [run_id]

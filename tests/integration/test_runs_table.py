@@ -102,7 +102,7 @@ def test_fail_run_never_moves_a_completed_run_back(deployment):
     runs.complete_run(run_id, now=time.time())
 
     # When a late error tries to fail it (issue 9, case 4)
-    changed = runs.fail_run(run_id, "ThrottlingException: sweep request not sent")
+    changed = runs.fail_run(run_id, "ThrottlingException: sweep request not sent", now=time.time())
 
     # Then it stays completed
     assert changed is False

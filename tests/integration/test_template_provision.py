@@ -17,10 +17,10 @@ import requests
 from cfnlint.api import ManualArgs, lint
 from samtranslator.translator.transform import transform
 from support.template import as_list
+from villages_sync_ops.local.provisioning import provision
 from villages_sync_ops.local.template import (
     LocalResources,
     TemplateResolver,
-    provision,
     read_event_source_mappings,
     read_queues,
     read_tables,

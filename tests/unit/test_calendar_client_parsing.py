@@ -58,7 +58,7 @@ def test_extract_token_without_basic_credential_returns_none(script: str) -> Non
     ],
 )
 def test_extract_token_template_variable_named_as_such(script: str) -> None:
-    # Given a script whose credential is a template variable (PROTOCOL.md)
+    # Given a script whose credential is a template variable (docs/calendar-contract.md)
     # When it is read / Then no token (never "${token}"), and the problem says why
     assert extract_token(script) is None
     assert "template variable" in token_problem(script)

@@ -1,8 +1,8 @@
 """What the contract says of each event's fields, and what a page's events showed of them. Pure.
 
-The fields the normaliser reads (with the JSON types it reads), the fields ``PROTOCOL.md``
-records, the venues and categories the skill's catalogue knows, and the normaliser's own
-verdict: the event half of ``contract.judge``.
+The fields the normaliser reads (with the JSON types it reads), the fields public clients
+show (docs/calendar-contract.md, "The response"), the venues and categories the skill's
+catalogue knows, and the normaliser's own verdict: the event half of ``contract.judge``.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ FIELD_RULES: tuple[FieldRule, ...] = (
     FieldRule("url", False, _TEXT),
 )
 DATE_FIELDS = ("start.date", "end.date")
-# Every top-level field PROTOCOL.md records (the normaliser reads some; the rest are known).
+# Every top-level field public clients show (the normaliser reads some; the rest are known).
 KNOWN_FIELDS = frozenset(
     {
         "id", "title", "description", "excerpt", "category", "subcategories", "start", "end",

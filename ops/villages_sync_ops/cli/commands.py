@@ -131,7 +131,7 @@ def runs(args: argparse.Namespace) -> int:
 
 
 def logs(args: argparse.Namespace) -> int:
-    from villages_sync_ops.cli.monitor import logs_command
+    from villages_sync_ops.cli.logs_command import logs_command
 
     return guarded(lambda: logs_command(args))
 

@@ -1,5 +1,9 @@
 # PYTHON_ARGCOMPLETE_OK
-"""``villages-sync``: run the pipeline locally, and operate it locally or in AWS."""
+"""``villages-sync``: run the pipeline locally, and operate it locally or in AWS.
+
+Over 400 lines for a reason: it is the command line's whole grammar, one ``add_parser`` after
+another with its help text, read top to bottom as the reference ``--help`` prints; what each
+command does lives in ``commands`` and the modules it calls."""
 
 from __future__ import annotations
 

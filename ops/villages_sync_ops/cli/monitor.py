@@ -1,4 +1,5 @@
-"""Watching and investigating: ``status --watch``, ``runs``, ``logs``, ``replay-dlq --show``.
+"""Watching and investigating: ``status --watch``, ``runs``, ``replay-dlq --show`` (``logs``: in
+``logs_command``).
 
 Every command here only reads (a dead letter shown is handed back to its queue at once).
 """
@@ -9,7 +10,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,27 +20,19 @@ from rich.text import Text
 from villages_sync.aws.run_views import load_run_view
 from villages_sync.aws.runs_table import RunNotFoundError
 from villages_sync.messages import MessageFormatError, decode_message
+from villages_sync.models import RunStatus
 
 from villages_sync_ops.aws.queue_depth import queue_depths
-from villages_sync_ops.cli.errors import CommandError, state_dir
-from villages_sync_ops.cli.function_logs import (
-    format_record,
-    is_metrics_line,
-    matches_function,
-    read_records,
-    run_logs_dir,
-)
-from villages_sync_ops.cli.interrupts import OutputClosed, Stopped, reader_gone
+from villages_sync_ops.cli.errors import CommandError
+from villages_sync_ops.cli.interrupts import Stopped
 from villages_sync_ops.cli.output import print_json, print_line, print_table, stdout_console, table
 from villages_sync_ops.cli.run_display import display_status, run_fields, stage_seconds
-from villages_sync_ops.cli.run_refs import resolve_log_path, resolve_run_id
+from villages_sync_ops.cli.run_refs import resolve_run_id
 from villages_sync_ops.cli.summaries import EXIT_OK
 from villages_sync_ops.cli.tables import queue_table, runs_table
-from villages_sync_ops.cli.target_access import open_target
 from villages_sync_ops.cli.targets import DLQ_SOURCES, Target
 from villages_sync_ops.run_diff import diff_runs
 
-FOLLOW_POLL_SECONDS = 0.5
 EXIT_WATCH_STOPPED = 0  # Ctrl-C is how a watch ends: not a failure
 
 
@@ -60,7 +53,7 @@ def watch(target: Target, *, runs: int, interval: float) -> int:
             ages = ", ".join(f"{name} {_age(seconds)}" for name, seconds in oldest.items())
             parts.append(Text(f"oldest dead letter: {ages}"))
         current = recent[0] if recent else None
-        if current is not None and str(current.status) in ("scraping", "enqueued"):
+        if current is not None and current.status in (RunStatus.SCRAPING, RunStatus.ENQUEUED):
             parts.append(Text(_progress_line(current, now, in_queue)))
         if recent:
             parts.append(runs_table(recent, now=now, events_in_queue=in_queue))
@@ -89,7 +82,7 @@ def watch(target: Target, *, runs: int, interval: float) -> int:
 def _progress_line(run: Any, now: float, in_queue: int) -> str:
     shown = display_status(run, now=now, events_in_queue=in_queue)
     elapsed = _age(now - run.started_at)
-    if str(run.status) == "scraping":
+    if run.status is RunStatus.SCRAPING:
         return f"current run {run.run_id}: {shown}, {elapsed}"
     done = len(run.done_sequences)
     return f"current run {run.run_id}: {shown}, {done}/{run.message_count} messages, {elapsed}"
@@ -186,7 +179,7 @@ def _diff(target: Target, first: str, second: str, *, as_json: bool) -> int:
         events, found = load_run_view(
             target.clients.dynamodb, target.runs_table, run_id, run.message_count
         )
-        if str(run.status) != "completed":
+        if run.status is not RunStatus.COMPLETED:
             warnings.append(
                 f"run {run_id} is {run.status}, not completed: its view holds only what was "
                 "consumed, so 'removed' here is not what the calendar removed"
@@ -253,101 +246,6 @@ def _events_in_queue(target: Target) -> int:
         return 0
     depth = queue_depths(target.clients.sqs, {"EventsQueue": url})[0]
     return depth.visible + depth.in_flight
-
-
-# -- logs --------------------------------------------------------------------------------------
-def logs_command(args: argparse.Namespace) -> int:
-    if args.stack:
-        return _cloudwatch_logs(args)
-    home = state_dir(create=False)
-    path = resolve_log_path(run_logs_dir(home), args.run)
-    if path is None:
-        which = f"run {args.run}" if args.run else "any run"
-        raise CommandError(
-            f"no local log for {which} in {home / 'logs' / 'runs'} "
-            "(logs are kept per local sync; in AWS use --stack NAME)"
-        )
-    with path.open(encoding="utf-8") as handle:
-        for record in read_records(_lines(handle, follow=args.follow)):
-            if is_metrics_line(record) or not matches_function(record, args.function):
-                continue
-            print(
-                json.dumps(record)
-                if args.json
-                else format_record(record, whole=not sys.stdout.isatty()),
-                flush=True,
-            )
-    return EXIT_OK
-
-
-def _lines(handle: Any, *, follow: bool) -> Iterator[str]:
-    """The file's lines; with ``follow``, then new ones as they come, until Ctrl-C."""
-    pending = ""
-    while True:
-        chunk = handle.readline()
-        if chunk:
-            pending += chunk
-            if pending.endswith("\n"):
-                yield pending
-                pending = ""
-            continue
-        if not follow:
-            if pending:
-                yield pending
-            return
-        if reader_gone(sys.stdout):  # `logs --follow | head`: stop once head has gone
-            raise OutputClosed
-        try:
-            time.sleep(FOLLOW_POLL_SECONDS)  # tail -f: wait for the writer
-        except Stopped:
-            raise
-        except KeyboardInterrupt:
-            return
-
-
-def _cloudwatch_logs(args: argparse.Namespace) -> int:
-    import boto3
-
-    open_target(args, create=False)  # checks the stack and the region first
-    cloudformation = boto3.client(
-        "cloudformation", endpoint_url=args.endpoint_url, region_name=args.region
-    )
-    resources = cloudformation.describe_stack_resources(StackName=args.stack)["StackResources"]
-    groups = [
-        r["PhysicalResourceId"]
-        for r in resources
-        if r["ResourceType"] == "AWS::Logs::LogGroup"
-        and (not args.function or args.function.lower() in r["LogicalResourceId"].lower())
-    ]
-    logs = boto3.client("logs", endpoint_url=args.endpoint_url, region_name=args.region)
-    start = int((time.time() - 24 * 3600) * 1000)
-    while True:
-        for group in groups:
-            kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start}
-            if args.run:
-                kwargs["filterPattern"] = f'"{args.run}"'
-            for page in logs.get_paginator("filter_log_events").paginate(**kwargs):
-                for event in page.get("events", []):
-                    start = max(start, event["timestamp"] + 1)
-                    records = list(read_records(iter([event["message"]])))
-                    if records and is_metrics_line(records[0]):
-                        continue
-                    line = (
-                        format_record(records[0], whole=not sys.stdout.isatty())
-                        if records
-                        else event["message"].rstrip()
-                    )
-                    print(json.dumps(event) if args.json else line, flush=True)
-        if not args.follow:
-            return EXIT_OK
-        if reader_gone(sys.stdout):
-            raise OutputClosed
-        try:
-            time.sleep(5)  # CloudWatch Logs: a poll every few seconds is what `aws logs tail` does
-        except Stopped:
-            raise
-        except KeyboardInterrupt:
-            return EXIT_OK
 
 
 # -- replay-dlq --show -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Pure: from the report (and the command line's environment and calendar URL) to w
 
 from __future__ import annotations
 
+from villages_sync.models import RunStatus, SweepOutcome
 from villages_sync.sweep_policy import ACCEPTABLE  # what an operator's accept can override
 
 from villages_sync_ops.local.pipeline import SyncReport
@@ -17,7 +18,7 @@ def next_step(report: SyncReport, *, env: str, calendar_base_url: str | None) ->
     target = "" if env == "local" else f" --env {env}"
     run = report.run
     error = report.producer_error or (run.error if run else "")
-    if run is None or str(run.status) == "failed":
+    if run is None or run.status is RunStatus.FAILED:
         if any(mark in error for mark in _UNREACHABLE):
             where = calendar_base_url or "the CalendarBaseUrl parameter"
             return (
@@ -38,7 +39,7 @@ def next_step(report: SyncReport, *, env: str, calendar_base_url: str | None) ->
             f"villages-sync status{target} (its sweep request may wait on SweepQueue, or be in "
             f"SweepDLQ: villages-sync replay-dlq --show{target})"
         )
-    if str(run.sweep_outcome) == "refused":
+    if run.sweep_outcome is SweepOutcome.REFUSED:
         if any(run.sweep_reason.startswith(str(refusal)) for refusal in ACCEPTABLE):
             return (
                 "check the calendar (villages-sync events); if it really changed: "

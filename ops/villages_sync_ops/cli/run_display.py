@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from villages_sync.models import RunRecord
+from villages_sync.models import RunRecord, RunStatus
 
 # A run still "scraping" or "enqueued" this long after it started, with nothing left in flight
 # on the events queue, will never finish: the producer's Lambda timeout is 600 s, and a local
@@ -18,12 +18,11 @@ ABANDONED = "abandoned"
 
 
 def display_status(run: RunRecord, *, now: float, events_in_queue: int) -> str:
-    status = str(run.status)
-    if status in ("scraping", "enqueued"):
+    if run.status in (RunStatus.SCRAPING, RunStatus.ENQUEUED):
         stuck = now - run.started_at > ABANDONED_AFTER_SECONDS
-        if stuck and (status == "scraping" or events_in_queue == 0):
+        if stuck and (run.status is RunStatus.SCRAPING or events_in_queue == 0):
             return ABANDONED
-    return status
+    return str(run.status)
 
 
 def run_fields(run: RunRecord) -> dict[str, Any]:

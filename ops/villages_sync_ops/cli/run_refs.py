@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from villages_sync.run_ids import is_run_id
+from villages_sync.run_ids import RunId, is_run_id
 
 from villages_sync_ops.cli.errors import CommandError, UsageError
 
@@ -31,17 +31,17 @@ def run_reference(text: str) -> str:
     )
 
 
-def resolve_run_id(runs: Any, reference: str) -> str:
+def resolve_run_id(runs: Any, reference: str) -> RunId:
     """The one run id ``reference`` names in the runs table (CommandError/UsageError else)."""
     if reference == LATEST:
         recent = runs.recent_runs(1)
         if not recent:
             raise CommandError("no runs yet: nothing is 'latest' (villages-sync sync makes one)")
-        return str(recent[0].run_id)
+        return RunId(str(recent[0].run_id))
     if is_run_id(reference):
         return reference  # a whole id: whether it exists is the caller's lookup
     matches = [r.run_id for r in runs.newer_runs(reference) if r.run_id.startswith(reference)]
-    return _one_of(reference, matches, where="runs (see `villages-sync runs`)")
+    return RunId(_one_of(reference, matches, where="runs (see `villages-sync runs`)"))
 
 
 def resolve_log_path(directory: Path, reference: str | None) -> Path | None:

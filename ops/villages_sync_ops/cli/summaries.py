@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from villages_sync.models import RunRecord, UpsertOutcome
+from villages_sync.models import RunRecord, RunStatus, SweepOutcome, UpsertOutcome
 
 from villages_sync_ops.local.pipeline import SyncReport
 
@@ -51,7 +51,7 @@ def deletions_text(run: RunRecord | None) -> str:
     if run is None or (not run.deleted_count and not run.missed_count and not run.sweep_started):
         return "none: nothing was deleted"
     done = f"{run.deleted_count} deleted, {run.missed_count} first misses counted"
-    if run.sweep_outcome is None or str(run.sweep_outcome) == "partial":
+    if run.sweep_outcome is None or run.sweep_outcome is SweepOutcome.PARTIAL:
         return f"{done} before the sweep stopped; the next sync finishes it"
     return done
 
@@ -63,7 +63,7 @@ def sync_exit_code(report: SyncReport) -> int:
         return EXIT_DEGRADED
     if report.run.sweep_outcome is None:
         return EXIT_FAILED  # completed, but its sweep never ran (see status / SweepDLQ)
-    if str(report.run.sweep_outcome) in ("refused", "partial"):
+    if report.run.sweep_outcome in (SweepOutcome.REFUSED, SweepOutcome.PARTIAL):
         return EXIT_SWEEP_REFUSED  # refused, or cut short: its sweep did not run to the end
     return EXIT_OK
 
@@ -92,7 +92,7 @@ def sync_text(report: SyncReport) -> str:
         f"  window      {run.window.first} .. {run.window.last}",
         f"  calendar    {run.fetched_count} events fetched",
     ]
-    if str(run.status) == "failed":
+    if run.status is RunStatus.FAILED:
         lines.append(f"  error       {run.error}")
         lines.append("  deletions   none: a failed run is never swept")
         return "\n".join(lines)
@@ -115,9 +115,9 @@ def sync_text(report: SyncReport) -> str:
         lines.append(
             f"  sweep       not run ({len(run.done_sequences)}/{run.message_count} messages done)"
         )
-    elif str(run.sweep_outcome) == "refused":
+    elif run.sweep_outcome is SweepOutcome.REFUSED:
         lines.append(f"  sweep       REFUSED, nothing deleted: {run.sweep_reason}")
-    elif str(run.sweep_outcome) == "partial":
+    elif run.sweep_outcome is SweepOutcome.PARTIAL:
         lines.append(
             f"  sweep       CUT SHORT: {run.deleted_count} deleted, {run.missed_count} first "
             f"misses before it stopped ({run.sweep_reason})"

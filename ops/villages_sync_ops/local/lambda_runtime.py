@@ -146,13 +146,41 @@ def _handler_module(module_name: str, function_name: str) -> ModuleType:
     A module imported anywhere else (a test reading a constant of it, another function of the
     same code) ran its module-level code under other settings: Powertools' ``Metrics()`` without
     the function's namespace fails every flush ("Must contain a metric namespace"), so each batch
-    failed and went to the DLQ. Such a module is imported again, as a cold start would."""
+    failed and went to the DLQ. Such a module is imported again, as a cold start would.
+
+    The import copies the function's logger config onto the package's loggers (the handlers'
+    ``log_through``), once, as in Lambda; here every invocation ends by undoing it
+    (``_copied_logger_config_undone``), so a warm invocation has what its import copied put
+    back: the function's own, whichever function ran in between."""
     if _IMPORTED_FOR.get(module_name) != function_name:
         sys.modules.pop(module_name, None)
         module = importlib.import_module(module_name)
         _IMPORTED_FOR[module_name] = function_name
+        _COPIED_AT_IMPORT[module_name] = _copied_logger_config()
         return module
+    _restore_logger_config(_COPIED_AT_IMPORT.get(module_name, {}))
     return importlib.import_module(module_name)
+
+
+_LoggerConfig = tuple[list[logging.Handler], bool, int]  # handlers, propagate, level
+_COPIED_AT_IMPORT: dict[str, dict[str, _LoggerConfig]] = {}  # handler module -> its copies
+
+
+def _copied_logger_config() -> dict[str, _LoggerConfig]:
+    """The loggers that write through a Powertools logger's handler without being one (the
+    copies ``copy_config_to_registered_loggers`` made), as they stand."""
+    return {
+        candidate.name: (list(candidate.handlers), candidate.propagate, candidate.level)
+        for candidate in _loggers_with_copied_config()
+    }
+
+
+def _restore_logger_config(config: Mapping[str, _LoggerConfig]) -> None:
+    for name, (handlers, propagate, level) in config.items():
+        candidate = logging.getLogger(name)
+        candidate.handlers = list(handlers)
+        candidate.propagate = propagate
+        candidate.setLevel(level)
 
 
 def _powertools_loggers_write_to_stdout() -> None:
@@ -173,17 +201,20 @@ def _powertools_loggers_write_to_stdout() -> None:
         _POWERTOOLS_LOGGERS.add(candidate.name)
         for handler in candidate.handlers:
             if type(handler) is logging.StreamHandler and handler.stream is not _CURRENT_STDOUT:
-                handler.setStream(_CURRENT_STDOUT)  # type: ignore[arg-type]  # a file-like proxy
+                # ignore: typeshed types the stream as the handler's own (TextIO); StreamHandler
+                # only calls write and flush, which the proxy has
+                handler.setStream(_CURRENT_STDOUT)  # type: ignore[arg-type]
 
 
 @contextmanager
 def _copied_logger_config_undone() -> Iterator[None]:
-    """The handlers copy their Powertools logger's handler and level onto the package's loggers
-    (``copy_config_to_registered_loggers``: ``villages_sync``'s records then carry the run id),
-    and stop those loggers propagating. In Lambda the process is the function's own; here it is
-    shared with other functions, the command line and the tests: after the invocation each such
-    logger is as it was before (its handlers, propagation and level), so nothing outside an
-    invocation writes through a function's logger, and the next function copies its own."""
+    """A handler's import copies its Powertools logger's handler and level onto the package's
+    loggers (``copy_config_to_registered_loggers``: ``villages_sync``'s records then carry the
+    run id), and stops those loggers propagating. In Lambda the process is the function's own;
+    here it is shared with other functions, the command line and the tests: after the
+    invocation each such logger is as it was before (its handlers, propagation and level), so
+    nothing outside an invocation writes through a function's logger, and the next invocation
+    has its own function's copy back (``_handler_module``)."""
     before = {
         name: (list(candidate.handlers), candidate.propagate, candidate.level)
         for name, candidate in list(logging.Logger.manager.loggerDict.items())
@@ -196,7 +227,18 @@ def _copied_logger_config_undone() -> Iterator[None]:
             _undo_copied_config(before)
 
 
-def _undo_copied_config(before: Mapping[str, tuple[list[logging.Handler], bool, int]]) -> None:
+def _undo_copied_config(before: Mapping[str, _LoggerConfig]) -> None:
+    for candidate in _loggers_with_copied_config():
+        handlers, propagate, level = before.get(candidate.name, ([], True, logging.NOTSET))
+        candidate.handlers = handlers
+        candidate.propagate = propagate
+        candidate.setLevel(level)
+
+
+def _loggers_with_copied_config() -> list[logging.Logger]:
+    """Loggers holding a handler of a Powertools logger, other than the Powertools ones."""
+    if "aws_lambda_powertools" not in sys.modules:
+        return []  # no handler imported yet: nothing can have been copied
     from aws_lambda_powertools.logging.constants import LOGGER_ATTRIBUTE_PRECONFIGURED
 
     loggers = [
@@ -206,13 +248,11 @@ def _undo_copied_config(before: Mapping[str, tuple[list[logging.Handler], bool, 
     ]
     preconfigured = [c for c in loggers if getattr(c, LOGGER_ATTRIBUTE_PRECONFIGURED, False)]
     theirs = {id(handler) for c in preconfigured for handler in c.handlers}
-    for candidate in loggers:
-        if candidate in preconfigured or not any(id(h) in theirs for h in candidate.handlers):
-            continue
-        handlers, propagate, level = before.get(candidate.name, ([], True, logging.NOTSET))
-        candidate.handlers = handlers
-        candidate.propagate = propagate
-        candidate.setLevel(level)
+    return [
+        candidate
+        for candidate in loggers
+        if candidate not in preconfigured and any(id(h) in theirs for h in candidate.handlers)
+    ]
 
 
 class _LambdaJsonFormatter(logging.Formatter):

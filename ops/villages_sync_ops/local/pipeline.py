@@ -3,7 +3,7 @@
 The handlers are the Lambda handlers themselves, invoked through the local Lambda runtime with
 the environment the template gives each function; queues drain through the local event-source
 mappings that the template declares. Nothing here restates a resource: it all comes from
-``template.yaml`` via :func:`villages_sync_ops.local.template.provision`.
+``template.yaml`` via :func:`villages_sync_ops.local.provisioning.provision`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from typing import Any, TextIO
 from villages_sync.aws.clients import AwsClients, aws_clients, s3_client
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunNotFoundError, RunsTable
-from villages_sync.models import RunRecord
+from villages_sync.models import RunRecord, RunStatus
+from villages_sync.run_ids import RunId, is_run_id, run_id_floor
 
 from villages_sync_ops.local.event_source import BatchReport, SqsEventSourceMapping
 from villages_sync_ops.local.lambda_runtime import Invocation, invoke
+from villages_sync_ops.local.provisioning import provision
 from villages_sync_ops.local.template import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
@@ -31,7 +33,6 @@ from villages_sync_ops.local.template import (
     FunctionSpec,
     LocalResources,
     load_template,
-    provision,
 )
 from villages_sync_ops.skill.envelopes import LOCAL_SKILL_ID
 
@@ -113,7 +114,7 @@ class SyncInterrupted(Exception):
     """Ctrl-C (or SIGTERM, or a closed pipe) during a local run: which stage, the run this sync
     started, and what stopped it (the ``KeyboardInterrupt``, which may carry its signal)."""
 
-    def __init__(self, stage: str, run_id: str | None, stop: BaseException | None = None) -> None:
+    def __init__(self, stage: str, run_id: RunId | None, stop: BaseException | None = None) -> None:
         super().__init__(f"interrupted during the {stage}")
         self.stage = stage
         self.run_id = run_id
@@ -122,7 +123,7 @@ class SyncInterrupted(Exception):
 
 @dataclass(frozen=True, slots=True)
 class InterruptOutcome:
-    run_id: str | None
+    run_id: RunId | None
     marked_failed: bool
     run: RunRecord | None
     messages_left: int  # on the events queue, all visible again
@@ -130,7 +131,7 @@ class InterruptOutcome:
 
 @dataclass(slots=True)
 class SyncReport:
-    run_id: str | None
+    run_id: RunId | None
     producer: dict[str, Any] | None
     producer_error: str
     run: RunRecord | None
@@ -142,7 +143,9 @@ class SyncReport:
     @property
     def succeeded(self) -> bool:
         return (
-            not self.producer_error and self.run is not None and str(self.run.status) == "completed"
+            not self.producer_error
+            and self.run is not None
+            and self.run.status is RunStatus.COMPLETED
         )
 
 
@@ -182,7 +185,11 @@ class LocalPipeline:
         payload = invocation.payload if isinstance(invocation.payload, dict) else None
         error = invocation.error_text
         # Only the run this sync started: a producer that failed before recording one has none.
-        run_id = payload.get("run_id") if payload else self.own_run_id()
+        if payload:
+            reported = payload.get("run_id")
+            run_id = reported if is_run_id(reported) else None
+        else:
+            run_id = self.own_run_id()
         if error:
             self._progress("producer", f"failed: {error}")
         else:
@@ -253,7 +260,7 @@ class LocalPipeline:
         )["Attributes"]
         return sum(int(value) for value in attributes.values())
 
-    def own_run_id(self) -> str | None:
+    def own_run_id(self) -> RunId | None:
         """The run this pipeline's producer started (None before it recorded one). Runs ids sort
         by start time, and one sync runs at a time per environment (the CLI's lock)."""
         if not self._run_floor:
@@ -261,7 +268,7 @@ class LocalPipeline:
         newer = self.deployment.runs.newer_runs(self._run_floor)
         return newer[-1].run_id if newer else None
 
-    def interrupt(self, run_id: str | None, reason: str) -> InterruptOutcome:
+    def interrupt(self, run_id: RunId | None, reason: str) -> InterruptOutcome:
         """After Ctrl-C: fail the run if it is still scraping or enqueued (so it is never swept)
         and count what is left on the events queue (the mappings made it visible again)."""
         run: RunRecord | None = None
@@ -270,8 +277,8 @@ class LocalPipeline:
         if run_id:
             with contextlib.suppress(RunNotFoundError):
                 run = runs.get(run_id)
-            if run is not None and str(run.status) in ("scraping", "enqueued"):
-                runs.fail_run(run_id, f"interrupted: {reason}")
+            if run is not None and run.status in (RunStatus.SCRAPING, RunStatus.ENQUEUED):
+                runs.fail_run(run_id, f"interrupted: {reason}", now=time.time())
                 marked = True
                 run = runs.get(run_id)
         return InterruptOutcome(run_id, marked, run, self._events_waiting())
@@ -340,12 +347,6 @@ def scheduled_event(region: str) -> dict[str, Any]:
 def _batch_text(batch: BatchReport) -> str:
     text = f"batch of {batch.records_received} message(s)"
     return text + (f", {batch.records_failed} failed" if batch.records_failed else "")
-
-
-def run_id_floor(moment: datetime) -> str:
-    """A string that sorts before every run id started at or after ``moment``."""
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y%m%dT%H%M%S}.{utc.microsecond:06d}Z"
 
 
 @contextlib.contextmanager

@@ -1,38 +1,27 @@
-"""Read ``template.yaml`` and create its tables and queues in a local endpoint.
+"""Read ``template.yaml``: what a local run needs to know of each table, queue, bucket, function
+and event-source mapping (``provisioning`` creates them in a local endpoint).
 
 ``template.yaml`` is the single source of truth: the local runtime never restates a table key, a
 queue setting or an environment variable. This module
 
-* loads the template with a YAML loader that understands CloudFormation short tags
-  (``!Ref``, ``!GetAtt``, ``!Sub`` ...) and turns them into their long forms;
-* resolves the intrinsic functions it needs (parameters, pseudo-parameters, ``Ref``/``GetAtt`` of
-  tables, queues and functions, ``Sub``, ``If``/``Equals``/``Not``, ``Join``, ``Select``,
-  ``Split``, ``FindInMap``);
-* creates every ``AWS::DynamoDB::Table``, ``AWS::SQS::Queue`` and ``AWS::S3::Bucket`` (with its
-  encryption, public access block, lifecycle and bucket policy: at a plain-HTTP emulator, less
-  its TLS-only statement, see ``without_tls_only``) in the endpoint the clients point at (moto,
-  usually), idempotently, and returns what the local runtime needs to run each function
-  as Lambda would: table names, queue URLs and ARNs, each function's handler, timeout, memory and
-  resolved environment (Globals included), and the SQS event-source mappings.
-
-Only the resources that hold state are created. Functions are not deployed: the local runtime
-imports their handlers in-process (the layer is this installed package), so Lambda functions,
-layers, IAM roles, schedules, log groups, the alarm topic, alarms and the dashboard have no local
-counterpart; ``tests/integration/test_template_provision.py`` checks that what is created here
-matches what CloudFormation creates from the translated template.
+* loads the template (``template_file``: a YAML loader that turns CloudFormation's short tags,
+  ``!Ref``, ``!GetAtt``, ``!Sub`` ..., into their long forms);
+* resolves the intrinsic functions it needs (``intrinsics``: parameters, pseudo-parameters,
+  ``Ref``/``GetAtt`` of tables, queues and functions, ``Sub``, ``If``/``Equals``/``Not``,
+  ``Join``, ``Select``, ``Split``, ``FindInMap``);
+* reads each ``AWS::DynamoDB::Table``, ``AWS::SQS::Queue``, ``AWS::S3::Bucket`` and function
+  into a spec: table names and keys, queue attributes and redrive, bucket encryption, public
+  access block, lifecycle and policy, each function's handler, timeout, memory and resolved
+  environment (Globals included), and the SQS event-source mappings.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
-from botocore.exceptions import ClientError
 
 from villages_sync_ops.local.intrinsics import (
     BUCKET_TYPE,
@@ -47,23 +36,33 @@ from villages_sync_ops.local.intrinsics import (
     TemplateResolver,
     resolve_parameters,
 )
+from villages_sync_ops.local.template_file import (
+    TEMPLATE_ENV_VAR,
+    TEMPLATE_FILE_NAME,
+    TEMPLATE_LOADER,
+    PythonTemplateLoader,
+    default_template_path,
+    load_template,
+)
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_REGION",
     "DEFAULT_STACK_NAME",
     "TEMPLATE_ENV_VAR",
+    "TEMPLATE_FILE_NAME",
+    "TEMPLATE_LOADER",
     "BucketSpec",
     "EventSourceMappingSpec",
     "FunctionSpec",
     "LocalResources",
+    "PythonTemplateLoader",
     "QueueSpec",
     "TableSpec",
     "TemplateError",
     "TemplateResolver",
     "default_template_path",
     "load_template",
-    "provision",
     "read_buckets",
     "read_event_source_mappings",
     "read_functions",
@@ -72,8 +71,6 @@ __all__ = [
     "resolve_parameters",
 ]
 
-TEMPLATE_ENV_VAR = "VILLAGES_SYNC_TEMPLATE"
-TEMPLATE_FILE_NAME = "template.yaml"
 # Lambda's defaults when a function sets neither the property nor a Global.
 _DEFAULT_TIMEOUT_SECONDS = 3
 _DEFAULT_MEMORY_MB = 128
@@ -93,70 +90,6 @@ _QUEUE_ATTRIBUTES = (
     "DeduplicationScope",
     "FifoThroughputLimit",
 )
-
-
-# ----------------------------------------------------------------------------------- loading
-
-
-class PythonTemplateLoader(yaml.SafeLoader):
-    """SafeLoader that reads ``!Ref x`` as ``{"Ref": "x"}``, ``!Sub s`` as ``{"Fn::Sub": s}`` ..."""
-
-
-# The same loader over libyaml's parser when PyYAML has it (its wheels do): every local
-# deployment, command and test reads template.yaml, in 114 ms with the Python parser, 14 ms so.
-# tests/unit/test_template_contract.py checks that both read the template alike.
-TEMPLATE_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = PythonTemplateLoader
-if yaml.__with_libyaml__:
-
-    class LibyamlTemplateLoader(yaml.CSafeLoader):
-        """PythonTemplateLoader's twin over libyaml's parser."""
-
-    TEMPLATE_LOADER = LibyamlTemplateLoader
-
-
-def _construct_short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "Condition":
-        return {"Condition": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-for _loader in {PythonTemplateLoader, TEMPLATE_LOADER}:
-    _loader.add_multi_constructor("!", _construct_short_form)
-
-
-def default_template_path() -> Path:
-    """``$VILLAGES_SYNC_TEMPLATE`` if set, else the nearest ``template.yaml`` above this file."""
-    override = os.environ.get(TEMPLATE_ENV_VAR, "").strip()
-    if override:
-        return Path(override)
-    for directory in Path(__file__).resolve().parents:
-        candidate = directory / TEMPLATE_FILE_NAME
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"no {TEMPLATE_FILE_NAME} above {Path(__file__).parent}; set {TEMPLATE_ENV_VAR}"
-    )
-
-
-def load_template(path: Path | None = None, *, loader: type = TEMPLATE_LOADER) -> dict[str, Any]:
-    """The template as plain data, short tags turned into their long forms."""
-    source = path if path is not None else default_template_path()
-    with open(source, encoding="utf-8") as stream:
-        template = yaml.load(stream, Loader=loader)  # a SafeLoader, or its libyaml twin
-    if not isinstance(template, dict) or "Resources" not in template:
-        raise TemplateError(f"{source} is not a CloudFormation template")
-    return template
 
 
 # ------------------------------------------------------------------------------ the specs
@@ -455,186 +388,3 @@ def _truthy(value: Any) -> bool:
 
 def _int_values(value: Mapping[str, Any] | None) -> dict[str, int] | None:
     return None if value is None else {key: int(item) for key, item in value.items()}
-
-
-# ----------------------------------------------------------------------------- provisioning
-
-
-def provision(
-    template: Mapping[str, Any],
-    *,
-    dynamodb: Any,
-    sqs: Any,
-    s3: Any = None,
-    parameters: Mapping[str, str] | None = None,
-    stack_name: str | None = None,
-) -> LocalResources:
-    """Create the template's tables, queues and buckets where the clients point; return what
-    runs there. Without an ``s3`` client the buckets are read but not created.
-
-    Idempotent: a table that exists is left as it is (its keys cannot change anyway; TTL is
-    enabled if it is off); a queue that exists gets the template's attributes again. Dead-letter
-    queues are created before the queues that redrive to them, whatever their order in the file.
-    Functions, layers, roles, alarms and the dashboard are not created (see the module docstring).
-    """
-    resolver = TemplateResolver(
-        template,
-        parameters=parameters,
-        stack_name=stack_name,
-        region=dynamodb.meta.region_name or DEFAULT_REGION,
-    )
-    table_specs = read_tables(resolver)
-    for spec in table_specs.values():
-        _create_table(dynamodb, spec)
-    queue_specs = read_queues(resolver)
-    for spec in _dead_letter_queues_first(queue_specs):
-        url, arn = _create_queue(sqs, spec, resolver.known_queue_arns)
-        resolver.known_queue_urls[spec.logical_id] = url
-        resolver.known_queue_arns[spec.logical_id] = arn
-    bucket_specs = read_buckets(resolver)
-    if s3 is not None:
-        for bucket in bucket_specs.values():
-            _create_bucket(s3, bucket)
-    return LocalResources(
-        stack_name=resolver.stack_name,
-        parameters=dict(resolver.parameters),
-        queue_urls=dict(resolver.known_queue_urls),
-        queue_arns=dict(resolver.known_queue_arns),
-        functions=read_functions(resolver),
-        event_source_mappings=read_event_source_mappings(resolver),
-        table_specs=table_specs,
-        queue_specs=queue_specs,
-        bucket_specs=bucket_specs,
-    )
-
-
-def _create_table(dynamodb: Any, spec: TableSpec) -> None:
-    request: dict[str, Any] = {
-        "TableName": spec.table_name,
-        "KeySchema": spec.key_schema,
-        "AttributeDefinitions": spec.attribute_definitions,
-        "BillingMode": spec.billing_mode,
-    }
-    if spec.provisioned_throughput:
-        request["ProvisionedThroughput"] = spec.provisioned_throughput
-    if spec.global_secondary_indexes:
-        request["GlobalSecondaryIndexes"] = spec.global_secondary_indexes
-    if spec.local_secondary_indexes:
-        request["LocalSecondaryIndexes"] = spec.local_secondary_indexes
-    if spec.stream_specification:
-        request["StreamSpecification"] = spec.stream_specification
-    try:
-        dynamodb.create_table(**request)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceInUseException":
-            raise
-    if spec.ttl_attribute is None:
-        return
-    current = dynamodb.describe_time_to_live(TableName=spec.table_name)
-    if current["TimeToLiveDescription"].get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-        dynamodb.update_time_to_live(
-            TableName=spec.table_name,
-            TimeToLiveSpecification={"AttributeName": spec.ttl_attribute, "Enabled": True},
-        )
-
-
-def _dead_letter_queues_first(specs: Mapping[str, QueueSpec]) -> list[QueueSpec]:
-    ordered: list[QueueSpec] = []
-    placed: set[str] = set()
-    pending = dict(specs)
-    while pending:
-        ready = [
-            spec
-            for spec in pending.values()
-            if spec.dead_letter_queue_logical_id is None
-            or spec.dead_letter_queue_logical_id in placed
-        ]
-        if not ready:
-            unplaced = sorted(pending)
-            raise TemplateError(f"queues redrive in a cycle or to unknown queues: {unplaced}")
-        for spec in ready:
-            ordered.append(spec)
-            placed.add(spec.logical_id)
-            del pending[spec.logical_id]
-    return ordered
-
-
-def _create_queue(sqs: Any, spec: QueueSpec, arns: Mapping[str, str]) -> tuple[str, str]:
-    attributes = dict(spec.attributes)
-    if spec.dead_letter_queue_logical_id is not None:
-        attributes["RedrivePolicy"] = json.dumps(
-            {
-                "deadLetterTargetArn": arns[spec.dead_letter_queue_logical_id],
-                "maxReceiveCount": spec.max_receive_count,
-            }
-        )
-    try:
-        url = sqs.get_queue_url(QueueName=spec.queue_name)["QueueUrl"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in (
-            "AWS.SimpleQueueService.NonExistentQueue",
-            "QueueDoesNotExist",
-        ):
-            raise
-        url = sqs.create_queue(QueueName=spec.queue_name, Attributes=attributes)["QueueUrl"]
-    else:
-        # FifoQueue can only be given at creation; everything else converges to the template.
-        changeable = {k: v for k, v in attributes.items() if k != "FifoQueue"}
-        sqs.set_queue_attributes(QueueUrl=url, Attributes=changeable)
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    return url, arn
-
-
-def _create_bucket(s3: Any, spec: BucketSpec) -> None:
-    """Create the bucket if missing, then set every configuration the template gives it
-    (again, when it exists: a bucket converges to the template like a queue)."""
-    request: dict[str, Any] = {"Bucket": spec.bucket_name}
-    region = s3.meta.region_name or DEFAULT_REGION
-    if region != "us-east-1":
-        request["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
-        s3.create_bucket(**request)
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou",):
-            raise
-    name = spec.bucket_name
-    if spec.encryption:
-        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=spec.encryption)
-    if spec.public_access_block:
-        s3.put_public_access_block(
-            Bucket=name, PublicAccessBlockConfiguration=spec.public_access_block
-        )
-    if spec.ownership_controls:
-        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=spec.ownership_controls)
-    if spec.lifecycle_rules:
-        s3.put_bucket_lifecycle_configuration(
-            Bucket=name, LifecycleConfiguration={"Rules": spec.lifecycle_rules}
-        )
-    policy = spec.policy
-    if policy and str(s3.meta.endpoint_url).startswith("http://"):
-        policy = without_tls_only(policy)
-    if policy and policy.get("Statement"):
-        s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
-
-
-def without_tls_only(policy: Mapping[str, Any]) -> dict[str, Any]:
-    """The policy less its statements denying requests not over TLS (``aws:SecureTransport``
-    false). An emulator on 127.0.0.1 speaks plain HTTP, and moto enforces bucket policies:
-    with them, the local bucket would refuse every request. Every other statement stays."""
-    statements = policy.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    kept = [
-        statement
-        for statement in statements
-        if not (
-            statement.get("Effect") == "Deny"
-            and str(
-                statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
-            ).lower()
-            == "false"
-        )
-    ]
-    return {**policy, "Statement": kept}

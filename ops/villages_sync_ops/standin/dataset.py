@@ -53,8 +53,9 @@ TOWN_SQUARES = (
         "Brownwood Paddock Square", "town-squares", "2705 West Torch Lake Drive", -82.0221, 28.8445
     ),
     Venue("Sawgrass Grove", "town-squares", "766 Marilee Place", -81.9688, 28.7898),
-    # On the town-square schedule (PROTOCOL.md) though no public client's venue list has it:
-    # the sync must carry every location it is given, never a hand-kept list.
+    # On the town-square schedule though no public client's venue list has it
+    # (docs/calendar-contract.md): the sync must carry every location it is given, never a
+    # hand-kept list.
     Venue("Eastport", "town-squares", "Eastport Run", -81.9580, 28.8330),
 )
 REC_CENTERS = (
@@ -87,7 +88,7 @@ REC_CENTERS = (
         -82.0028,
         28.8753,
     ),
-    # Venues seen in public clients (PROTOCOL.md).
+    # Venues seen in public clients (docs/calendar-contract.md, "The response").
     Venue("The Sharon", "entertainment", "1051 Main Street", -81.9519, 28.9395),
     Venue(
         "The Studio Theatre at Tierra Del Sol",

@@ -1,9 +1,14 @@
-"""A stand-in for The Villages calendar: the three paths of PROTOCOL.md under one base URL.
+"""A stand-in for The Villages calendar: the three paths of docs/calendar-contract.md
+under one base URL.
 
 For tests, demos and benchmarks. Binds 127.0.0.1 only. ``Faults`` (mutable while it runs)
 makes it misbehave the ways the real site might: capped pages, inclusive ``endRow``, 5xx
 bursts, 429 with ``Retry-After``, a rotated token, data changing mid-scrape, bad bodies,
 slow answers and off-site redirects.
+
+Over 400 lines for a reason: the three paths share one state (the events, the token, the
+faults, the request log), and ``RunningCalendar`` is that same server run on a thread for
+synchronous code; the tests, the demo and the benchmarks import both from here.
 """
 
 from __future__ import annotations
@@ -27,9 +32,9 @@ from villages_sync.settings import DEFAULT_TIMEZONE
 
 from villages_sync_ops.standin.dataset import api_order, generate_events, mutate_events
 
-# The spellings PROTOCOL.md records: dp_AUTH_TOKEN; an object literal's Authorization key, as
-# written or in lower case inside a template literal; and the credential held in a template
-# variable (the literal elsewhere), which a client cannot read.
+# The spellings docs/calendar-contract.md records ("Token"): dp_AUTH_TOKEN; an object literal's
+# Authorization key, as written or in lower case inside a template literal; and the credential
+# held in a template variable (the literal elsewhere), which a client cannot read.
 TokenStyle = Literal["dp_auth", "object", "object_lower", "template_variable"]
 DEFAULT_TOKEN = base64.b64encode(b"villages-calendar:stand-in").decode()
 SESSION_COOKIE = "tv_calendar_session"

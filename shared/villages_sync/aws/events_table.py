@@ -18,7 +18,6 @@ and changed in one place.
 from __future__ import annotations
 
 import enum
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from botocore.exceptions import ClientError
 from villages_sync.aws.event_reads import TOMBSTONE_MARK, EventReads, is_tombstone
 from villages_sync.aws.items import conditional_check_failed, to_attributes
 from villages_sync.models import DateWindow, EventItem, UpsertOutcome
+from villages_sync.run_ids import started_before
 
 if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
@@ -64,7 +64,7 @@ class SweepCandidate:
     content: str = ""  # date, start time, title, venue (normalise.stored_content_key)
 
     def older_than(self, run_id: str) -> bool:
-        return self.run_id is None or self.run_id < run_id
+        return self.run_id is None or started_before(self.run_id, run_id)
 
 
 class StrikeOutcome(enum.StrEnum):
@@ -231,15 +231,17 @@ class EventsTable(EventReads):
         run_id: str,
         *,
         misses_before_delete: int,
+        now: float,
         count_in: str | None = None,
     ) -> StrikeOutcome:
         """Count one more clean run that did not see the item, deleting it when that makes
         ``misses_before_delete`` in a row. Conditional on the item being as it was read (no
         newer marker, no other miss counted since), so a retried sweep counts each miss once
         and never deletes an item a newer run has written. A deletion leaves a tombstone
-        marked with ``run_id`` (see the module's docstring). ``count_in``: the runs table, where
-        a deletion is counted on ``run_id``'s record in the same transaction."""
-        if candidate.missed_by is not None and candidate.missed_by >= run_id:
+        marked with ``run_id`` (see the module's docstring), kept until ``now`` plus
+        ``TOMBSTONE_SECONDS``. ``count_in``: the runs table, where a deletion is counted on
+        ``run_id``'s record in the same transaction."""
+        if candidate.missed_by is not None and not started_before(candidate.missed_by, run_id):
             return StrikeOutcome.KEPT  # a miss by this run (a retry) or a newer one is counted
         unchanged = (
             f"{_OLDER} AND "
@@ -258,7 +260,7 @@ class EventsTable(EventReads):
         deleting = candidate.misses + 1 >= misses_before_delete
         try:
             if deleting:
-                values[":expires"] = {"N": str(int(time.time()) + TOMBSTONE_SECONDS)}
+                values[":expires"] = {"N": str(int(now) + TOMBSTONE_SECONDS)}
                 tombstone: UpdateTypeDef = {
                     "TableName": self.table_name,
                     "Key": request["Key"],

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from villages_sync.messages import SendEntry, plan_send_batches
+from villages_sync.run_ids import RunId
 from villages_sync.sweep_requests import encode_sweep_request
 
 if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
@@ -81,5 +82,5 @@ class SweepQueue:
         self._sqs = sqs
         self.queue_url = queue_url
 
-    def request_sweep(self, run_id: str) -> None:
+    def request_sweep(self, run_id: RunId) -> None:
         self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=encode_sweep_request(run_id))

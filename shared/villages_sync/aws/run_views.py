@@ -11,12 +11,12 @@ same value.
 from __future__ import annotations
 
 import json
-import time
 import zlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from villages_sync.aws.runs_table import RECORD_RETENTION_SECONDS, RunsTable
+from villages_sync.run_ids import RunId
 
 if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,8 +35,15 @@ def view_key(run_id: str, sequence: int) -> str:
 
 
 def store_message_view(
-    runs: RunsTable, run_id: str, sequence: int, events: Iterable[Mapping[str, Any]]
+    runs: RunsTable,
+    run_id: RunId,
+    sequence: int,
+    events: Iterable[Mapping[str, Any]],
+    *,
+    now: float,
 ) -> None:
+    """The message's events as ``runs diff`` reads them, kept as long as the run's record
+    (from ``now``)."""
     rows = [[_view_text(event, name) for name in VIEW_FIELDS] for event in events]
     blob = zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 6)
     runs._dynamodb.put_item(  # the runs table's own client: these items live beside its records
@@ -44,7 +51,7 @@ def store_message_view(
         Item={
             "run_id": {"S": view_key(run_id, sequence)},
             "view": {"B": blob},
-            "expires_at": {"N": str(int(time.time()) + RECORD_RETENTION_SECONDS)},
+            "expires_at": {"N": str(int(now) + RECORD_RETENTION_SECONDS)},
         },
     )
 
@@ -60,7 +67,12 @@ def deferred_key(run_id: str, sequence: int) -> str:
 
 
 def store_deferred(
-    runs: RunsTable, run_id: str, sequence: int, items: Iterable[Mapping[str, Any]]
+    runs: RunsTable,
+    run_id: RunId,
+    sequence: int,
+    items: Iterable[Mapping[str, Any]],
+    *,
+    now: float,
 ) -> None:
     """Date changes a run made while still scraping, kept for its sweep (``load_deferred``):
     applied only if the run completes clean. UpdateItem (the consumer's permission on the runs
@@ -72,7 +84,7 @@ def store_deferred(
         UpdateExpression="SET deferred_items = :blob, expires_at = :expires",
         ExpressionAttributeValues={
             ":blob": {"B": blob},
-            ":expires": {"N": str(int(time.time()) + RECORD_RETENTION_SECONDS)},
+            ":expires": {"N": str(int(now) + RECORD_RETENTION_SECONDS)},
         },
     )
     runs._dynamodb.update_item(

@@ -3,11 +3,14 @@
 Records are indexed by ``runs-by-start`` (``record_type`` + ``run_id``) so the last runs and
 "the completed run before this one" are one Query each. The pointer item has no
 ``record_type``, so it stays out of that index.
+
+Over 400 lines for a reason: it is all access to the runs table behind one interface (as the
+handler cookbook's data-access layer is), and every transition of a run is a conditional update
+on its status: kept side by side so that the run's state machine is read in one place.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +19,7 @@ from botocore.exceptions import ClientError
 from villages_sync.aws.items import conditional_check_failed, from_attributes, to_attributes
 from villages_sync.aws.run_items import run_from_item, run_key, update_run_if
 from villages_sync.models import RunRecord, RunStatus, SweepOutcome
+from villages_sync.run_ids import RunId
 from villages_sync.run_timing import sweep_request_due
 
 if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
@@ -62,7 +66,7 @@ class RunsTable:
 
     def finish_enqueued(
         self,
-        run_id: str,
+        run_id: RunId,
         *,
         message_count: int,
         event_count: int,
@@ -102,16 +106,13 @@ class RunsTable:
             values,
         )
 
-    def fail_run(self, run_id: str, error: str, *, now: float | None = None) -> bool:
+    def fail_run(self, run_id: RunId, error: str, *, now: float) -> bool:
         """SCRAPING or ENQUEUED → FAILED: a failed run never completes, so it is never swept.
 
         Conditional like every status change: a run that already completed (or failed) stays
         as it is, so a late error (say the sweep request's send) cannot turn a COMPLETED run
-        back. True when this call failed the run. ``now`` defaults to the clock only for the
-        local pipeline's interrupt handler (local/pipeline.py), which has no time at hand.
+        back. True when this call failed the run.
         """
-        if now is None:
-            now = time.time()
         values = {
             ":failed": str(RunStatus.FAILED),
             ":scraping": str(RunStatus.SCRAPING),
@@ -127,7 +128,7 @@ class RunsTable:
             names={"#status": "status", "#error": "error"},
         )
 
-    def record_capture(self, run_id: str, *, location: str, error: str) -> None:
+    def record_capture(self, run_id: RunId, *, location: str, error: str) -> None:
         """Where the run's raw pages are (``s3://bucket/key``), or why they are not."""
         values = {":location": location, ":error": error[:1000]}
         self._dynamodb.update_item(
@@ -140,7 +141,7 @@ class RunsTable:
 
     # -- consumer -------------------------------------------------------------------------
     def mark_message_done(
-        self, run_id: str, sequence: int, upserts: Mapping[str, int] | None = None
+        self, run_id: RunId, sequence: int, upserts: Mapping[str, int] | None = None
     ) -> RunRecord:
         """Add ``sequence`` to the run's done set, and its upsert counts the first time only.
 
@@ -166,7 +167,7 @@ class RunsTable:
             raise
         return run_from_item(from_attributes(response["Attributes"]))
 
-    def complete_run(self, run_id: str, *, now: float) -> bool:
+    def complete_run(self, run_id: RunId, *, now: float) -> bool:
         """ENQUEUED → COMPLETED, at most once: True only for the caller that made the change.
 
         The latest-completed pointer is advanced here and again by
@@ -190,7 +191,7 @@ class RunsTable:
         self.advance_latest_completed(run_id)
         return True
 
-    def mark_sweep_requested(self, run_id: str) -> None:
+    def mark_sweep_requested(self, run_id: RunId) -> None:
         """The run's sweep request is on the sweep queue (sent at least once)."""
         self._dynamodb.update_item(
             TableName=self.table_name,
@@ -214,7 +215,7 @@ class RunsTable:
         return sorted(stuck, key=lambda run: run.run_id)
 
     # -- sweep ----------------------------------------------------------------------------
-    def add_deleted(self, run_id: str, count: int = 1) -> None:
+    def add_deleted(self, run_id: RunId, count: int = 1) -> None:
         """Count deletions as they happen, so a sweep that dies mid-way and runs again still
         records every event it deleted (the retry cannot see what the first attempt removed)."""
         self._dynamodb.update_item(
@@ -224,7 +225,7 @@ class RunsTable:
             ExpressionAttributeValues=to_attributes({":n": count}),
         )
 
-    def record_missed(self, run_id: str, count: int) -> None:
+    def record_missed(self, run_id: RunId, count: int) -> None:
         """How many items this sweep counted a miss on (not yet deleted). Set, not added (a
         retried sweep counts again the misses its first attempt left on the items), and never
         lowered: a concurrent duplicate sweep of the same run that found fewer to count (the
@@ -237,7 +238,7 @@ class RunsTable:
             {":n": count},
         )
 
-    def mark_sweep_started(self, run_id: str) -> None:
+    def mark_sweep_started(self, run_id: RunId) -> None:
         """The sweep is about to strike or delete: from here a retry that would refuse records
         the run ``partial`` instead (it has acted), never ``refused``."""
         self._dynamodb.update_item(
@@ -250,7 +251,7 @@ class RunsTable:
 
     def record_accept(
         self,
-        run_id: str,
+        run_id: RunId,
         *,
         accepted_by: str,
         reason: str,
@@ -278,7 +279,7 @@ class RunsTable:
             names={"#status": "status"},
         )
 
-    def record_sweep(self, run_id: str, outcome: SweepOutcome, reason: str) -> None:
+    def record_sweep(self, run_id: RunId, outcome: SweepOutcome, reason: str) -> None:
         """The sweep's outcome. Its deletions are already counted, one by one (``add_deleted``).
 
         A refusal never overwrites a sweep that ran or was cut short (``partial``), only a
@@ -301,7 +302,7 @@ class RunsTable:
         )
 
     # -- reads ----------------------------------------------------------------------------
-    def get(self, run_id: str) -> RunRecord:
+    def get(self, run_id: RunId) -> RunRecord:
         response = self._dynamodb.get_item(
             TableName=self.table_name, Key=run_key(run_id), ConsistentRead=True
         )
@@ -309,14 +310,14 @@ class RunsTable:
             raise RunNotFoundError(f"run {run_id} has no record in {self.table_name}")
         return run_from_item(from_attributes(response["Item"]))
 
-    def latest_completed_run_id(self) -> str | None:
+    def latest_completed_run_id(self) -> RunId | None:
         response = self._dynamodb.get_item(
             TableName=self.table_name,
             Key=run_key(LATEST_COMPLETED_KEY),
             ConsistentRead=True,
         )
         latest: str | None = response.get("Item", {}).get("latest_run_id", {}).get("S")
-        return latest
+        return None if latest is None else RunId(latest)
 
     def recent_runs(self, limit: int = 10) -> list[RunRecord]:
         """The newest runs first."""
@@ -330,18 +331,19 @@ class RunsTable:
         )
         return [run_from_item(from_attributes(raw)) for raw in response.get("Items", [])]
 
-    def newer_runs(self, run_id: str) -> list[RunRecord]:
-        """Every run that started after ``run_id``, oldest first."""
+    def newer_runs(self, floor: str) -> list[RunRecord]:
+        """Every run whose id sorts after ``floor``, oldest first: a run id (the runs that
+        started after it), a ``run_id_floor`` or the prefix of an id an operator typed."""
         paginator = self._dynamodb.get_paginator("query")
         pages = paginator.paginate(
             TableName=self.table_name,
             IndexName=RUNS_INDEX,
             KeyConditionExpression="record_type = :type AND run_id > :run",
-            ExpressionAttributeValues=to_attributes({":type": RECORD_TYPE, ":run": run_id}),
+            ExpressionAttributeValues=to_attributes({":type": RECORD_TYPE, ":run": floor}),
         )
         return [run_from_item(from_attributes(raw)) for page in pages for raw in page["Items"]]
 
-    def previous_baseline_run(self, run_id: str) -> RunRecord | None:
+    def previous_baseline_run(self, run_id: RunId) -> RunRecord | None:
         """The newest run before ``run_id`` whose sweep actually ran: the accepted baseline.
 
         A refused run never becomes the baseline, so a persistent half-answer cannot lower the
@@ -361,12 +363,12 @@ class RunsTable:
         for page in pages:
             for raw in page.get("Items", []):
                 # The index may lag the table (eventual consistency): read the record itself.
-                return self.get(raw["run_id"]["S"])
+                return self.get(RunId(raw["run_id"]["S"]))
         return None
 
     # -- internals ------------------------------------------------------------------------
     def _transition(
-        self, run_id: str, update: str, condition: str, values: Mapping[str, Any]
+        self, run_id: RunId, update: str, condition: str, values: Mapping[str, Any]
     ) -> RunRecord:
         """A status change: the run as it now stands; RunStateError when ``condition`` fails."""
         item = update_run_if(
@@ -384,7 +386,7 @@ class RunsTable:
 
     def _update_if(
         self,
-        run_id: str,
+        run_id: RunId,
         update: str,
         condition: str,
         values: Mapping[str, Any],
@@ -396,7 +398,7 @@ class RunsTable:
             is not None
         )
 
-    def advance_latest_completed(self, run_id: str) -> None:
+    def advance_latest_completed(self, run_id: RunId) -> None:
         try:
             self._dynamodb.update_item(
                 TableName=self.table_name,

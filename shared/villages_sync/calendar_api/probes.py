@@ -107,12 +107,12 @@ async def read_beyond(
 ) -> None:
     """Reads on past the rows planned while pages bring events not read before.
 
-    ``count`` is unverified (PROTOCOL.md): one that leaves some rows out (cancelled events,
-    a cached figure) would hide the last rows from every run, and the sweep would delete
-    those live events. So one page past them is fetched with the others, the pages after
-    it are read while they bring new events, and the drift checks flag a run that found more
-    events than ``count``. A page of rows read before (a server that answers an offset
-    past its end with its last page) ends the reading and is not a finding.
+    ``count`` is unverified (docs/calendar-contract.md, "Paging and drift"): one that leaves some
+    rows out (cancelled events, a cached figure) would hide the last rows from every run, and the
+    sweep would delete those live events. So one page past them is fetched with the others, the
+    pages after it are read while they bring new events, and the drift checks flag a run that found
+    more events than ``count``. A page of rows read before (a server that answers an offset past its
+    end with its last page) ends the reading and is not a finding.
     """
     page = probed
     known: set[object] | None = None
