@@ -157,9 +157,47 @@ def _ship_dependencies(source: Path, artifact: str, out: Path) -> None:
                 py_compile.compile(str(out / name), invalidation_mode=UNCHECKED, doraise=True)
 
 
-def timed_import(
-    modules: tuple[str, ...], tree: Path, handler: str
-) -> tuple[float, set[str]]:
+@contextlib.contextmanager
+def deployed_tree(source: Path) -> Iterator[Path]:
+    """The handlers, villages_sync and the shipped dependencies of ``source``, with the
+    bytecode its packaging ships."""
+    with tempfile.TemporaryDirectory(prefix="cold-start-tree-") as out:
+        tree = Path(out)
+        for name in CODE_DIRS:
+            shutil.copytree(
+                source / name, tree / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        if "compileall" in (source / "shared" / "Makefile").read_text():
+            compileall.compile_dir(
+                tree / "shared" / "villages_sync",
+                quiet=1,
+                rx=re.compile(r"/villages_sync/(cli|local|standin)/"),
+                invalidation_mode=UNCHECKED,
+            )
+        for name in FUNCTION_DIRS:  # the handler modules, when the function ships their bytecode
+            if "compileall" in (source / name / "Makefile").read_text():
+                for module in (tree / name).glob("*_handler.py"):
+                    py_compile.compile(str(module), invalidation_mode=UNCHECKED, doraise=True)
+        for artifact in DEPENDENCIES:
+            _ship_dependencies(source, artifact, tree / "dependencies" / artifact)
+        yield tree
+
+
+def _fresh_python(*args: str, tree: Path, module: str) -> subprocess.CompletedProcess[str]:
+    """``python *args`` in a fresh interpreter that imports from ``tree`` first, as the
+    function of handler ``module`` does."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=tree,
+        env=_environment(tree, module),
+    )
+
+
+def timed_import(modules: tuple[str, ...], tree: Path, handler: str) -> tuple[float, set[str]]:
     """Wall time (ms) of importing ``modules`` in a fresh interpreter set up as the function of
     ``handler`` is, and what it loaded."""
     code = _TIMED.format(modules=", ".join(modules))

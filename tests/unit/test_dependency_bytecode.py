@@ -44,7 +44,8 @@ ARTIFACTS = {
 _PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
 _LOADED_FILES = (
     "import json, sys, {module}\n"
-    "print(json.dumps(sorted({{getattr(m, '__file__', None) or '' for m in list(sys.modules.values())}})))"
+    "files = {{getattr(m, '__file__', None) or '' for m in list(sys.modules.values())}}\n"
+    "print(json.dumps(sorted(files)))"
 )
 
 
