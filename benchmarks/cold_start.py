@@ -15,11 +15,18 @@ Bytecode as deployed: each tree's handlers and villages_sync are copied to a tem
 and run with PYTHONDONTWRITEBYTECODE=1, so a handler module is compiled from source at each
 import unless that tree's function Makefile ships its bytecode, and villages_sync is too unless
 that tree's shared/Makefile precompiles it for the layer (then each is compiled here once,
-unchecked-hash, as the package ships it). The venv's packages (boto3, aiohttp, bs4, Powertools,
-the ASK SDK) use the bytecode pip compiled: as the runtime's boto3 does in Lambda, but the
-layer's aiohttp, bs4 and Powertools ship none, so in Lambda those cost more than here.
+unchecked-hash, as the package ships it). So are the dependencies the tree's layer and skill
+package ship (the distributions their requirements.txt pin, copied from the venv without pip's
+bytecode into the tree, ahead of the venv on the path: the layer's for every handler, the skill
+package's for the skill's alone, as /var/task comes before /opt and the runtime in Lambda): read
+from source unless the tree's Makefile compiles them (shared/layer-bytecode.txt,
+skill/package-bytecode.txt: then exactly the listed modules are compiled here). The floor is
+timed in each tree too (aiohttp and bs4 ship in the layer, the ASK SDK in the skill's package),
+and each tree's ratio is over its own floor. boto3 and botocore come from the venv, with pip's
+bytecode, as the Lambda runtime's come with theirs.
 
-``python -m benchmarks.cold_start [--runs N] [--no-baseline]`` prints the figures as JSON.
+``python -m benchmarks.cold_start [--runs N] [--no-baseline] [--baseline COMMIT]`` prints the
+figures as JSON (``--baseline`` compares with another commit than the issue's, e.g. ``main``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import contextlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -79,6 +87,7 @@ class ImportFigures:
     ratio: float
     heavy_loaded: list[str]
     slowest_beyond_floor: list[tuple[str, float]]  # top-level package, importtime ms
+    baseline_floor_ms: float | None = None  # its floor as the baseline's artifacts ship it
     baseline_ms: float | None = None
     baseline_ratio: float | None = None
     baseline_heavy_loaded: list[str] = field(default_factory=list)
@@ -93,19 +102,65 @@ CODE_DIRS = ("shared", *FUNCTION_DIRS)
 UNCHECKED = py_compile.PycInvalidationMode.UNCHECKED_HASH
 
 
-def _environment(tree: Path) -> dict[str, str]:
-    """Imports from ``tree`` first (its handlers and its villages_sync), then the venv; no
-    bytecode written (what the tree ships is what is read)."""
+# artifact -> (its requirements, the list of dependency modules its Makefile precompiles), in
+# a tree; the skill's package is on the path of the skill's handler only.
+DEPENDENCIES = {
+    "layer": ("shared/requirements.txt", "shared/layer-bytecode.txt", "shared/Makefile"),
+    "skill": ("skill/requirements.txt", "skill/package-bytecode.txt", "skill/Makefile"),
+}
+_PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
+
+
+def _artifacts(module: str) -> tuple[str, ...]:
+    """The artifacts whose dependencies ``module`` reads, first on the path first."""
+    return ("skill", "layer") if module.startswith("skill.") else ("layer",)
+
+
+def _environment(tree: Path, module: str) -> dict[str, str]:
+    """Imports from ``tree`` first (its handlers, its villages_sync and the dependencies its
+    artifacts ship for ``module``), then the venv; no bytecode written (what the tree ships is
+    what is read)."""
+    dependencies = [str(tree / "dependencies" / name) for name in _artifacts(module)]
     return {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(tree / "shared"), str(tree)]),
+        "PYTHONPATH": os.pathsep.join([str(tree / "shared"), str(tree), *dependencies]),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 
 
+def _ship_dependencies(source: Path, artifact: str, out: Path) -> None:
+    """Copies, from the venv without bytecode, the distributions ``source``'s ``artifact``
+    pins into ``out``, and compiles the modules its Makefile precompiles (none without a list)."""
+    requirements, bytecode_list, makefile = (source / p for p in DEPENDENCIES[artifact])
+    out.mkdir(parents=True)
+    if not requirements.exists():
+        return
+    for name in _PINNED.findall(requirements.read_text()):
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not installed here: read from nowhere (its importer fails loudly)
+        tops = {f.parts[0] for f in distribution.files or [] if len(f.parts) > 1}
+        tops |= {f.name for f in distribution.files or [] if len(f.parts) == 1}
+        for top in tops - {"..", "__pycache__"}:
+            if top.endswith(".dist-info"):
+                continue
+            found = Path(distribution.locate_file(top))
+            if found.is_dir():
+                shutil.copytree(found, out / top, ignore=shutil.ignore_patterns("__pycache__"))
+            elif found.suffix in (".py", ".so") and found.is_file():
+                shutil.copy2(found, out / top)
+    if bytecode_list.exists() and bytecode_list.name in makefile.read_text():
+        for line in bytecode_list.read_text().splitlines():
+            name = line.split("#", 1)[0].strip()
+            if name:
+                py_compile.compile(str(out / name), invalidation_mode=UNCHECKED, doraise=True)
+
+
 @contextlib.contextmanager
 def deployed_tree(source: Path) -> Iterator[Path]:
-    """The handlers and villages_sync of ``source`` with the bytecode its packaging ships."""
+    """The handlers, villages_sync and the shipped dependencies of ``source``, with the
+    bytecode its packaging ships."""
     with tempfile.TemporaryDirectory(prefix="cold-start-tree-") as out:
         tree = Path(out)
         for name in CODE_DIRS:
@@ -123,11 +178,14 @@ def deployed_tree(source: Path) -> Iterator[Path]:
             if "compileall" in (source / name / "Makefile").read_text():
                 for module in (tree / name).glob("*_handler.py"):
                     py_compile.compile(str(module), invalidation_mode=UNCHECKED, doraise=True)
+        for artifact in DEPENDENCIES:
+            _ship_dependencies(source, artifact, tree / "dependencies" / artifact)
         yield tree
 
 
-def _fresh_python(*args: str, tree: Path) -> subprocess.CompletedProcess[str]:
-    """``python *args`` in a fresh interpreter that imports from ``tree`` first."""
+def _fresh_python(*args: str, tree: Path, module: str) -> subprocess.CompletedProcess[str]:
+    """``python *args`` in a fresh interpreter that imports from ``tree`` first, as the
+    function of handler ``module`` does."""
     return subprocess.run(
         [sys.executable, *args],
         capture_output=True,
@@ -135,22 +193,24 @@ def _fresh_python(*args: str, tree: Path) -> subprocess.CompletedProcess[str]:
         check=True,
         timeout=60,
         cwd=tree,
-        env=_environment(tree),
+        env=_environment(tree, module),
     )
 
 
-def timed_import(modules: tuple[str, ...], tree: Path = ROOT) -> tuple[float, set[str]]:
-    """Wall time (ms) of importing ``modules`` in a fresh interpreter, and what it loaded."""
-    done = _fresh_python("-c", _TIMED.format(modules=", ".join(modules)), tree=tree)
+def timed_import(modules: tuple[str, ...], tree: Path, handler: str) -> tuple[float, set[str]]:
+    """Wall time (ms) of importing ``modules`` in a fresh interpreter set up as the function of
+    ``handler`` is, and what it loaded."""
+    code = _TIMED.format(modules=", ".join(modules))
+    done = _fresh_python("-c", code, tree=tree, module=handler)
     ms, _, loaded = done.stdout.partition(" ")
     return float(ms), set(loaded.split())
 
 
-def slowest_beyond_floor(floor: tuple[str, ...], module: str, tree: Path = ROOT, count: int = 5):
+def slowest_beyond_floor(floor: tuple[str, ...], module: str, tree: Path, count: int = 5):
     """The top-level packages ``module`` loads beyond ``floor``, slowest first (importtime's
     cumulative microseconds of the package's slowest entry, as ms)."""
     code = f"import {', '.join(floor)}; import {module}"
-    done = _fresh_python("-X", "importtime", "-c", code, tree=tree)
+    done = _fresh_python("-X", "importtime", "-c", code, tree=tree, module=module)
     line = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| ( *)(\S+)$")
     after_floor, figures = False, {}
     for text in done.stderr.splitlines():
@@ -171,8 +231,8 @@ def slowest_beyond_floor(floor: tuple[str, ...], module: str, tree: Path = ROOT,
 @contextlib.contextmanager
 def baseline_tree(commit: str = BASELINE_COMMIT) -> Iterator[Path | None]:
     """The baseline's files in a temporary directory (None when git cannot export it, or when
-    the X-Ray SDK its handlers import is not installed here)."""
-    if importlib.util.find_spec("aws_xray_sdk") is None:
+    the X-Ray SDK the issue's baseline handlers import is not installed here)."""
+    if commit == BASELINE_COMMIT and importlib.util.find_spec("aws_xray_sdk") is None:
         yield None
         return
     with tempfile.TemporaryDirectory(prefix="cold-start-baseline-") as out:
@@ -206,31 +266,31 @@ def _measure(
     module: str, floor: tuple[str, ...], target: float, runs: int, trees: dict[str, Path]
 ) -> ImportFigures:
     for tree in trees.values():
-        timed_import((*floor, module), tree)  # warms the file cache: not counted
-    floor_ms: list[float] = []
+        timed_import((*floor, module), tree, module)  # warms the file cache: not counted
+    floors: dict[str, list[float]] = {name: [] for name in trees}
     samples: dict[str, list[float]] = {name: [] for name in trees}
     heavy: dict[str, set[str]] = {name: set() for name in trees}
     for _ in range(runs):
-        ms, floor_loaded = timed_import(floor)
-        floor_ms.append(ms)
         for name, tree in trees.items():
-            ms, loaded = timed_import((*floor, module), tree)
+            ms, floor_loaded = timed_import(floor, tree, module)
+            floors[name].append(ms)
+            ms, loaded = timed_import((*floor, module), tree, module)
             samples[name].append(ms)
             heavy[name] |= {p for p in HEAVY for m in loaded - floor_loaded if m.startswith(p)}
-    floor_median = median(floor_ms)
     result = ImportFigures(
         module=module,
         floor=floor,
         target=target,
-        floor_ms=round(floor_median, 1),
+        floor_ms=round(median(floors["after"]), 1),
         handler_ms=round(median(samples["after"]), 1),
-        ratio=round(_paired_ratio(samples["after"], floor_ms), 3),
+        ratio=round(_paired_ratio(samples["after"], floors["after"]), 3),
         heavy_loaded=sorted(heavy["after"]),
         slowest_beyond_floor=slowest_beyond_floor(floor, module, trees["after"]),
     )
     if "before" in trees:
+        result.baseline_floor_ms = round(median(floors["before"]), 1)
         result.baseline_ms = round(median(samples["before"]), 1)
-        result.baseline_ratio = round(_paired_ratio(samples["before"], floor_ms), 3)
+        result.baseline_ratio = round(_paired_ratio(samples["before"], floors["before"]), 3)
         result.baseline_heavy_loaded = sorted(heavy["before"])
     return result
 
@@ -259,11 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-baseline", action="store_true", help="this tree only")
     parser.add_argument("--no-sizes", action="store_true", help="import times only")
+    parser.add_argument("--baseline", default=BASELINE_COMMIT, help="the commit to compare with")
     args = parser.parse_args(argv)
-    with baseline_tree() as baseline:
+    with baseline_tree(args.baseline) as baseline:
         baseline = None if args.no_baseline else baseline
         out: dict = {
-            "baseline_commit": BASELINE_COMMIT if baseline else None,
+            "baseline_commit": args.baseline if baseline else None,
             "imports": [asdict(f) | {"met": f.met} for f in measure_imports(args.runs, baseline)],
         }
         if not args.no_sizes:
