@@ -34,6 +34,12 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError
 
+from villages_sync_ops.local.event_rules import (
+    EventRuleSpec,
+    provision_event_rules,
+    read_event_buses,
+    read_event_rules,
+)
 from villages_sync_ops.local.intrinsics import (
     BUCKET_TYPE,
     DEFAULT_ACCOUNT_ID,
@@ -237,6 +243,8 @@ class LocalResources:
     table_specs: dict[str, TableSpec] = field(default_factory=dict)
     queue_specs: dict[str, QueueSpec] = field(default_factory=dict)
     bucket_specs: dict[str, BucketSpec] = field(default_factory=dict)
+    event_buses: dict[str, str] = field(default_factory=dict)  # logical id -> bus name
+    event_rules: dict[str, EventRuleSpec] = field(default_factory=dict)
 
     @property
     def buckets(self) -> dict[str, str]:
@@ -466,11 +474,13 @@ def provision(
     dynamodb: Any,
     sqs: Any,
     s3: Any = None,
+    events: Any = None,
     parameters: Mapping[str, str] | None = None,
     stack_name: str | None = None,
 ) -> LocalResources:
     """Create the template's tables, queues and buckets where the clients point; return what
-    runs there. Without an ``s3`` client the buckets are read but not created.
+    runs there. Without an ``s3`` client the buckets are read but not created; without an
+    ``events`` client, the EventBridge buses and rules (``event_rules``) likewise.
 
     Idempotent: a table that exists is left as it is (its keys cannot change anyway; TTL is
     enabled if it is off); a queue that exists gets the template's attributes again. Dead-letter
@@ -495,6 +505,9 @@ def provision(
     if s3 is not None:
         for bucket in bucket_specs.values():
             _create_bucket(s3, bucket)
+    event_buses, event_rules = read_event_buses(resolver), read_event_rules(resolver)
+    if events is not None:
+        provision_event_rules(events, event_buses, event_rules, resolver.known_queue_arns)
     return LocalResources(
         stack_name=resolver.stack_name,
         parameters=dict(resolver.parameters),
@@ -505,6 +518,8 @@ def provision(
         table_specs=table_specs,
         queue_specs=queue_specs,
         bucket_specs=bucket_specs,
+        event_buses=event_buses,
+        event_rules=event_rules,
     )
 
 

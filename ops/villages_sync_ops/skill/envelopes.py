@@ -29,8 +29,11 @@ INTENT_SLOTS = {
     "WhatsOnIntent": tuple(WHATS_ON_SLOTS),
     "RefineIntent": tuple(WHATS_ON_SLOTS),
     "DetailsIntent": ("position", "number"),
+    "RemindIntent": ("position", "number"),
     "LookupIntent": ("query",),
 }
+LOCAL_USER_ID = "amzn1.ask.account.LOCAL"
+REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 SCREEN_INTERFACES = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -78,10 +81,16 @@ def envelope(
     session_id: str | None = None,
     skill_id: str = LOCAL_SKILL_ID,
     screen: bool = False,
+    alexa: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``alexa``: where the Alexa APIs are for this request and who asks (``api_endpoint``,
+    ``api_access_token``, ``user_id``, ``reminders_granted``), e.g. a stand-in's."""
+    alexa = alexa or {}
     application = {"applicationId": skill_id}
     interfaces = dict(SCREEN_INTERFACES) if screen else {}
-    user = {"userId": "amzn1.ask.account.LOCAL"}
+    user: dict[str, Any] = {"userId": alexa.get("user_id", LOCAL_USER_ID)}
+    if alexa.get("reminders_granted"):
+        user["permissions"] = {"scopes": {REMINDERS_SCOPE: {"status": "GRANTED"}}}
     return {
         "version": "1.0",
         "session": {
@@ -99,8 +108,8 @@ def envelope(
                     "deviceId": "amzn1.ask.device.LOCAL",
                     "supportedInterfaces": interfaces,
                 },
-                "apiEndpoint": "https://api.amazonalexa.com",
-                "apiAccessToken": "local",
+                "apiEndpoint": alexa.get("api_endpoint", "https://api.amazonalexa.com"),
+                "apiAccessToken": alexa.get("api_access_token", "local"),
             }
         },
         "request": dict(request),
@@ -132,10 +141,13 @@ def intent_request(
     new: bool = True,
     skill_id: str = LOCAL_SKILL_ID,
     screen: bool = False,
+    alexa: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     body = {"name": intent, "confirmationStatus": "NONE", "slots": dict(slots or {})}
     request = _request("IntentRequest", now, dialogState="COMPLETED", intent=body)
-    return envelope(request, attributes=attributes, new=new, skill_id=skill_id, screen=screen)
+    return envelope(
+        request, attributes=attributes, new=new, skill_id=skill_id, screen=screen, alexa=alexa
+    )
 
 
 def spoken_request(
@@ -147,6 +159,7 @@ def spoken_request(
     new: bool = False,
     screen: bool = False,
     skill_id: str = LOCAL_SKILL_ID,
+    alexa: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Any intent of the model as Alexa sends it mid-conversation: its slots all present, the
     spoken ones resolved (``spoken`` maps slot names to words, or to AMAZON.* values)."""
@@ -163,7 +176,30 @@ def spoken_request(
         new=new,
         skill_id=skill_id,
         screen=screen,
+        alexa=alexa,
     )
+
+
+def connections_response(
+    *,
+    now: datetime,
+    token: str,
+    status: str,
+    attributes: Mapping[str, Any] | None = None,
+    alexa: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Alexa's answer to a Connections.SendRequest AskFor: the listener's ``status``
+    (ACCEPTED, DENIED or NOT_ANSWERED) and the request's ``token``, in the same session."""
+    granted = {**(alexa or {}), "reminders_granted": status == "ACCEPTED"}
+    request = _request(
+        "Connections.Response",
+        now,
+        name="AskFor",
+        status={"code": "200", "message": "OK"},
+        payload={"permissionScope": REMINDERS_SCOPE, "status": status},
+        token=token,
+    )
+    return envelope(request, attributes=attributes, new=False, alexa=granted)
 
 
 def whats_on_request(

@@ -10,8 +10,8 @@ For tests and local runs; binds 127.0.0.1 only. What it does as Alexa does:
   the skill as a ``Messaging.MessageReceived`` request (no session) carrying a fresh
   ``apiAccessToken`` for the Reminders API; a delivery the skill fails is retried (a new token
   each time), as Alexa retries until the message expires. A user who disabled the skill: 403.
-  Unlike Alexa, the delivery happens before the 202 is answered, so a test sees its effect at
-  once (Alexa promises no delivery time: nothing may rely on either order).
+  As with Alexa, the delivery comes after the 202 (one at a time, in the order accepted);
+  ``settle()`` waits until every accepted message was delivered or given up.
 - ``/v1/alerts/reminders``: POST (create, in-session token only), PUT/GET/DELETE
   ``/{alertToken}``, GET (the user's reminders). A token it did not issue, or an expired one:
   401; a user who has not granted (or revoked) ``alexa::alerts:reminders:skill:readwrite``: 403;
@@ -24,6 +24,7 @@ Tests steer it: ``grant``/``revoke`` a user's permission, ``fail_next`` a route 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import secrets
 import threading
@@ -116,6 +117,8 @@ class StandInAlexa:
         self._reminders: dict[str, StoredReminder] = {}
         self._faults: dict[str, list[tuple[int, float | None]]] = {}
         self._runner: web.AppRunner | None = None
+        self._deliverer = concurrent.futures.ThreadPoolExecutor(1, "stand-in-alexa-delivery")
+        self._pending: list[concurrent.futures.Future[None]] = []
 
     # --- control (any thread) --------------------------------------------------------------
 
@@ -186,6 +189,7 @@ class StandInAlexa:
         return self.base_url
 
     async def stop(self) -> None:
+        self._deliverer.shutdown(wait=False, cancel_futures=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -239,8 +243,19 @@ class StandInAlexa:
             return self._json(request, "messages", 400, {"message": "data: string pairs"})
         delivery = Delivery(user_id, data)
         self.deliveries.append(delivery)
-        await asyncio.get_running_loop().run_in_executor(None, self._deliver, delivery)
+        with self._lock:
+            self._pending.append(self._deliverer.submit(self._deliver, delivery))
         return self._record(request, "messages", web.Response(status=202))
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until every message accepted so far was delivered (or given up)."""
+        with self._lock:
+            pending, self._pending = list(self._pending), []
+        done, waiting = concurrent.futures.wait(pending, timeout=timeout)
+        if waiting:
+            raise TimeoutError(f"{len(waiting)} message(s) not delivered in {timeout} s")
+        for future in done:
+            future.result()
 
     def _deliver(self, delivery: Delivery) -> None:
         """Messaging.MessageReceived to the skill, retried while it fails (a new token each
