@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import boto3
-from support.skill import SKILL, TZ, stored
 from villages_sync.aws.items import to_attributes
 from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions
 from villages_sync_ops.skill.envelopes import LOCAL_SKILL_ID, spoken_request
@@ -27,6 +26,8 @@ from villages_sync_ops.standin.alexa import (
     RunningAlexa,
     StandInAlexa,
 )
+
+from support.skill import SKILL, TZ, stored
 
 REMINDERS = "RemindersFunction"
 USER = "amzn1.ask.account.RESIDENT"
