@@ -56,6 +56,7 @@ EXPECTED_STRIPPED = {
     "ProducerFunctionEventInvokeConfig",
     "ConsumerFunctionEventsQueueMessages",
     "SweepFunctionSweepQueueMessages",
+    "RemindersFunctionRemindersQueueMessages",
     "Dashboard",
     "AlarmEmailSubscription",
     "EventsDLQMessagesAlarm",
@@ -242,6 +243,7 @@ def test_provision_creates_tables_as_the_template_describes(
     assert resources.tables == {
         "EventsTable": "villages-events-it",
         "RunsTable": "villages-sync-runs-it",
+        "RemindersTable": "villages-sync-reminders-it",
     }
     for logical_id, spec in expected.items():
         table = dynamodb.describe_table(TableName=resources.tables[logical_id])["Table"]
@@ -252,7 +254,7 @@ def test_provision_creates_tables_as_the_template_describes(
         assert table["BillingModeSummary"]["BillingMode"] == spec.billing_mode
         assert [
             {k: i[k] for k in ("IndexName", "KeySchema", "Projection")}
-            for i in table["GlobalSecondaryIndexes"]
+            for i in table.get("GlobalSecondaryIndexes", [])
         ] == spec.global_secondary_indexes
         ttl = dynamodb.describe_time_to_live(TableName=spec.table_name)["TimeToLiveDescription"]
         assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": spec.ttl_attribute}
@@ -456,8 +458,12 @@ def test_cloudformation_and_provision_create_identical_tables_and_queues(
 
     # Then tables (keys, attributes, indexes, billing) and queues (names, visibility,
     # retention, redrive) are identical, and the stack's outputs name what provision returns
-    assert set(by_cloudformation["tables"]) == {"villages-events-it", "villages-sync-runs-it"}
-    assert len(by_cloudformation["queues"]) == 4
+    assert set(by_cloudformation["tables"]) == {
+        "villages-events-it",
+        "villages-sync-runs-it",
+        "villages-sync-reminders-it",
+    }
+    assert len(by_cloudformation["queues"]) == 6
     assert by_provision == by_cloudformation
     assert outputs["EventsTableName"] == resources.tables["EventsTable"]
     assert outputs["RunsTableName"] == resources.tables["RunsTable"]
@@ -520,13 +526,18 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
             continue  # X-Ray's write actions take no resource ARN (tracing)
         assert "*" not in as_list(statement["Resource"]), (role_id, statement)
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 4
+    assert len(functions) == 5
     assert all(f["Properties"]["Role"]["Fn::GetAtt"][0] in roles for f in functions)
-    # The skill reads through the two indexes with Query, and nothing else of the table
-    skill_on_table = [
+    # The skill reads through the two indexes with Query, and nothing else of the table; its
+    # one write grant is on its reminders table
+    skill_on_dynamodb = [
         statement
         for role_id, statement in statements
         if role_id == "SkillRole" and "dynamodb" in " ".join(as_list(statement["Action"]))
+    ]
+    skill_on_table = [s for s in skill_on_dynamodb if "EventsTable" in json.dumps(s["Resource"])]
+    assert [as_list(s["Resource"]) for s in skill_on_dynamodb if s not in skill_on_table] == [
+        [{"Fn::GetAtt": ["RemindersTable", "Arn"]}]
     ]
     assert [as_list(s["Action"]) for s in skill_on_table] == [["dynamodb:Query"]]
     assert as_list(skill_on_table[0]["Resource"]) == [
