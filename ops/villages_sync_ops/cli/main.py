@@ -379,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     calendar_commands.add_arguments(calendar, _endpoint_url)
     calendar.set_defaults(handler=lambda a: calendar_commands.dispatch(a, commands.calendar))
     skill_commands.register(sub, _add_target_options)  # villages_sync_ops.cli.skill
+    skill_commands.register_reminders(sub)  # the stand-in Alexa's reminders
     return parser
 
 

@@ -8,6 +8,7 @@ ER_SUCCESS_NO_MATCH. Dates are AMAZON.DATE values, as Alexa would resolve the wo
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -202,6 +203,50 @@ def connections_response(
     return envelope(request, attributes=attributes, new=False, alexa=granted)
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+_SAID = (
+    (
+        re.compile(r"^(?:remind me (?:about|of)|set a reminder for) (?:the )?(\w+)(?: one)?$"),
+        "RemindIntent",
+    ),
+    (
+        re.compile(r"^(?:tell me (?:more )?about|details on|what about) (?:the )?(\w+)(?: one)?$"),
+        "DetailsIntent",
+    ),
+    (re.compile(r"^remind me(?: about (?:it|that one))?$"), "RemindIntent"),
+)
+_SAID_INTENTS = {
+    "yes": "AMAZON.YesIntent",
+    "no": "AMAZON.NoIntent",
+    "more": "AMAZON.NextIntent",
+    "repeat": "AMAZON.RepeatIntent",
+    "go back": "AMAZON.PreviousIntent",
+    "help": "AMAZON.HelpIntent",
+    "stop": "AMAZON.StopIntent",
+}
+
+
+def said_intent(words: str) -> tuple[str, dict[str, str]] | None:
+    """The intent and slots Alexa would resolve for a few follow-up phrases of the model
+    ("remind me about the second one", "tell me about the first one", "yes", "more"), or None."""
+    said = " ".join(words.casefold().replace("'", "").split()).rstrip(".?!")
+    if said in _SAID_INTENTS:
+        return _SAID_INTENTS[said], {}
+    for pattern, intent in _SAID:
+        match = pattern.match(said)
+        if match is None:
+            continue
+        if not match.groups():
+            return intent, {}
+        word = match.group(1)
+        if word in _ORDINALS:
+            return intent, {"position": str(_ORDINALS.index(word) + 1)}
+        digits = word.rstrip("stndrh")
+        if digits.isdigit():
+            return intent, {"position": digits}
+    return None
+
+
 def whats_on_request(
     *,
     now: datetime,
@@ -211,6 +256,7 @@ def whats_on_request(
     part_of_day: str | None = None,
     time_value: str | None = None,
     skill_id: str = LOCAL_SKILL_ID,
+    alexa: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """WhatsOnIntent as Alexa sends it: every slot present, the spoken ones resolved."""
     spoken = {
@@ -224,7 +270,7 @@ def whats_on_request(
         name: resolved_slot(name, spoken[name], slot_type, skill_id=skill_id)
         for name, slot_type in WHATS_ON_SLOTS.items()
     }
-    return intent_request("WhatsOnIntent", now=now, slots=slots, skill_id=skill_id)
+    return intent_request("WhatsOnIntent", now=now, slots=slots, skill_id=skill_id, alexa=alexa)
 
 
 def session_ended_request(

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
+import json
 import secrets
 import threading
 import urllib.parse
@@ -33,6 +34,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from aiohttp import web
@@ -165,6 +167,27 @@ class StandInAlexa:
         with self._lock:
             held = [copy.deepcopy(r) for r in self._reminders.values()]
         return [r for r in held if user_id is None or r.user_id == user_id]
+
+    def save(self, path: Path) -> None:
+        """What Alexa would keep between two commands: the reminders and who allowed them
+        (tokens are not kept: each command gets fresh ones, as each request does)."""
+        with self._lock:
+            held = {
+                "granted": sorted(self._granted),
+                "reminders": [vars(r) for r in self._reminders.values()],
+            }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(held, indent=1), encoding="utf-8")
+
+    def load(self, path: Path) -> None:
+        if not path.is_file():
+            return
+        held = json.loads(path.read_text(encoding="utf-8"))
+        with self._lock:
+            self._granted = set(held.get("granted", []))
+            self._reminders = {
+                r["alert_token"]: StoredReminder(**r) for r in held.get("reminders", [])
+            }
 
     def requests_to(self, route: str) -> list[RecordedRequest]:
         return [r for r in list(self.requests) if r.route == route]
