@@ -288,7 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument(
         "--function",
         type=function_choice,
-        help="only this function: producer, consumer, sweep or skill (or ProducerFunction, ...)",
+        help="only this function: producer, consumer, sweep, skill or reminders "
+        "(or ProducerFunction, ...)",
     )
     logs.add_argument("--follow", action="store_true", help="keep printing new lines (Ctrl-C)")
     logs.add_argument("--json", action="store_true", help="print the JSON records as they are")
