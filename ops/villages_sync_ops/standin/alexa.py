@@ -23,7 +23,6 @@ Tests steer it: ``grant``/``revoke`` a user's permission, ``fail_next`` a route 
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import copy
 import json
@@ -38,6 +37,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from aiohttp import web
+
+from villages_sync_ops.standin.background import BackgroundLoop
 
 REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 MESSAGING_SCOPE = "alexa:skill_messaging"
@@ -319,7 +320,7 @@ class StandInAlexa:
     # --- Reminders -------------------------------------------------------------------------
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
-        user_id, refusal = self._reminders_user(request, "reminders.create", in_session=True)
+        user_id, refusal = self._reminders_user(request, "reminders.create")
         if refusal is not None:
             return refusal
         body = await _json_body(request)
@@ -335,12 +336,10 @@ class StandInAlexa:
         return self._json(request, "reminders.create", 201, reminder.as_api())
 
     async def _update(self, request: web.Request) -> web.StreamResponse:
-        user_id, refusal = self._reminders_user(request, "reminders.update", in_session=False)
-        if refusal is not None:
-            return refusal
-        reminder = self._own(request, user_id)
+        reminder, refusal = self._owned(request, "reminders.update")
         if reminder is None:
-            return self._json(request, "reminders.update", 404, {"code": "ALERT_NOT_FOUND"})
+            assert refusal is not None
+            return refusal
         body = await _json_body(request)
         problem = _reminder_problem(body)
         if problem:
@@ -353,16 +352,14 @@ class StandInAlexa:
         return self._json(request, "reminders.update", 200, reminder.as_api())
 
     async def _get(self, request: web.Request) -> web.StreamResponse:
-        user_id, refusal = self._reminders_user(request, "reminders.read", in_session=False)
-        if refusal is not None:
-            return refusal
-        reminder = self._own(request, user_id)
+        reminder, refusal = self._owned(request, "reminders.read")
         if reminder is None:
-            return self._json(request, "reminders.read", 404, {"code": "ALERT_NOT_FOUND"})
+            assert refusal is not None
+            return refusal
         return self._json(request, "reminders.read", 200, reminder.as_api())
 
     async def _list(self, request: web.Request) -> web.StreamResponse:
-        user_id, refusal = self._reminders_user(request, "reminders.read", in_session=False)
+        user_id, refusal = self._reminders_user(request, "reminders.read")
         if refusal is not None:
             return refusal
         alerts = [r.as_api() for r in self.reminders(user_id)]
@@ -371,18 +368,29 @@ class StandInAlexa:
         )
 
     async def _delete(self, request: web.Request) -> web.StreamResponse:
-        user_id, refusal = self._reminders_user(request, "reminders.update", in_session=False)
-        if refusal is not None:
-            return refusal
-        reminder = self._own(request, user_id)
+        reminder, refusal = self._owned(request, "reminders.update")
         if reminder is None:
-            return self._json(request, "reminders.update", 404, {"code": "ALERT_NOT_FOUND"})
+            assert refusal is not None
+            return refusal
         with self._lock:
             del self._reminders[reminder.alert_token]
         return self._record(request, "reminders.update", web.Response(status=200))
 
+    def _owned(
+        self, request: web.Request, route: str
+    ) -> tuple[StoredReminder | None, web.StreamResponse | None]:
+        """The request's reminder, if its token's user owns it; else the refusal (401, 403,
+        404 for another user's or an unknown one)."""
+        user_id, refusal = self._reminders_user(request, route)
+        if refusal is not None:
+            return None, refusal
+        reminder = self._own(request, user_id)
+        if reminder is None:
+            return None, self._json(request, route, 404, {"code": "ALERT_NOT_FOUND"})
+        return reminder, None
+
     def _reminders_user(
-        self, request: web.Request, route: str, *, in_session: bool
+        self, request: web.Request, route: str
     ) -> tuple[str | None, web.StreamResponse | None]:
         fault = self._fault(route)
         if fault is not None:
@@ -495,34 +503,20 @@ class RunningAlexa:
     ) -> None:
         self._alexa = StandInAlexa(skill_id=skill_id, deliver=deliver, **credentials)
         self._port = port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._background: BackgroundLoop | None = None
 
     def __enter__(self) -> StandInAlexa:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="stand-in-alexa", daemon=True)
-        self._thread.start()
+        background = BackgroundLoop("stand-in-alexa")
+        self._background = background
         try:
-            asyncio.run_coroutine_threadsafe(self._alexa.start(port=self._port), loop).result(
-                timeout=30
-            )
+            background.run(self._alexa.start(port=self._port))
         except BaseException:
-            self._shut_loop()
+            background.close()
             raise
         return self._alexa
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._loop is not None:
-            asyncio.run_coroutine_threadsafe(self._alexa.stop(), self._loop).result(timeout=30)
-        self._shut_loop()
-
-    def _shut_loop(self) -> None:
-        if self._loop is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-        self._loop.close()
-        self._loop = None
-        self._thread = None
+        if self._background is not None:
+            self._background.run(self._alexa.stop())
+            self._background.close()
+            self._background = None
