@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
@@ -26,15 +26,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from villages_sync.alexa.apis import RemindersApi
-from villages_sync.alexa.http import UrllibHttp
 from villages_sync.aws.clients import aws_clients
 from villages_sync.aws.events_table import EventsTable
-from villages_sync.aws.reminders_table import RemindersTable
-from villages_sync.reminders.delivery import DeliveryFailed, Outcome
-from villages_sync.reminders.messages import read_follow_message
-from villages_sync.reminders.plan import event_start, reminder_body
-from villages_sync.reminders.records import ReminderRecord, ReminderStatus
 from villages_sync.skill import conversation as talk
 from villages_sync.skill import follow_ups as follow
 from villages_sync.skill import reminding
@@ -42,6 +35,10 @@ from villages_sync.skill.reader import read_days
 from villages_sync.skill.screen import list_document
 from villages_sync.skill.settings import SkillSettings, request_refusal
 from villages_sync.skill.slots import slot_choice
+
+if TYPE_CHECKING:  # imported where a reminder is set or followed (see reminders_api)
+    from villages_sync.alexa.apis import RemindersApi
+    from villages_sync.aws.reminders_table import RemindersTable
 
 LOGGED_SLOT_CHARS = 100  # slot text in a log line is cut to this (a listener can say a lot)
 
@@ -258,8 +255,12 @@ def remind_of(
         return say(handler_input, ready)
     if not (granted or reminders_allowed(handler_input)):
         return ask_for_permission(handler_input, wish)
+    from villages_sync.reminders.delivery import DeliveryFailed, Outcome
+    from villages_sync.reminders.plan import event_start, reminder_body
+    from villages_sync.reminders.records import ReminderRecord
+
     system = handler_input.request_envelope.context.system
-    api = RemindersApi(UrllibHttp(), system.api_endpoint, system.api_access_token, sleep=time.sleep)
+    api = reminders_api(handler_input)
     body = reminder_body(ready.plan, tz=settings.timezone, requested_at=now)
     try:
         outcome, alert_token = api.create(body)
@@ -341,6 +342,11 @@ def follow_reminder(handler_input: HandlerInput, *, settings: SkillSettings) -> 
     """Messaging.MessageReceived from the RemindersFunction: the reminder follows its event's
     change (Reminders API update with this request's token), once per change. Acknowledged
     with an empty response; a failure raises, and Alexa delivers the message again."""
+    from villages_sync.reminders.delivery import Outcome
+    from villages_sync.reminders.messages import read_follow_message
+    from villages_sync.reminders.plan import reminder_body
+    from villages_sync.reminders.records import ReminderStatus
+
     acknowledged = handler_input.response_builder.response
     try:
         message = read_follow_message(handler_input.request_envelope.request.message)
@@ -357,8 +363,7 @@ def follow_reminder(handler_input: HandlerInput, *, settings: SkillSettings) -> 
     if message.change_id in record.applied:
         logger.info("change already followed", extra={"change_id": message.change_id})
         return acknowledged
-    system = handler_input.request_envelope.context.system
-    api = RemindersApi(UrllibHttp(), system.api_endpoint, system.api_access_token, sleep=time.sleep)
+    api = reminders_api(handler_input)
     now = asked_at(handler_input, settings)
     body = reminder_body(message.plan, tz=settings.timezone, requested_at=now)
     if api.update(message.alert_token, body) is Outcome.REVOKED:
@@ -372,9 +377,27 @@ def follow_reminder(handler_input: HandlerInput, *, settings: SkillSettings) -> 
     return acknowledged
 
 
+# The reminders' adapters and plans are imported when a reminder is set or followed, not at
+# the top: a cold start for "what's on" loads none of them (tests/unit/test_handler_imports.py
+# keeps the skill's cold imports in check).
+
+
 def reminders_table(settings: SkillSettings) -> RemindersTable:
+    from villages_sync.aws.reminders_table import RemindersTable
+
     assert settings.reminders_table_name is not None  # checked by the callers
     return RemindersTable(aws_clients().dynamodb, settings.reminders_table_name, settings.timezone)
+
+
+def reminders_api(handler_input: HandlerInput) -> RemindersApi:
+    """The Reminders API with this request's endpoint and token (in session or a message's)."""
+    from villages_sync.alexa.apis import RemindersApi
+    from villages_sync.alexa.http import UrllibHttp
+
+    system = handler_input.request_envelope.context.system
+    return RemindersApi(
+        UrllibHttp(), system.api_endpoint, system.api_access_token, sleep=time.sleep
+    )
 
 
 def _plain(text: str) -> talk.Reply:
