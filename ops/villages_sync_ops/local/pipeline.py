@@ -41,6 +41,8 @@ EVENTS_TABLE = "EventsTable"
 RUNS_TABLE = "RunsTable"
 
 Progress = Callable[[str, str], None]  # (stage, message)
+# The stage each queue's poller reports as (a queue not named here: its function's id).
+STAGES = {"EventsQueue": "consumer", "SweepQueue": "sweep", "RemindersQueue": "reminders"}
 
 
 @dataclass(slots=True)
@@ -220,7 +222,7 @@ class LocalPipeline:
         while time.monotonic() < deadline:
             handled = 0
             for spec, mapping in mappings:
-                stage = "consumer" if spec.queue_logical_id == "EventsQueue" else "sweep"
+                stage = STAGES.get(spec.queue_logical_id, spec.function_logical_id)
                 self._stage = stage
                 begun = time.monotonic()
 
