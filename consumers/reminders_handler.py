@@ -4,7 +4,8 @@ on ChangesBus puts each on the reminders queue), followed to every reminder of t
 Thin: the record's body is the EventBridge event; ``villages_sync.reminders.follow`` does the
 work with the reminders table and Skill Messaging (a Login with Amazon client-credentials
 token; the client id and secret from the SSM SecureString ``ALEXA_CLIENT_PARAMETER`` names,
-read only when a change has a reminder to follow, and kept for the warm container).
+read only when a token is fetched: the first change with a reminder to follow, or after a
+401; a rotated secret is so picked up without a new container).
 """
 
 from __future__ import annotations
@@ -34,9 +35,8 @@ logger = Logger(service="villages-sync-reminders")
 metrics = Metrics()
 
 
-@lru_cache(maxsize=4)
 def client_credentials(parameter: str) -> ClientCredentials:
-    """The skill's LWA client id and secret, from SSM (decrypted), once per warm container."""
+    """The skill's LWA client id and secret, from SSM (decrypted), when a token is fetched."""
     ssm = boto3.client("ssm")
     value = ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
     return ClientCredentials.from_json(json.loads(value))

@@ -287,3 +287,41 @@ def test_reminders_alexa_down_sends_the_change_to_the_dlq(deployment):
         assert side.queue_depth("RemindersDLQ") == 1
         (reminder,) = side.alexa.reminders(USER)
         assert reminder.version == 1
+
+
+def test_reminders_removed_event_keeps_its_time_and_says_it_was_cancelled(deployment):
+    # Given a reminder for the 7 PM concert
+    day, items = _concerts(deployment)
+    with alexa_side(deployment) as side:
+        _ask_for_reminder(side, day, answer="ACCEPTED")
+
+        # When the sweep removes the event (the feed's Event Removed: no after)
+        side.put_change(change_entry("Event Removed", items[1], after=None, bus=_bus(deployment)))
+        side.follow_changes()
+
+        # Then the reminder rings when it would have, and says the concert was cancelled
+        (reminder,) = side.alexa.reminders(USER)
+        assert reminder.version == 2
+        assert reminder.scheduled_time == f"{day.isoformat()}T18:00:00"
+        assert reminder.text.startswith("Rockin' Retirees, 7 PM on")
+        assert reminder.text.endswith("was cancelled.")
+
+
+def test_reminders_wrong_lwa_client_fails_to_the_dlq_without_a_message(deployment):
+    # Given the SSM parameter holding a secret LWA does not accept
+    day, items = _concerts(deployment)
+    with alexa_side(deployment, client_secret="not-the-secret") as side:
+        _ask_for_reminder(side, day, answer="ACCEPTED")
+
+        # When a change of that event comes
+        side.put_change(
+            change_entry(
+                "Event Moved", items[1], after=moved_to(items[1], at(day, 21)), bus=_bus(deployment)
+            )
+        )
+        side.follow_changes()
+
+        # Then LWA refused the client each time, nothing was sent, the change is in the DLQ
+        assert {r.status for r in side.alexa.requests_to("token")} == {401}
+        assert side.alexa.requests_to("messages") == []
+        assert side.queue_depth("RemindersDLQ") == 1
