@@ -659,3 +659,68 @@ def test_provision_raw_capture_days_sets_the_lifecycle_and_twice_keeps_the_captu
     assert s3.get_object(Bucket=BUCKET, Key="raw-pages/kept.jsonl.gz")["Body"].read() == b"kept"
     (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
     assert lifecycle["Expiration"] == {"Days": 7}
+
+
+def _event_rules(events: Any) -> dict[str, Any]:
+    """Every bus but the default, with its rules' patterns, states and targets (by queue name)."""
+    seen: dict[str, Any] = {}
+    for bus in events.list_event_buses()["EventBuses"]:
+        if bus["Name"] == "default":
+            continue
+        rules = events.list_rules(EventBusName=bus["Name"])["Rules"]
+        seen[bus["Name"]] = {
+            rule["Name"]: (
+                json.loads(rule["EventPattern"]),
+                rule["State"],
+                sorted(
+                    (t["Id"], t["Arn"].rsplit(":", 1)[-1])
+                    for t in events.list_targets_by_rule(
+                        Rule=rule["Name"], EventBusName=bus["Name"]
+                    )["Targets"]
+                ),
+            )
+            for rule in rules
+        }
+    return seen
+
+
+@pytest.mark.dynamodb_backends("moto", reason="moto's CloudFormation and EventBridge: no tables")
+def test_cloudformation_and_provision_create_identical_buses_and_rules(
+    template: dict[str, Any],
+    translated: dict[str, Any],
+    cloudformation: Any,
+    dynamodb: Any,
+    sqs: Any,
+    moto_endpoint: str,
+) -> None:
+    events = boto3.client("events", endpoint_url=moto_endpoint, region_name=sqs.meta.region_name)
+    body, _ = strip_for_moto(translated)
+
+    # When CloudFormation creates the translated template's bus and rule ...
+    cloudformation.create_stack(
+        StackName=STACK_NAME,
+        TemplateBody=json.dumps(body),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    by_cloudformation = _event_rules(events)
+
+    # ... and, in an emptied endpoint, provision creates them from the same file
+    _reset(moto_endpoint)
+    provision(template, dynamodb=dynamodb, sqs=sqs, events=events, parameters=PARAMETERS)
+    by_provision = _event_rules(events)
+
+    # Then the change feed's bus carries the reminders' rule, to the reminders queue, alike
+    assert by_provision == by_cloudformation
+    assert by_provision == {
+        "villages-events-it-changes": {
+            "villages-sync-it-reminders": (
+                {
+                    "source": ["villages-sync.events"],
+                    "detail-type": ["Event Moved", "Event Cancelled", "Event Removed"],
+                },
+                "ENABLED",
+                [("RemindersQueue", "villages-reminders-it")],
+            )
+        }
+    }
