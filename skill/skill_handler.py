@@ -10,6 +10,7 @@ declare a screen get the answer's list as APL (``villages_sync.skill.screen``).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -28,13 +29,17 @@ from villages_sync.aws.event_reads import EventReads
 from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.skill import conversation as talk
 from villages_sync.skill import follow_ups as follow
+from villages_sync.skill import reminding
 from villages_sync.skill.reader import read_days
 from villages_sync.skill.screen import list_document
 from villages_sync.skill.settings import SkillSettings, request_refusal
 from villages_sync.skill.slots import slot_choice
 
-if TYPE_CHECKING:  # a type only: Lambda passes its own context object
+if TYPE_CHECKING:  # types only: Lambda passes its own context object; the reminders' adapters
+    # are imported where a reminder is set or followed (see reminders_api)
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from villages_sync.alexa.apis import RemindersApi
+    from villages_sync.aws.reminders_table import RemindersTable
 
 LOGGED_SLOT_CHARS = 100  # slot text in a log line is cut to this (a listener can say a lot)
 
@@ -61,6 +66,18 @@ class Replies(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return say(handler_input, self.answer(handler_input))
+
+
+class Responds(Replies):
+    """As ``Replies``, for answers that build the whole Response (a directive, a consent card,
+    an empty acknowledgement)."""
+
+    def __init__(self, names: tuple[str, ...], respond: Callable[[HandlerInput], Response]):
+        super().__init__(names, lambda handler_input: None)
+        self.respond = respond
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return self.respond(handler_input)
 
 
 class ErrorNotice(AbstractRequestHandler):
@@ -100,7 +117,9 @@ class Apologises(AbstractExceptionHandler):
     when the calendar's table could not be read."""
 
     def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
-        return True
+        # A message Alexa delivers (Messaging.MessageReceived) that failed must fail: Alexa
+        # then delivers it again, with a fresh token. Nobody is listening to an apology.
+        return not is_request_type("Messaging.MessageReceived")(handler_input)
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         logger.exception("could not answer")
@@ -168,17 +187,225 @@ def repeat(handler_input: HandlerInput, *, settings: SkillSettings, back: int) -
     )
 
 
-def details(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Reply:
+def spoken_position(handler_input: HandlerInput) -> int | None:
+    """ "The second one" (AMAZON.Ordinal) or "number two" (AMAZON.NUMBER)."""
     slots = handler_input.request_envelope.request.intent.slots or {}
     position = None
     for name in ("position", "number"):
         spoken = slot_choice(slots.get(name)).spoken.strip()
         if spoken.isdigit() and len(spoken) <= 4:
             position = int(spoken)
+    return position
+
+
+def details(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Reply:
     now = asked_at(handler_input, settings)
     return follow.tell_details(
-        session(handler_input), position, read=reader(settings), tz=settings.timezone, now=now
+        session(handler_input),
+        spoken_position(handler_input),
+        read=reader(settings),
+        tz=settings.timezone,
+        now=now,
     )
+
+
+# ------------------------------------------------------------------------------- reminders
+
+
+def yes_or_reminder(handler_input: HandlerInput, *, settings: SkillSettings) -> Response:
+    """ "Yes" to "Want a reminder?" sets it; any other "yes" is answered as before."""
+    wish = reminding.offered_wish(session(handler_input))
+    if wish is not None:
+        return remind_of(handler_input, wish, settings=settings)
+    return say(handler_input, yes(handler_input, settings=settings))
+
+
+def remind(handler_input: HandlerInput, *, settings: SkillSettings) -> Response:
+    """ "Remind me about the second one": of the list last read out."""
+    now = asked_at(handler_input, settings)
+    position = spoken_position(handler_input)
+    offered = reminding.offered_wish(session(handler_input))
+    if position is None and offered is not None:  # "remind me about it", after its details
+        return remind_of(handler_input, offered, settings=settings)
+    chosen = follow.chosen_offer(
+        session(handler_input),
+        position,
+        read=reader(settings),
+        tz=settings.timezone,
+        now=now,
+        verb="be reminded of",
+    )
+    if isinstance(chosen, talk.Reply):
+        return say(handler_input, chosen)
+    return remind_of(handler_input, reminding.ReminderWish.of_offer(chosen), settings=settings)
+
+
+def remind_of(
+    handler_input: HandlerInput,
+    wish: reminding.ReminderWish | None,
+    *,
+    settings: SkillSettings,
+    granted: bool = False,
+) -> Response:
+    """Set a reminder for ``wish``'s event, once the listener has allowed reminders: without
+    the permission, Alexa is asked to ask for it (Connections.SendRequest AskFor)."""
+    if settings.reminders_table_name is None or wish is None:
+        return say(handler_input, _plain(reminding.NOT_SET_UP))
+    now = asked_at(handler_input, settings)
+    ready = reminding.ready_reminder(
+        wish, read=reader(settings), tz=settings.timezone, now=now, lead=settings.reminder_lead
+    )
+    if isinstance(ready, talk.Reply):
+        return say(handler_input, ready)
+    if not (granted or reminders_allowed(handler_input)):
+        return ask_for_permission(handler_input, wish)
+    from villages_sync.reminders.delivery import DeliveryFailed, Outcome
+    from villages_sync.reminders.plan import event_start, reminder_body
+    from villages_sync.reminders.records import ReminderRecord
+
+    system = handler_input.request_envelope.context.system
+    api = reminders_api(handler_input)
+    body = reminder_body(ready.plan, tz=settings.timezone, requested_at=now)
+    try:
+        outcome, alert_token = api.create(body)
+    except DeliveryFailed as error:
+        logger.warning("reminder not set", extra={"status": error.status})
+        return say(handler_input, _plain(reminding.UNAVAILABLE))
+    if outcome is not Outcome.DONE or alert_token is None:
+        return permission_refused(handler_input)
+    record = ReminderRecord(
+        event_id=wish.event_id,
+        alert_token=alert_token,
+        user_id=str(system.user.user_id),
+        lead_minutes=settings.reminder_lead_minutes,
+        rings_at=ready.plan.rings_at,
+        event_start=event_start(ready.view, settings.timezone),
+        title=ready.view.title,
+    )
+    reminders_table(settings).put(record)
+    metrics.add_metric(name="RemindersSet", unit=MetricUnit.Count, value=1)
+    reply = reminding.reminder_set(
+        ready, lead=settings.reminder_lead, now=now, tz=settings.timezone
+    )
+    return say(handler_input, reply)
+
+
+def reminders_allowed(handler_input: HandlerInput) -> bool:
+    """The listener has granted the skill the reminders permission (the request says so)."""
+    user = handler_input.request_envelope.context.system.user
+    scopes = getattr(getattr(user, "permissions", None), "scopes", None) or {}
+    status = getattr(scopes.get(reminding.REMINDERS_SCOPE), "status", None)
+    return getattr(status, "value", status) == "GRANTED"
+
+
+def ask_for_permission(handler_input: HandlerInput, wish: reminding.ReminderWish) -> Response:
+    """Alexa asks the listener for the reminders permission by voice; its answer comes back
+    as Connections.Response, whose token names the event. No speech, no reprompt: Alexa
+    speaks, and the session's end is Alexa's to decide."""
+    from ask_sdk_model.interfaces.connections import SendRequestDirective
+
+    payload = {
+        "@type": "AskForPermissionsConsentRequest",
+        "@version": "2",
+        "permissionScopes": [
+            {"permissionScope": reminding.REMINDERS_SCOPE, "consentLevel": "ACCOUNT"}
+        ],
+    }
+    handler_input.attributes_manager.session_attributes = dict(session(handler_input))
+    builder = handler_input.response_builder
+    builder.add_directive(
+        SendRequestDirective(name="AskFor", payload=payload, token=wish.as_token())
+    )
+    return builder.response
+
+
+def permission_answer(handler_input: HandlerInput, *, settings: SkillSettings) -> Response:
+    """Connections.Response to AskFor: accepted sets the reminder; refused (or not answered)
+    sends the permissions card."""
+    request = handler_input.request_envelope.request
+    payload = request.payload if isinstance(request.payload, dict) else {}
+    wish = reminding.ReminderWish.from_token(request.token)
+    if request.name != "AskFor" or wish is None:
+        return say(handler_input, _plain(talk.ASK_AGAIN))
+    if payload.get("status") == "ACCEPTED":
+        return remind_of(handler_input, wish, settings=settings, granted=True)
+    return permission_refused(handler_input)
+
+
+def permission_refused(handler_input: HandlerInput) -> Response:
+    from ask_sdk_model.ui import AskForPermissionsConsentCard
+
+    builder = handler_input.response_builder
+    builder.speak(talk.Speech.plain(reminding.PERMISSION_REFUSED).ssml)
+    builder.ask(talk.Speech.plain(talk.ASK_AGAIN).ssml)
+    builder.set_card(AskForPermissionsConsentCard(permissions=[reminding.REMINDERS_SCOPE]))
+    return builder.set_should_end_session(False).response
+
+
+def follow_reminder(handler_input: HandlerInput, *, settings: SkillSettings) -> Response:
+    """Messaging.MessageReceived from the RemindersFunction: the reminder follows its event's
+    change (Reminders API update with this request's token), once per change. Acknowledged
+    with an empty response; a failure raises, and Alexa delivers the message again."""
+    from villages_sync.reminders.delivery import Outcome
+    from villages_sync.reminders.messages import read_follow_message
+    from villages_sync.reminders.plan import reminder_body
+    from villages_sync.reminders.records import ReminderStatus
+
+    acknowledged = handler_input.response_builder.response
+    try:
+        message = read_follow_message(handler_input.request_envelope.request.message)
+    except ValueError as error:
+        logger.warning("message not read: dropped", extra={"problem": str(error)[:100]})
+        return acknowledged
+    if settings.reminders_table_name is None:
+        return acknowledged
+    table = reminders_table(settings)
+    record = table.get(message.event_id, message.alert_token)
+    if record is None or record.status is not ReminderStatus.SET:
+        logger.info("no reminder to follow", extra={"event_id": message.event_id})
+        return acknowledged
+    if message.change_id in record.applied:
+        logger.info("change already followed", extra={"change_id": message.change_id})
+        return acknowledged
+    api = reminders_api(handler_input)
+    now = asked_at(handler_input, settings)
+    body = reminder_body(message.plan, tz=settings.timezone, requested_at=now)
+    if api.update(message.alert_token, body) is Outcome.REVOKED:
+        table.mark_revoked(record)
+        metrics.add_metric(name="RemindersRevoked", unit=MetricUnit.Count, value=1)
+        return acknowledged
+    after = record.applied_change(message.change_id, message.plan.rings_at, message.event_start)
+    table.record_applied(record, after, message.change_id)
+    metrics.add_metric(name="RemindersUpdated", unit=MetricUnit.Count, value=1)
+    logger.info("reminder followed its event", extra={"change_id": message.change_id})
+    return acknowledged
+
+
+# The reminders' adapters and plans are imported when a reminder is set or followed, not at
+# the top: a cold start for "what's on" loads none of them (tests/unit/test_handler_imports.py
+# keeps the skill's cold imports in check).
+
+
+def reminders_table(settings: SkillSettings) -> RemindersTable:
+    from villages_sync.aws.reminders_table import RemindersTable
+
+    assert settings.reminders_table_name is not None  # checked by the callers
+    return RemindersTable(aws_clients().dynamodb, settings.reminders_table_name, settings.timezone)
+
+
+def reminders_api(handler_input: HandlerInput) -> RemindersApi:
+    """The Reminders API with this request's endpoint and token (in session or a message's)."""
+    from villages_sync.alexa.apis import RemindersApi
+    from villages_sync.alexa.http import UrllibHttp
+
+    system = handler_input.request_envelope.context.system
+    return RemindersApi(
+        UrllibHttp(), system.api_endpoint, system.api_access_token, sleep=time.sleep
+    )
+
+
+def _plain(text: str) -> talk.Reply:
+    return talk.Reply(talk.Speech.plain(text), talk.Speech.plain(talk.ASK_AGAIN))
 
 
 def look_up(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Reply:
@@ -269,12 +496,18 @@ def skill_handler(settings: SkillSettings) -> Callable[[dict[str, Any], Any], di
     builder = SkillBuilder()
     builder.skill_id = settings.skill_id  # the SDK checks it too; lambda_handler first
     builder.add_request_handler(ErrorNotice())
+    for names, respond in (
+        (("AMAZON.YesIntent",), partial(yes_or_reminder, settings=settings)),
+        (("RemindIntent",), partial(remind, settings=settings)),
+        (("Connections.Response",), partial(permission_answer, settings=settings)),
+        (("Messaging.MessageReceived",), partial(follow_reminder, settings=settings)),
+    ):
+        builder.add_request_handler(Responds(names, respond))
     for names, answer in (
         (("LaunchRequest",), fixed(talk.WELCOME, talk.ASK_AGAIN)),
         (("WhatsOnIntent",), partial(whats_on, settings=settings)),
         (("RefineIntent",), partial(whats_on, settings=settings, follow_up=True)),
         (("AMAZON.NextIntent",), partial(more, settings=settings)),
-        (("AMAZON.YesIntent",), partial(yes, settings=settings)),
         (("AMAZON.NoIntent",), partial(no, settings=settings)),
         (("AMAZON.RepeatIntent",), partial(repeat, settings=settings, back=0)),
         (("AMAZON.PreviousIntent",), partial(repeat, settings=settings, back=1)),

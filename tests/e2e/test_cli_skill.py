@@ -233,3 +233,42 @@ def test_cli_skill_check_with_a_table_names_venues_the_catalogue_lacks(
         "villages_sync/skill/catalog.py"
     )
     assert "1 problem(s)" in result.stdout
+
+
+def test_cli_skill_ask_remind_me_in_a_conversation_then_reminders_lists_it(
+    moto_endpoint, cli_env, synced
+):
+    # Given an answer listing that day's events at Spanish Springs
+    asked = run_cli(
+        "skill", "ask", "--endpoint-url", moto_endpoint, "--date", synced.isoformat(),
+        "--venue", "spanish springs", env=cli_env,
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+
+    # When the resident follows up with "remind me about the second one" (and allows it)
+    reminded = run_cli(
+        "skill", "ask", "remind me about the second one", "--endpoint-url", moto_endpoint,
+        env=cli_env,
+    )  # fmt: skip
+
+    # Then Alexa asked for the permission, and says exactly what it set
+    assert reminded.returncode == 0, reminded.stderr
+    assert "asks you to allow Villages Events to set reminders" in reminded.stdout
+    assert "I'll remind you at 4 PM" in reminded.stdout  # Neon Jukebox, 5 PM, an hour before
+    assert "an hour before Neon Jukebox at Spanish Springs Town Square" in reminded.stdout
+    listed = run_cli("reminders", "--json", env=cli_env)
+    assert listed.returncode == 0, listed.stderr
+    (reminder,) = json.loads(listed.stdout)
+    assert reminder["trigger"]["scheduledTime"] == f"{synced.isoformat()}T16:00:00"
+    plain = run_cli("reminders", env=cli_env)
+    assert f"{synced.isoformat()}T16:00:00  Neon Jukebox at Spanish Springs" in plain.stdout
+
+
+def test_cli_skill_ask_follow_up_without_a_question_first_is_a_usage_error(moto_endpoint, cli_env):
+    result = run_cli(
+        "skill", "ask", "remind me about the second one", "--endpoint-url", moto_endpoint,
+        env=cli_env,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert "ask a question first" in result.stderr

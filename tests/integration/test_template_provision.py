@@ -56,6 +56,7 @@ EXPECTED_STRIPPED = {
     "ProducerFunctionEventInvokeConfig",
     "ConsumerFunctionEventsQueueMessages",
     "SweepFunctionSweepQueueMessages",
+    "RemindersFunctionRemindersQueueMessages",
     "Dashboard",
     "AlarmEmailSubscription",
     "EventsDLQMessagesAlarm",
@@ -242,6 +243,7 @@ def test_provision_creates_tables_as_the_template_describes(
     assert resources.tables == {
         "EventsTable": "villages-events-it",
         "RunsTable": "villages-sync-runs-it",
+        "RemindersTable": "villages-sync-reminders-it",
     }
     for logical_id, spec in expected.items():
         table = dynamodb.describe_table(TableName=resources.tables[logical_id])["Table"]
@@ -252,7 +254,7 @@ def test_provision_creates_tables_as_the_template_describes(
         assert table["BillingModeSummary"]["BillingMode"] == spec.billing_mode
         assert [
             {k: i[k] for k in ("IndexName", "KeySchema", "Projection")}
-            for i in table["GlobalSecondaryIndexes"]
+            for i in table.get("GlobalSecondaryIndexes", [])
         ] == spec.global_secondary_indexes
         ttl = dynamodb.describe_time_to_live(TableName=spec.table_name)["TimeToLiveDescription"]
         assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": spec.ttl_attribute}
@@ -456,8 +458,12 @@ def test_cloudformation_and_provision_create_identical_tables_and_queues(
 
     # Then tables (keys, attributes, indexes, billing) and queues (names, visibility,
     # retention, redrive) are identical, and the stack's outputs name what provision returns
-    assert set(by_cloudformation["tables"]) == {"villages-events-it", "villages-sync-runs-it"}
-    assert len(by_cloudformation["queues"]) == 4
+    assert set(by_cloudformation["tables"]) == {
+        "villages-events-it",
+        "villages-sync-runs-it",
+        "villages-sync-reminders-it",
+    }
+    assert len(by_cloudformation["queues"]) == 6
     assert by_provision == by_cloudformation
     assert outputs["EventsTableName"] == resources.tables["EventsTable"]
     assert outputs["RunsTableName"] == resources.tables["RunsTable"]
@@ -520,13 +526,18 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
             continue  # X-Ray's write actions take no resource ARN (tracing)
         assert "*" not in as_list(statement["Resource"]), (role_id, statement)
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 4
+    assert len(functions) == 5
     assert all(f["Properties"]["Role"]["Fn::GetAtt"][0] in roles for f in functions)
-    # The skill reads through the two indexes with Query, and nothing else of the table
-    skill_on_table = [
+    # The skill reads through the two indexes with Query, and nothing else of the table; its
+    # one write grant is on its reminders table
+    skill_on_dynamodb = [
         statement
         for role_id, statement in statements
         if role_id == "SkillRole" and "dynamodb" in " ".join(as_list(statement["Action"]))
+    ]
+    skill_on_table = [s for s in skill_on_dynamodb if "EventsTable" in json.dumps(s["Resource"])]
+    assert [as_list(s["Resource"]) for s in skill_on_dynamodb if s not in skill_on_table] == [
+        [{"Fn::GetAtt": ["RemindersTable", "Arn"]}]
     ]
     assert [as_list(s["Action"]) for s in skill_on_table] == [["dynamodb:Query"]]
     assert as_list(skill_on_table[0]["Resource"]) == [
@@ -648,3 +659,68 @@ def test_provision_raw_capture_days_sets_the_lifecycle_and_twice_keeps_the_captu
     assert s3.get_object(Bucket=BUCKET, Key="raw-pages/kept.jsonl.gz")["Body"].read() == b"kept"
     (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
     assert lifecycle["Expiration"] == {"Days": 7}
+
+
+def _event_rules(events: Any) -> dict[str, Any]:
+    """Every bus but the default, with its rules' patterns, states and targets (by queue name)."""
+    seen: dict[str, Any] = {}
+    for bus in events.list_event_buses()["EventBuses"]:
+        if bus["Name"] == "default":
+            continue
+        rules = events.list_rules(EventBusName=bus["Name"])["Rules"]
+        seen[bus["Name"]] = {
+            rule["Name"]: (
+                json.loads(rule["EventPattern"]),
+                rule["State"],
+                sorted(
+                    (t["Id"], t["Arn"].rsplit(":", 1)[-1])
+                    for t in events.list_targets_by_rule(
+                        Rule=rule["Name"], EventBusName=bus["Name"]
+                    )["Targets"]
+                ),
+            )
+            for rule in rules
+        }
+    return seen
+
+
+@pytest.mark.dynamodb_backends("moto", reason="moto's CloudFormation and EventBridge: no tables")
+def test_cloudformation_and_provision_create_identical_buses_and_rules(
+    template: dict[str, Any],
+    translated: dict[str, Any],
+    cloudformation: Any,
+    dynamodb: Any,
+    sqs: Any,
+    moto_endpoint: str,
+) -> None:
+    events = boto3.client("events", endpoint_url=moto_endpoint, region_name=sqs.meta.region_name)
+    body, _ = strip_for_moto(translated)
+
+    # When CloudFormation creates the translated template's bus and rule ...
+    cloudformation.create_stack(
+        StackName=STACK_NAME,
+        TemplateBody=json.dumps(body),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    by_cloudformation = _event_rules(events)
+
+    # ... and, in an emptied endpoint, provision creates them from the same file
+    _reset(moto_endpoint)
+    provision(template, dynamodb=dynamodb, sqs=sqs, events=events, parameters=PARAMETERS)
+    by_provision = _event_rules(events)
+
+    # Then the change feed's bus carries the reminders' rule, to the reminders queue, alike
+    assert by_provision == by_cloudformation
+    assert by_provision == {
+        "villages-events-it-changes": {
+            "villages-sync-it-reminders": (
+                {
+                    "source": ["villages-sync.events"],
+                    "detail-type": ["Event Moved", "Event Cancelled", "Event Removed"],
+                },
+                "ENABLED",
+                [("RemindersQueue", "villages-reminders-it")],
+            )
+        }
+    }

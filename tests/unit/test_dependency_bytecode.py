@@ -25,6 +25,7 @@ HANDLERS = [
     "producers.scrape_handler",
     "consumers.upsert_handler",
     "consumers.sweep_handler",
+    "consumers.reminders_handler",
     "skill.skill_handler",
 ]
 # artifact -> (the requirements it ships, the list of module files it precompiles, the handlers

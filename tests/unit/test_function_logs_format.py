@@ -28,7 +28,7 @@ def test_function_choice_takes_short_names_and_logical_ids(given, short):
 
 
 def test_function_choice_refuses_unknown_names_listing_the_known():
-    with pytest.raises(argparse.ArgumentTypeError, match="producer, skill, sweep"):
+    with pytest.raises(argparse.ArgumentTypeError, match="producer, reminders, skill, sweep"):
         function_choice("nosuch")
 
 

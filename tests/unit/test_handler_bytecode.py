@@ -18,8 +18,17 @@ PYC_TAG = sys.implementation.cache_tag  # cpython-311 here; cpython-312 for Lamb
 
 FUNCTIONS = [
     ("producers", "build-ProducerFunction", ["scrape_handler"]),
-    ("consumers", "build-ConsumerFunction", ["upsert_handler", "sweep_handler"]),
-    ("consumers", "build-SweepFunction", ["upsert_handler", "sweep_handler"]),
+    (
+        "consumers",
+        "build-ConsumerFunction",
+        ["upsert_handler", "sweep_handler", "reminders_handler"],
+    ),
+    ("consumers", "build-SweepFunction", ["upsert_handler", "sweep_handler", "reminders_handler"]),
+    (
+        "consumers",
+        "build-RemindersFunction",
+        ["upsert_handler", "sweep_handler", "reminders_handler"],
+    ),
     ("skill", "build-SkillFunction", ["skill_handler"]),
 ]
 

@@ -38,6 +38,7 @@ HANDLERS = [
     "producers.scrape_handler",
     "consumers.upsert_handler",
     "consumers.sweep_handler",
+    "consumers.reminders_handler",
     "skill.skill_handler",
 ]
 

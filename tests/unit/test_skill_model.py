@@ -20,6 +20,7 @@ HANDLED_INTENTS = {
     "WhatsOnIntent",
     "RefineIntent",  # a one-word answer: "tomorrow", "Brownwood", "concerts"
     "DetailsIntent",  # "tell me about the second one"
+    "RemindIntent",  # "remind me about the second one"
     "LookupIntent",  # "when is line dancing?", "is the Saturday concert still on?"
     "AMAZON.RepeatIntent",
     "AMAZON.PreviousIntent",

@@ -30,7 +30,7 @@ def _role_statements(resolver: TemplateResolver) -> list[dict[str, Any]]:
     ]
 
 
-def test_template_skill_role_may_only_query_the_two_indexes(resolver):
+def test_template_skill_role_may_only_query_the_two_indexes_and_write_its_reminders(resolver):
     table_arn = resolver.get_att("EventsTable", "Arn")
 
     statements = _role_statements(resolver)
@@ -43,7 +43,12 @@ def test_template_skill_role_may_only_query_the_two_indexes(resolver):
         f"{table_arn}/index/date-index",
         f"{table_arn}/index/multi-day-index",
     ]
-    others = [s for s in statements if s not in on_table]
+    reminders_arn = resolver.get_att("RemindersTable", "Arn")
+    on_reminders = [s for s in statements if as_list(s["Resource"]) == [reminders_arn]]
+    assert [sorted(as_list(s["Action"])) for s in on_reminders] == [
+        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    ]
+    others = [s for s in statements if s not in on_table and s not in on_reminders]
     assert {a for s in others for a in as_list(s["Action"])} == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -138,3 +143,20 @@ def test_skill_makefile_builds_for_the_layers_platform():
 
     assert platform(ROOT / "skill/Makefile") == platform(ROOT / "shared/Makefile")
     assert "build-SkillFunction:" in (ROOT / "skill/Makefile").read_text()
+
+
+def test_template_skill_role_writes_no_table_but_its_reminders(resolver):
+    # Given every statement of the skill's role
+    statements = _role_statements(resolver)
+
+    # When collecting what each DynamoDB write action may touch
+    written = {
+        resource
+        for s in statements
+        for action in as_list(s["Action"])
+        if action.startswith("dynamodb:") and action not in ("dynamodb:Query", "dynamodb:GetItem")
+        for resource in as_list(s["Resource"])
+    }
+
+    # Then it is the reminders table alone (not the events table, not the runs table)
+    assert written == {resolver.get_att("RemindersTable", "Arn")}

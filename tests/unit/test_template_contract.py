@@ -97,7 +97,7 @@ def test_template_dead_letter_queues_receive_count_at_least_five(
     redriving = [q for q in queues.values() if q.dead_letter_queue_logical_id]
 
     # Then each gives a message 5 tries or more, and its DLQ outlives the source's retention
-    assert {q.logical_id for q in redriving} == {"EventsQueue", "SweepQueue"}
+    assert {q.logical_id for q in redriving} == {"EventsQueue", "SweepQueue", "RemindersQueue"}
     for queue in redriving:
         dlq = queues[queue.dead_letter_queue_logical_id]
         assert queue.max_receive_count is not None and queue.max_receive_count >= 5
@@ -120,6 +120,7 @@ def test_template_visibility_timeout_covers_six_function_timeouts_plus_window(
     assert {(m.function_logical_id, m.queue_logical_id) for m in mappings} == {
         ("ConsumerFunction", "EventsQueue"),
         ("SweepFunction", "SweepQueue"),
+        ("RemindersFunction", "RemindersQueue"),
     }
     for mapping in mappings:
         timeout = functions[mapping.function_logical_id].timeout_seconds

@@ -151,7 +151,7 @@ def test_template_dead_letter_queues_accept_only_their_source_queue(
         q.dead_letter_queue_logical_id: q for q in queues.values() if q.dead_letter_queue_logical_id
     }
 
-    assert set(sources) == {"EventsDLQ", "SweepDLQ"}
+    assert set(sources) == {"EventsDLQ", "SweepDLQ", "RemindersDLQ"}
     for dlq_id, source in sources.items():
         # When reading the DLQ's RedriveAllowPolicy as SQS is given it
         allow = json.loads(queues[dlq_id].attributes["RedriveAllowPolicy"])

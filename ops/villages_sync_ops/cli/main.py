@@ -292,7 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument(
         "--function",
         type=function_choice,
-        help="only this function: producer, consumer, sweep or skill (or ProducerFunction, ...)",
+        help="only this function: producer, consumer, sweep, skill or reminders "
+        "(or ProducerFunction, ...)",
     )
     logs.add_argument("--follow", action="store_true", help="keep printing new lines (Ctrl-C)")
     logs.add_argument("--json", action="store_true", help="print the JSON records as they are")
@@ -383,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     calendar_commands.add_arguments(calendar, _endpoint_url)
     calendar.set_defaults(handler=lambda a: calendar_commands.dispatch(a, commands.calendar))
     skill_commands.register(sub, _add_target_options)  # villages_sync_ops.cli.skill
+    skill_commands.register_reminders(sub)  # the stand-in Alexa's reminders
     return parser
 
 

@@ -41,19 +41,28 @@ from villages_sync_ops.local.template import (
 from villages_sync_ops.skill import certification
 from villages_sync_ops.skill.envelopes import (
     LOCAL_SKILL_ID,
+    LOCAL_USER_ID,
     amazon_date,
+    connections_response,
     intent_request,
+    said_intent,
+    spoken_request,
     whats_on_request,
 )
+from villages_sync_ops.standin.alexa import RunningAlexa, StandInAlexa
 
 SKILL_FUNCTION = "SkillFunction"
 LOCAL_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 DEFAULT_DAYS = 90  # the template's DaysAhead default: the window a sync keeps
 MODELS = "interactionModels/custom"  # the package's interaction models, one per locale
 
+SESSION_FILE = "skill-session.json"  # the last answer's session, for a follow-up phrase
+ALEXA_FILE = "alexa-stand-in.json"  # what the stand-in Alexa holds between commands
+
 EPILOG = """\
 examples:
   villages-sync skill ask --date tomorrow --venue brownwood --part-of-day evening
+  villages-sync skill ask "remind me about the second one"   # after a question, as a follow-up
   villages-sync skill ask --date "this weekend" --category concerts --pages 2
   villages-sync skill ask --date 2026-W49-WE --now 2026-12-01T18:30
   villages-sync skill request recorded-request.json
@@ -75,8 +84,19 @@ def register(sub: Any, add_target_options: Callable[..., None]) -> argparse.Argu
     )
     actions = skill.add_subparsers(dest="skill_action", required=True, metavar="ACTION")
 
-    ask = actions.add_parser("ask", help="one WhatsOnIntent request, built from these words")
+    ask = actions.add_parser(
+        "ask",
+        help="one WhatsOnIntent request, built from these words, or a follow-up phrase",
+        description="A question (WhatsOnIntent, from the options), or a follow-up phrase to "
+        "the last answer ('remind me about the second one', 'tell me about the first one', "
+        "'yes', 'more'), in the same session. The Alexa side (the Reminders API, the "
+        "permission asked) is a local stand-in; `villages-sync reminders` lists what it holds.",
+    )
     add_target_options(ask)
+    ask.add_argument("words", nargs="?", help="a follow-up phrase to the last answer")
+    ask.add_argument(
+        "--refuse", action="store_true", help="refuse the reminders permission when asked"
+    )
     ask.add_argument(
         "--date",
         help="today, tomorrow, a weekday, this/next week, this/next weekend, this/next month, "
@@ -140,15 +160,64 @@ def register(sub: Any, add_target_options: Callable[..., None]) -> argparse.Argu
 
 def ask_command(args: argparse.Namespace) -> int:
     now = _asked_at(args.now)
-    event = whats_on_request(
-        now=now,
-        date_value=amazon_date(args.date, today=now.date()) if args.date else None,
-        venue=args.venue,
-        category=args.category,
-        part_of_day=args.part_of_day,
-    )
+    state_dir = shared_emulator.default_state_dir()
+    with _stand_in_alexa(state_dir) as alexa:
+        return _ask(args, now, alexa, state_dir)
+
+
+@contextlib.contextmanager
+def _stand_in_alexa(state_dir: Path) -> Iterator[StandInAlexa]:
+    """The stand-in Alexa for one command, holding what earlier commands set."""
+    with RunningAlexa(skill_id=LOCAL_SKILL_ID) as alexa:
+        alexa.load(state_dir / ALEXA_FILE)
+        try:
+            yield alexa
+        finally:
+            alexa.save(state_dir / ALEXA_FILE)
+
+
+def _ask(args: argparse.Namespace, now: datetime, alexa: StandInAlexa, state_dir: Path) -> int:
+    session_file = state_dir / SESSION_FILE
+    system = {
+        "api_endpoint": alexa.base_url,
+        "api_access_token": alexa.api_token(LOCAL_USER_ID),
+        "user_id": LOCAL_USER_ID,
+        "reminders_granted": alexa.granted(LOCAL_USER_ID),
+    }
+    if args.words:
+        said = said_intent(args.words)
+        if said is None:
+            raise UsageError(
+                f"{args.words!r} is not a follow-up phrase this command knows: 'remind me "
+                "about the second one', 'tell me about the first one', 'yes', 'more'..."
+            )
+        intent, spoken = said
+        attributes = _saved_session(session_file)
+        event = spoken_request(intent, now=now, spoken=spoken, attributes=attributes, alexa=system)
+    else:
+        event = whats_on_request(
+            now=now,
+            date_value=amazon_date(args.date, today=now.date()) if args.date else None,
+            venue=args.venue,
+            category=args.category,
+            part_of_day=args.part_of_day,
+            alexa=system,
+        )
     runner = SkillRunner.for_args(args)
     responses = [runner.run(event)]
+    asked = _permission_asked(responses[-1])
+    if asked is not None:  # Alexa asks the resident to allow reminders; they answer
+        answer = "DENIED" if args.refuse else "ACCEPTED"
+        if answer == "ACCEPTED":
+            alexa.grant(LOCAL_USER_ID)
+        reply = connections_response(
+            now=now,
+            token=asked,
+            status=answer,
+            attributes=responses[-1].get("sessionAttributes"),
+            alexa={**system, "api_access_token": alexa.api_token(LOCAL_USER_ID)},
+        )
+        responses.append(runner.run(reply))
     while len(responses) < args.pages and _pending(responses[-1]):
         follow_up = intent_request(
             "AMAZON.NextIntent",
@@ -157,13 +226,40 @@ def ask_command(args: argparse.Namespace) -> int:
             new=False,
         )
         responses.append(runner.run(follow_up))
+    session_file.parent.mkdir(parents=True, exist_ok=True)
+    session_file.write_text(json.dumps(responses[-1].get("sessionAttributes") or {}), "utf-8")
     if args.json:
         print_json(responses)
     else:
-        print(f"You asked: {_question_words(args, event)}  ({runner.description})\n")
+        words = repr(args.words) if args.words else _question_words(args, event)
+        print(f"You asked: {words}  ({runner.description})\n")
         for response in responses:
+            if _permission_asked(response) is not None:
+                said = "no" if args.refuse else "yes"
+                print(f"Alexa: (asks you to allow Villages Events to set reminders) You: {said}\n")
+                continue
             print_response(response)
     return EXIT_OK
+
+
+def _permission_asked(envelope: dict[str, Any]) -> str | None:
+    """The token of a Connections.SendRequest AskFor in the response, if any."""
+    for directive in envelope.get("response", {}).get("directives") or []:
+        if directive.get("type") == "Connections.SendRequest" and directive.get("name") == "AskFor":
+            return str(directive.get("token", ""))
+    return None
+
+
+def _saved_session(path: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        saved = None
+    if not isinstance(saved, dict) or not saved:
+        raise UsageError(
+            "ask a question first (villages-sync skill ask --date ...), then follow up"
+        )
+    return saved
 
 
 def request_command(args: argparse.Namespace) -> int:
@@ -288,7 +384,11 @@ class SkillRunner:
         target = open_target(args, create=False)
         # A local run names the skill its envelopes are for, as a deployment names the real
         # one: the handler refuses every request when no skill id is configured.
-        env = {"TABLE_NAME": target.events_table, "SKILL_ID": skill_id or LOCAL_SKILL_ID}
+        env = {
+            "TABLE_NAME": target.events_table,
+            "SKILL_ID": skill_id or LOCAL_SKILL_ID,
+            "REMINDERS_TABLE_NAME": target.tables.get("RemindersTable", ""),
+        }
         endpoint = target.clients.dynamodb.meta.endpoint_url
         if not args.stack:  # the emulator or --endpoint-url: the function must use it too
             env["AWS_ENDPOINT_URL"] = env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
@@ -383,3 +483,37 @@ def first_page(deployment: Any, *, date_words: str, log: TextIO | None = None) -
     event = whats_on_request(now=asked, date_value=amazon_date(date_words, today=asked.date()))
     speech = runner.run(event)["response"]["outputSpeech"]["ssml"]
     return plain_speech(speech)
+
+
+# ------------------------------------------------------------------------------- reminders
+
+
+def register_reminders(sub: Any) -> argparse.ArgumentParser:
+    """``villages-sync reminders``: what the local stand-in Alexa holds."""
+    reminders = sub.add_parser(
+        "reminders",
+        help="the reminders the local stand-in Alexa holds (set with `skill ask`)",
+        description="Lists the reminders that `villages-sync skill ask` set through the local "
+        "stand-in for Alexa's Reminders API: when each rings, what it says, how often it "
+        "was updated (a moved or cancelled event updates it).",
+    )
+    reminders.add_argument("--json", action="store_true", help="print as JSON")
+    reminders.set_defaults(handler=reminders_command)
+    return reminders
+
+
+def reminders_command(args: argparse.Namespace) -> int:
+    alexa = StandInAlexa(skill_id=LOCAL_SKILL_ID)
+    alexa.load(shared_emulator.default_state_dir() / ALEXA_FILE)
+    held = sorted(alexa.reminders(), key=lambda r: r.scheduled_time)
+    if args.json:
+        print_json([{**r.as_api(), "userId": r.user_id} for r in held])
+        return EXIT_OK
+    if not held:
+        print('no reminders (set one: villages-sync skill ask "remind me about the first one")')
+        return EXIT_OK
+    print(f"{len(held)} reminder(s) held by the stand-in Alexa:")
+    for reminder in held:
+        updated = f", updated {reminder.version - 1}x" if reminder.version > 1 else ""
+        print(f"  {reminder.scheduled_time}  {reminder.text}{updated}")
+    return EXIT_OK

@@ -61,6 +61,7 @@ class Target:
     events_table: str
     runs_table: str
     queue_urls: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)  # logical id -> name (reminders...)
 
     @property
     def events(self) -> EventsTable:
@@ -143,6 +144,7 @@ def resolve_target(
         events_table=resources.tables["EventsTable"],
         runs_table=resources.tables["RunsTable"],
         queue_urls=dict(resources.queue_urls),
+        tables=dict(resources.tables),
     )
 
 
@@ -207,6 +209,7 @@ def _existing_target(endpoints: LocalEndpoints, environment: str, region: str) -
         events_table=tables["EventsTable"],
         runs_table=tables["RunsTable"],
         queue_urls=queue_urls,
+        tables=dict(tables),
     )
 
 
@@ -238,4 +241,7 @@ def _stack_target(
         events_table=outputs["EventsTableName"],
         runs_table=outputs["RunsTableName"],
         queue_urls={name: outputs[key] for key, name in QUEUE_OUTPUTS.items() if key in outputs},
+        tables={"RemindersTable": outputs["RemindersTableName"]}
+        if "RemindersTableName" in outputs
+        else {},
     )

@@ -21,6 +21,8 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 FUNCTION_TYPE = "AWS::Serverless::Function"
 BUCKET_TYPE = "AWS::S3::Bucket"
+EVENT_BUS_TYPE = "AWS::Events::EventBus"
+EVENT_RULE_TYPE = "AWS::Events::Rule"
 _SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -112,6 +114,8 @@ class TemplateResolver:
             "AWS::SNS::Topic": "TopicName",
             "AWS::CloudWatch::Dashboard": "DashboardName",
             "AWS::CloudWatch::Alarm": "AlarmName",
+            EVENT_BUS_TYPE: "Name",
+            EVENT_RULE_TYPE: "Name",
         }.get(resource.get("Type", ""))
         explicit = resource.get("Properties", {}).get(name_property) if name_property else None
         if explicit is not None:
@@ -159,6 +163,12 @@ class TemplateResolver:
             return name
         if resource_type == BUCKET_TYPE and attribute == "Arn":
             return f"arn:aws:s3:::{name}"
+        if resource_type == EVENT_BUS_TYPE and attribute in ("Arn", "Name"):
+            return self._arn("events", f"event-bus/{name}") if attribute == "Arn" else name
+        if resource_type == EVENT_RULE_TYPE and attribute == "Arn":
+            bus = self.resolve(self.properties(logical_id).get("EventBusName", "default"))
+            path = f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
+            return self._arn("events", path)
         raise TemplateError(f"cannot resolve Fn::GetAtt {logical_id}.{attribute} locally")
 
     def _resource(self, logical_id: str) -> Mapping[str, Any]:

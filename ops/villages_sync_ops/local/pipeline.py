@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import boto3
 from villages_sync.aws.clients import AwsClients, aws_clients, s3_client
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunNotFoundError, RunsTable
@@ -41,6 +42,8 @@ EVENTS_TABLE = "EventsTable"
 RUNS_TABLE = "RunsTable"
 
 Progress = Callable[[str, str], None]  # (stage, message)
+# The stage each queue's poller reports as (a queue not named here: its function's id).
+STAGES = {"EventsQueue": "consumer", "SweepQueue": "sweep", "RemindersQueue": "reminders"}
 
 
 @dataclass(slots=True)
@@ -91,6 +94,8 @@ def deploy_locally(
         dynamodb=clients.dynamodb,
         sqs=clients.sqs,
         s3=s3_client(endpoint_url, region),  # buckets beside the queues (moto)
+        # the change feed's bus and the rules on it (moto delivers to their SQS targets)
+        events=boto3.client("events", endpoint_url=endpoint_url, region_name=region),
         # A local deployment names the local skill (the id local envelopes carry), as a real
         # one is given the skill's id: the skill function refuses requests without one.
         parameters={"Environment": environment, "SkillId": LOCAL_SKILL_ID, **(parameters or {})},
@@ -224,7 +229,7 @@ class LocalPipeline:
         while time.monotonic() < deadline:
             handled = 0
             for spec, mapping in mappings:
-                stage = "consumer" if spec.queue_logical_id == "EventsQueue" else "sweep"
+                stage = STAGES.get(spec.queue_logical_id, spec.function_logical_id)
                 self._stage = stage
                 begun = time.monotonic()
 

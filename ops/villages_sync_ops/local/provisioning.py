@@ -18,6 +18,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from villages_sync_ops.local.event_rules import (
+    provision_event_rules,
+    read_event_buses,
+    read_event_rules,
+)
 from villages_sync_ops.local.template import (
     DEFAULT_REGION,
     BucketSpec,
@@ -40,11 +45,13 @@ def provision(
     dynamodb: Any,
     sqs: Any,
     s3: Any = None,
+    events: Any = None,
     parameters: Mapping[str, str] | None = None,
     stack_name: str | None = None,
 ) -> LocalResources:
     """Create the template's tables, queues and buckets where the clients point; return what
-    runs there. Without an ``s3`` client the buckets are read but not created.
+    runs there. Without an ``s3`` client the buckets are read but not created; without an
+    ``events`` client, the EventBridge buses and rules (``event_rules``) likewise.
 
     Idempotent: a table that exists is left as it is (its keys cannot change anyway; TTL is
     enabled if it is off); a queue that exists gets the template's attributes again. Dead-letter
@@ -69,6 +76,9 @@ def provision(
     if s3 is not None:
         for bucket in bucket_specs.values():
             _create_bucket(s3, bucket)
+    event_buses, event_rules = read_event_buses(resolver), read_event_rules(resolver)
+    if events is not None:
+        provision_event_rules(events, event_buses, event_rules, resolver.known_queue_arns)
     return LocalResources(
         stack_name=resolver.stack_name,
         parameters=dict(resolver.parameters),
@@ -79,6 +89,8 @@ def provision(
         table_specs=table_specs,
         queue_specs=queue_specs,
         bucket_specs=bucket_specs,
+        event_buses=event_buses,
+        event_rules=event_rules,
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from villages_sync_ops.local.event_rules import EventRuleSpec
 from villages_sync_ops.local.intrinsics import (
     BUCKET_TYPE,
     DEFAULT_ACCOUNT_ID,
@@ -170,6 +171,8 @@ class LocalResources:
     table_specs: dict[str, TableSpec] = field(default_factory=dict)
     queue_specs: dict[str, QueueSpec] = field(default_factory=dict)
     bucket_specs: dict[str, BucketSpec] = field(default_factory=dict)
+    event_buses: dict[str, str] = field(default_factory=dict)  # logical id -> bus name
+    event_rules: dict[str, EventRuleSpec] = field(default_factory=dict)
 
     @property
     def buckets(self) -> dict[str, str]:

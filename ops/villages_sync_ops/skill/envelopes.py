@@ -8,6 +8,7 @@ ER_SUCCESS_NO_MATCH. Dates are AMAZON.DATE values, as Alexa would resolve the wo
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -29,8 +30,11 @@ INTENT_SLOTS = {
     "WhatsOnIntent": tuple(WHATS_ON_SLOTS),
     "RefineIntent": tuple(WHATS_ON_SLOTS),
     "DetailsIntent": ("position", "number"),
+    "RemindIntent": ("position", "number"),
     "LookupIntent": ("query",),
 }
+LOCAL_USER_ID = "amzn1.ask.account.LOCAL"
+REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 SCREEN_INTERFACES = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -78,10 +82,16 @@ def envelope(
     session_id: str | None = None,
     skill_id: str = LOCAL_SKILL_ID,
     screen: bool = False,
+    alexa: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``alexa``: where the Alexa APIs are for this request and who asks (``api_endpoint``,
+    ``api_access_token``, ``user_id``, ``reminders_granted``), e.g. a stand-in's."""
+    alexa = alexa or {}
     application = {"applicationId": skill_id}
     interfaces = dict(SCREEN_INTERFACES) if screen else {}
-    user = {"userId": "amzn1.ask.account.LOCAL"}
+    user: dict[str, Any] = {"userId": alexa.get("user_id", LOCAL_USER_ID)}
+    if alexa.get("reminders_granted"):
+        user["permissions"] = {"scopes": {REMINDERS_SCOPE: {"status": "GRANTED"}}}
     return {
         "version": "1.0",
         "session": {
@@ -99,8 +109,8 @@ def envelope(
                     "deviceId": "amzn1.ask.device.LOCAL",
                     "supportedInterfaces": interfaces,
                 },
-                "apiEndpoint": "https://api.amazonalexa.com",
-                "apiAccessToken": "local",
+                "apiEndpoint": alexa.get("api_endpoint", "https://api.amazonalexa.com"),
+                "apiAccessToken": alexa.get("api_access_token", "local"),
             }
         },
         "request": dict(request),
@@ -132,10 +142,13 @@ def intent_request(
     new: bool = True,
     skill_id: str = LOCAL_SKILL_ID,
     screen: bool = False,
+    alexa: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     body = {"name": intent, "confirmationStatus": "NONE", "slots": dict(slots or {})}
     request = _request("IntentRequest", now, dialogState="COMPLETED", intent=body)
-    return envelope(request, attributes=attributes, new=new, skill_id=skill_id, screen=screen)
+    return envelope(
+        request, attributes=attributes, new=new, skill_id=skill_id, screen=screen, alexa=alexa
+    )
 
 
 def spoken_request(
@@ -147,6 +160,7 @@ def spoken_request(
     new: bool = False,
     screen: bool = False,
     skill_id: str = LOCAL_SKILL_ID,
+    alexa: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Any intent of the model as Alexa sends it mid-conversation: its slots all present, the
     spoken ones resolved (``spoken`` maps slot names to words, or to AMAZON.* values)."""
@@ -163,7 +177,74 @@ def spoken_request(
         new=new,
         skill_id=skill_id,
         screen=screen,
+        alexa=alexa,
     )
+
+
+def connections_response(
+    *,
+    now: datetime,
+    token: str,
+    status: str,
+    attributes: Mapping[str, Any] | None = None,
+    alexa: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Alexa's answer to a Connections.SendRequest AskFor: the listener's ``status``
+    (ACCEPTED, DENIED or NOT_ANSWERED) and the request's ``token``, in the same session."""
+    granted = {**(alexa or {}), "reminders_granted": status == "ACCEPTED"}
+    request = _request(
+        "Connections.Response",
+        now,
+        name="AskFor",
+        status={"code": "200", "message": "OK"},
+        payload={"permissionScope": REMINDERS_SCOPE, "status": status},
+        token=token,
+    )
+    return envelope(request, attributes=attributes, new=False, alexa=granted)
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+_SAID = (
+    (
+        re.compile(r"^(?:remind me (?:about|of)|set a reminder for) (?:the )?(\w+)(?: one)?$"),
+        "RemindIntent",
+    ),
+    (
+        re.compile(r"^(?:tell me (?:more )?about|details on|what about) (?:the )?(\w+)(?: one)?$"),
+        "DetailsIntent",
+    ),
+    (re.compile(r"^remind me(?: about (?:it|that one))?$"), "RemindIntent"),
+)
+_SAID_INTENTS = {
+    "yes": "AMAZON.YesIntent",
+    "no": "AMAZON.NoIntent",
+    "more": "AMAZON.NextIntent",
+    "repeat": "AMAZON.RepeatIntent",
+    "go back": "AMAZON.PreviousIntent",
+    "help": "AMAZON.HelpIntent",
+    "stop": "AMAZON.StopIntent",
+}
+
+
+def said_intent(words: str) -> tuple[str, dict[str, str]] | None:
+    """The intent and slots Alexa would resolve for a few follow-up phrases of the model
+    ("remind me about the second one", "tell me about the first one", "yes", "more"), or None."""
+    said = " ".join(words.casefold().replace("'", "").split()).rstrip(".?!")
+    if said in _SAID_INTENTS:
+        return _SAID_INTENTS[said], {}
+    for pattern, intent in _SAID:
+        match = pattern.match(said)
+        if match is None:
+            continue
+        if not match.groups():
+            return intent, {}
+        word = match.group(1)
+        if word in _ORDINALS:
+            return intent, {"position": str(_ORDINALS.index(word) + 1)}
+        digits = word.rstrip("stndrh")
+        if digits.isdigit():
+            return intent, {"position": digits}
+    return None
 
 
 def whats_on_request(
@@ -175,6 +256,7 @@ def whats_on_request(
     part_of_day: str | None = None,
     time_value: str | None = None,
     skill_id: str = LOCAL_SKILL_ID,
+    alexa: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """WhatsOnIntent as Alexa sends it: every slot present, the spoken ones resolved."""
     spoken = {
@@ -188,7 +270,7 @@ def whats_on_request(
         name: resolved_slot(name, spoken[name], slot_type, skill_id=skill_id)
         for name, slot_type in WHATS_ON_SLOTS.items()
     }
-    return intent_request("WhatsOnIntent", now=now, slots=slots, skill_id=skill_id)
+    return intent_request("WhatsOnIntent", now=now, slots=slots, skill_id=skill_id, alexa=alexa)
 
 
 def session_ended_request(

@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from aiohttp import web
 from villages_sync.calendar_api.urls import EVENTS_PATH, SESSION_PATH, TOKEN_PATH
 from villages_sync.settings import DEFAULT_TIMEZONE
 
+from villages_sync_ops.standin.background import BackgroundLoop
 from villages_sync_ops.standin.dataset import api_order, generate_events, mutate_events
 
 # The spellings docs/calendar-contract.md records ("Token"): dp_AUTH_TOKEN; an object literal's
@@ -373,17 +373,12 @@ class RunningCalendar:
     ) -> None:
         self._arguments = (events, faults, token, token_style)
         self._port = port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._background: BackgroundLoop | None = None
         self._calendar: StandInCalendar | None = None
 
     def __enter__(self) -> StandInBaseUrl:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(
-            target=loop.run_forever, name="stand-in-calendar", daemon=True
-        )
-        self._thread.start()
+        background = BackgroundLoop("stand-in-calendar")
+        self._background = background
         events, faults, token, token_style = self._arguments
 
         async def start() -> tuple[StandInCalendar, str]:
@@ -391,31 +386,25 @@ class RunningCalendar:
             return calendar, await calendar.start(port=self._port)
 
         try:
-            calendar, url = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
+            calendar, url = background.run(start())
         except BaseException:
-            self._shut_loop()
+            background.close()
             raise
         self._calendar = calendar
         handle = StandInBaseUrl(url)
         handle.calendar = calendar
-        handle._loop = loop
+        assert background.loop is not None
+        handle._loop = background.loop
         return handle
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._calendar is not None and self._loop is not None:
-            asyncio.run_coroutine_threadsafe(self._calendar.stop(), self._loop).result(timeout=30)
-            self._calendar = None
-        self._shut_loop()
-
-    def _shut_loop(self) -> None:
-        if self._loop is None:
+        if self._background is None:
             return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-        self._loop.close()
-        self._loop = None
-        self._thread = None
+        if self._calendar is not None:
+            self._background.run(self._calendar.stop())
+            self._calendar = None
+        self._background.close()
+        self._background = None
 
 
 def calendar_today() -> date:

@@ -23,6 +23,8 @@ from villages_sync.skill.conversation import (
     read_offers,
 )
 from villages_sync.skill.lookup import LOOKUP_DAYS, find_by_title, say_details, say_lookup
+from villages_sync.skill.reminding import offered_reminder
+from villages_sync.skill.selection import Offer
 from villages_sync.skill.session import pending_of
 from villages_sync.skill.speech import Speech
 
@@ -70,6 +72,33 @@ def kept_list(reply: Reply, attributes: Mapping[str, Any], *, now: datetime) -> 
     )
 
 
+def chosen_offer(
+    attributes: Mapping[str, Any],
+    position: int | None,
+    *,
+    read: ReadDays,
+    tz: ZoneInfo,
+    now: datetime,
+    verb: str = "hear about",
+) -> Offer | Reply:
+    """The event "the second one" means: the second of the events last read out (or, past
+    that page, the n-th of the whole answer); or the Reply that asks which one."""
+    pending = pending_of(attributes, now=now)
+    if pending is None:
+        text = "Ask me what's on first, then ask about one of the events I read."
+        return Reply(Speech.plain(f"{text} {ASK_AGAIN}"), _ask_again())
+    offers = read_offers(pending.question, read=read, now=pending.asked_at, tz=tz)
+    page_end = min(pending.said + PAGE_SIZE, len(offers))
+    if position is None or position < 1:
+        text = f"Which one would you like to {verb}? Say, for example, the first one."
+        return Reply(Speech.plain(text), Speech.plain(text), None, pending.as_attributes())
+    index = pending.said + position - 1 if position <= page_end - pending.said else position - 1
+    if not 0 <= index < len(offers):
+        text = f"I read {len(offers)} of them. Which one would you like to {verb}?"
+        return Reply(Speech.plain(text), Speech.plain(text), None, pending.as_attributes())
+    return offers[index]
+
+
 def tell_details(
     attributes: Mapping[str, Any],
     position: int | None,
@@ -78,26 +107,17 @@ def tell_details(
     tz: ZoneInfo,
     now: datetime,
 ) -> Reply:
-    """ "Tell me about the second one": the second of the events last read out (or, past that
-    page, the n-th of the whole answer). The list stays where it was."""
+    """ "Tell me about the second one": its details, and a reminder offered ("yes" sets it).
+    The list stays where it was."""
+    chosen = chosen_offer(attributes, position, read=read, tz=tz, now=now)
+    if isinstance(chosen, Reply):
+        return chosen
     pending = pending_of(attributes, now=now)
-    if pending is None:
-        text = "Ask me what's on first, then ask about one of the events I read."
-        return Reply(Speech.plain(f"{text} {ASK_AGAIN}"), _ask_again())
-    offers = read_offers(pending.question, read=read, now=pending.asked_at, tz=tz)
-    page_end = min(pending.said + PAGE_SIZE, len(offers))
-    if position is None or position < 1:
-        text = "Which one would you like to hear about? Say, for example, the first one."
-        return Reply(Speech.plain(text), Speech.plain(text), None, pending.as_attributes())
-    index = pending.said + position - 1 if position <= page_end - pending.said else position - 1
-    if not 0 <= index < len(offers):
-        text = f"I read {len(offers)} of them. Which one would you like to hear about?"
-        return Reply(Speech.plain(text), Speech.plain(text), None, pending.as_attributes())
-    told = say_details(offers[index], today=pending.asked_at.astimezone(tz).date())
-    go_on = "Say more for the rest of the list, or ask something else."
-    return Reply(
-        Speech.plain(f"{told} {go_on}"), Speech.plain(go_on), None, pending.as_attributes()
-    )
+    assert pending is not None  # chosen_offer found an offer in it
+    told = say_details(chosen, today=pending.asked_at.astimezone(tz).date())
+    go_on = "Say more for the rest of the list. Want a reminder?"
+    kept = {**pending.as_attributes(), **offered_reminder(chosen)}
+    return Reply(Speech.plain(f"{told} {go_on}"), Speech.plain(go_on), None, kept)
 
 
 def look_up(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,12 @@ class SkillSettings:
     skill_id: str | None = None  # None: every request is refused (see request_refusal)
     log_level: str = "INFO"
     days_ahead: int = 90  # the sync's window (DAYS_AHEAD): how far ahead the table knows
+    reminders_table_name: str | None = None  # None: no reminders are offered or set
+    reminder_lead_minutes: int = 60  # a reminder rings this long before its event
+
+    @property
+    def reminder_lead(self) -> timedelta:
+        return timedelta(minutes=self.reminder_lead_minutes)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SkillSettings:
@@ -58,6 +65,10 @@ class SkillSettings:
                 ),
                 log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
                 days_ahead=_parsed(env, "DAYS_AHEAD", _int_in(0, 366), "a whole number 0-366"),
+                reminders_table_name=env.get("REMINDERS_TABLE_NAME", "").strip() or None,
+                reminder_lead_minutes=_parsed(
+                    env, "REMINDER_LEAD_MINUTES", _int_in(5, 2880), "a whole number 5-2880"
+                ),
             )
         )
 
