@@ -96,7 +96,7 @@ def change_from_record(record: Mapping[str, Any]) -> Change | None:
     try:
         name = record["eventName"]
         stream = record["dynamodb"]
-        keys = _plain_image(stream["Keys"])
+        keys = _plain_image(stream["Keys"]) or {}
         event_id = str(keys["event_id"])
         old = _plain_image(stream.get("OldImage"))
         new = _plain_image(stream.get("NewImage"))

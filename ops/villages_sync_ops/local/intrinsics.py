@@ -21,6 +21,7 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 FUNCTION_TYPE = "AWS::Serverless::Function"
 BUCKET_TYPE = "AWS::S3::Bucket"
+EVENT_BUS_TYPE = "AWS::Events::EventBus"
 _SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -112,6 +113,7 @@ class TemplateResolver:
             "AWS::SNS::Topic": "TopicName",
             "AWS::CloudWatch::Dashboard": "DashboardName",
             "AWS::CloudWatch::Alarm": "AlarmName",
+            EVENT_BUS_TYPE: "Name",
         }.get(resource.get("Type", ""))
         explicit = resource.get("Properties", {}).get(name_property) if name_property else None
         if explicit is not None:
@@ -151,6 +153,12 @@ class TemplateResolver:
                 return self._queue_url(logical_id)
         if resource_type == TABLE_TYPE and attribute == "Arn":
             return self._arn("dynamodb", f"table/{name}")
+        if resource_type == TABLE_TYPE and attribute == "StreamArn":
+            # The real one ends in the stream's creation time; locally the emulator's is read
+            # from DescribeTable (pipeline.py), this is only its shape.
+            return self._arn("dynamodb", f"table/{name}/stream/local")
+        if resource_type == EVENT_BUS_TYPE and attribute == "Arn":
+            return self._arn("events", f"event-bus/{name}")
         if resource_type == FUNCTION_TYPE and attribute == "Arn":
             return self._arn("lambda", f"function:{name}")
         if resource_type == "AWS::Logs::LogGroup" and attribute == "Arn":
