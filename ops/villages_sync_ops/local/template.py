@@ -39,6 +39,7 @@ from villages_sync_ops.local.intrinsics import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
     DEFAULT_STACK_NAME,
+    EVENT_BUS_TYPE,
     FUNCTION_TYPE,
     INTRINSIC_FUNCTIONS,
     QUEUE_TYPE,
@@ -58,6 +59,7 @@ __all__ = [
     "FunctionSpec",
     "LocalResources",
     "QueueSpec",
+    "StreamMappingSpec",
     "TableSpec",
     "TemplateError",
     "TemplateResolver",
@@ -68,6 +70,7 @@ __all__ = [
     "read_event_source_mappings",
     "read_functions",
     "read_queues",
+    "read_stream_mappings",
     "read_tables",
     "resolve_parameters",
 ]
@@ -226,6 +229,24 @@ class EventSourceMappingSpec:
     enabled: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class StreamMappingSpec:
+    """A function's DynamoDB stream event (what Lambda's stream poller does for it)."""
+
+    function_logical_id: str
+    table_logical_id: str
+    batch_size: int
+    maximum_batching_window_seconds: int
+    starting_position: str
+    report_batch_item_failures: bool
+    bisect_batch_on_function_error: bool
+    maximum_retry_attempts: int  # -1: until the record expires
+    maximum_record_age_seconds: int  # -1: the stream's retention
+    on_failure_queue_logical_id: str | None
+    filter_criteria: dict[str, Any] | None
+    enabled: bool = True
+
+
 @dataclass(slots=True)
 class LocalResources:
     stack_name: str
@@ -237,6 +258,8 @@ class LocalResources:
     table_specs: dict[str, TableSpec] = field(default_factory=dict)
     queue_specs: dict[str, QueueSpec] = field(default_factory=dict)
     bucket_specs: dict[str, BucketSpec] = field(default_factory=dict)
+    stream_mappings: list[StreamMappingSpec] = field(default_factory=list)
+    event_buses: dict[str, str] = field(default_factory=dict)  # logical id -> bus name
 
     @property
     def buckets(self) -> dict[str, str]:
@@ -401,6 +424,50 @@ def read_event_source_mappings(resolver: TemplateResolver) -> list[EventSourceMa
     return mappings
 
 
+def read_stream_mappings(resolver: TemplateResolver) -> list[StreamMappingSpec]:
+    """The DynamoDB stream events of every SAM function."""
+    mappings: list[StreamMappingSpec] = []
+    for logical_id in resolver.of_type(FUNCTION_TYPE):
+        for event in resolver.properties(logical_id).get("Events", {}).values():
+            if event.get("Type") != "DynamoDB":
+                continue
+            props = event.get("Properties", {})
+            stream = props["Stream"]
+            target = stream.get("Fn::GetAtt") if isinstance(stream, dict) else None
+            parts = target.split(".", 1) if isinstance(target, str) else target
+            if not parts or parts[1] != "StreamArn":
+                raise TemplateError(f"stream {stream!r} is not !GetAtt <Table>.StreamArn")
+            on_failure = (props.get("DestinationConfig") or {}).get("OnFailure") or {}
+            response_types = resolver.resolve(props.get("FunctionResponseTypes", []))
+            mappings.append(
+                StreamMappingSpec(
+                    function_logical_id=logical_id,
+                    table_logical_id=str(parts[0]),
+                    batch_size=int(resolver.resolve(props.get("BatchSize", 100))),
+                    maximum_batching_window_seconds=int(
+                        resolver.resolve(props.get("MaximumBatchingWindowInSeconds", 0))
+                    ),
+                    starting_position=str(resolver.resolve(props["StartingPosition"])),
+                    report_batch_item_failures="ReportBatchItemFailures" in response_types,
+                    bisect_batch_on_function_error=_truthy(
+                        resolver.resolve(props.get("BisectBatchOnFunctionError", False))
+                    ),
+                    maximum_retry_attempts=int(
+                        resolver.resolve(props.get("MaximumRetryAttempts", -1))
+                    ),
+                    maximum_record_age_seconds=int(
+                        resolver.resolve(props.get("MaximumRecordAgeInSeconds", -1))
+                    ),
+                    on_failure_queue_logical_id=(
+                        _queue_logical_id(on_failure["Destination"]) if on_failure else None
+                    ),
+                    filter_criteria=resolver.resolve(props.get("FilterCriteria")),
+                    enabled=_truthy(resolver.resolve(props.get("Enabled", True))),
+                )
+            )
+    return mappings
+
+
 def _function_properties(resolver: TemplateResolver, logical_id: str) -> dict[str, Any]:
     global_props = resolver.template.get("Globals", {}).get("Function", {})
     return _merge_globals(global_props, resolver.properties(logical_id))
@@ -466,11 +533,13 @@ def provision(
     dynamodb: Any,
     sqs: Any,
     s3: Any = None,
+    events: Any = None,
     parameters: Mapping[str, str] | None = None,
     stack_name: str | None = None,
 ) -> LocalResources:
     """Create the template's tables, queues and buckets where the clients point; return what
-    runs there. Without an ``s3`` client the buckets are read but not created.
+    runs there. Without an ``s3`` client the buckets are read but not created, without an
+    ``events`` client the event buses.
 
     Idempotent: a table that exists is left as it is (its keys cannot change anyway; TTL is
     enabled if it is off); a queue that exists gets the template's attributes again. Dead-letter
@@ -495,6 +564,13 @@ def provision(
     if s3 is not None:
         for bucket in bucket_specs.values():
             _create_bucket(s3, bucket)
+    event_buses = {
+        logical_id: resolver.physical_name(logical_id)
+        for logical_id in resolver.of_type(EVENT_BUS_TYPE)
+    }
+    if events is not None:
+        for bus_name in event_buses.values():
+            _create_event_bus(events, bus_name)
     return LocalResources(
         stack_name=resolver.stack_name,
         parameters=dict(resolver.parameters),
@@ -505,7 +581,17 @@ def provision(
         table_specs=table_specs,
         queue_specs=queue_specs,
         bucket_specs=bucket_specs,
+        stream_mappings=read_stream_mappings(resolver),
+        event_buses=event_buses,
     )
+
+
+def _create_event_bus(events: Any, name: str) -> None:
+    try:
+        events.create_event_bus(Name=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
 
 
 def _create_table(dynamodb: Any, spec: TableSpec) -> None:
@@ -522,12 +608,15 @@ def _create_table(dynamodb: Any, spec: TableSpec) -> None:
     if spec.local_secondary_indexes:
         request["LocalSecondaryIndexes"] = spec.local_secondary_indexes
     if spec.stream_specification:
-        request["StreamSpecification"] = spec.stream_specification
+        # CloudFormation's property has the view type only; the API wants the switch too.
+        request["StreamSpecification"] = {"StreamEnabled": True, **spec.stream_specification}
     try:
         dynamodb.create_table(**request)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
+        if spec.stream_specification:
+            _enable_stream(dynamodb, spec.table_name, request["StreamSpecification"])
     if spec.ttl_attribute is None:
         return
     current = dynamodb.describe_time_to_live(TableName=spec.table_name)
@@ -536,6 +625,13 @@ def _create_table(dynamodb: Any, spec: TableSpec) -> None:
             TableName=spec.table_name,
             TimeToLiveSpecification={"AttributeName": spec.ttl_attribute, "Enabled": True},
         )
+
+
+def _enable_stream(dynamodb: Any, table_name: str, stream: Mapping[str, Any]) -> None:
+    """A table made before the template gave it a stream (a kept local emulator) gets one."""
+    current = dynamodb.describe_table(TableName=table_name)["Table"].get("StreamSpecification")
+    if not (current or {}).get("StreamEnabled"):
+        dynamodb.update_table(TableName=table_name, StreamSpecification=dict(stream))
 
 
 def _dead_letter_queues_first(specs: Mapping[str, QueueSpec]) -> list[QueueSpec]:
