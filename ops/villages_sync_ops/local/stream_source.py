@@ -84,11 +84,17 @@ class DynamoDbStreamMapping:
         # Per shard: the last sequence number handed on, or a LATEST iterator taken by a mark.
         self._after: dict[str, str] = {}
         self._latest: dict[str, str] = {}
+        # The mark's time, less a minute (DynamoDB Local rounds the records' times down to the
+        # minute): a LATEST iterator DynamoDB Local refuses (TrimmedDataAccessException, seen
+        # after a sync's writes) is replaced by the trim horizon, less the older records (those
+        # of the mark's minute come again, and the changes table finds them published).
+        self._not_before = 0.0
 
     # -- position
 
     def mark_latest(self) -> None:
         """Read only records written from now on (shards created later: from their start)."""
+        self._not_before = time.time() - 60.0
         for shard_id in self._shard_ids():
             if shard_id in self._after:
                 continue
@@ -142,7 +148,15 @@ class DynamoDbStreamMapping:
             try:
                 page = self._streams.get_records(ShardIterator=iterator, Limit=MAX_GET_RECORDS)
             except ClientError as error:
-                if error.response["Error"]["Code"] != "ExpiredIteratorException":
+                code = error.response["Error"]["Code"]
+                if code == "TrimmedDataAccessException" and shard_id not in self._after:
+                    iterator = self._streams.get_shard_iterator(
+                        StreamArn=self.stream_arn,
+                        ShardId=shard_id,
+                        ShardIteratorType="TRIM_HORIZON",
+                    )["ShardIterator"]
+                    continue
+                if code != "ExpiredIteratorException":
                     raise
                 iterator = self._iterator(shard_id)  # from the last record handed on
                 continue
@@ -154,7 +168,13 @@ class DynamoDbStreamMapping:
                     self._latest[shard_id] = page["NextShardIterator"]
                 return
             report.records_read += len(records)
-            kept = [r for r in map(self.lambda_record, records) if matches_any(r, self.filters)]
+            kept = [
+                r
+                for r in map(self.lambda_record, records)
+                if r["dynamodb"].get("ApproximateCreationDateTime", self._not_before)
+                >= self._not_before
+                and matches_any(r, self.filters)
+            ]
             report.records_filtered_out += len(records) - len(kept)
             for start in range(0, len(kept), self.batch_size):
                 self._deliver(kept[start : start + self.batch_size], shard_id, report)
