@@ -1,8 +1,8 @@
 """One batch of the events table's stream, turned into published changes.
 
-Per record: read it (``changes.change_from_record``), record its change as pending in the
-changes table, publish what is new or still pending, mark it published (the order is explained
-in ``aws/changes_table.py``). A record that cannot be read, recorded or published is reported
+Per batch: read each record (``changes.change_from_record``), look the changes up in the
+changes table, publish those not there, record what was published (the order is explained in
+``aws/changes_table.py``). A record that cannot be read, recorded or published is reported
 by its ``SequenceNumber``, as Lambda's partial batch response for streams expects: Lambda
 retries from the lowest one (the records after it come again and are found already published),
 halves the batch (``BisectBatchOnFunctionError``) and at last hands the failing record's
@@ -52,7 +52,7 @@ def publish_stream_batch(
 ) -> FeedOutcome:
     outcome = FeedOutcome()
     failed: set[int] = set()
-    to_publish: list[tuple[int, Change, int]] = []
+    found: list[tuple[int, Change, int]] = []
     for position, record in enumerate(records):
         try:
             change = change_from_record(record)
@@ -67,34 +67,33 @@ def publish_stream_batch(
         if change is None:
             outcome.counts["RecordsNotChanges"] += 1
             continue
-        changed_at = _changed_at(record, now)
-        try:
-            new = table.record(change, changed_at)
-        except (ClientError, BotoCoreError) as error:
-            logger.warning(
-                "change not recorded", extra={"change_id": change.change_id, "error": str(error)}
-            )
+        found.append((position, change, _changed_at(record, now)))
+    try:
+        recorded = table.recorded([change.change_id for _, change, _ in found])
+    except (ClientError, BotoCoreError, RuntimeError) as error:
+        logger.warning("changes table unreadable", extra={"error": str(error)})
+        failed.update(position for position, _, _ in found)
+        found = []
+        recorded = set()
+    outcome.counts["ChangesAlreadyPublished"] += sum(
+        1 for _, change, _ in found if change.change_id in recorded
+    )
+    # A change twice in one batch (its record delivered twice) is published once.
+    fresh: dict[str, tuple[int, Change, int]] = {}
+    for position, change, at in found:
+        if change.change_id not in recorded:
+            fresh.setdefault(change.change_id, (position, change, at))
+    unpublished = bus.publish([(change, at) for _, change, at in fresh.values()])
+    published = [(c, at) for _, c, at in fresh.values() if c.change_id not in unpublished]
+    unrecorded = table.record_many(published)
+    for position, change, _ in found:
+        if change.change_id in unpublished or change.change_id in unrecorded:
+            # Not on the bus, or on it but not recorded: the retry publishes it (again, with
+            # the same id), so nothing is lost.
             failed.add(position)
-            continue
-        if new:
-            to_publish.append((position, change, changed_at))
-        else:
-            outcome.counts["ChangesAlreadyPublished"] += 1
-    unpublished = bus.publish([(change, at) for _, change, at in to_publish])
-    for position, change, _ in to_publish:
-        if change.change_id in unpublished:
-            failed.add(position)
-            continue
+    for change, _ in published:
         outcome.published.append(change)
-        outcome.counts["ChangesPublished"] += 1
-        try:
-            table.mark_published(change.change_id)
-        except (ClientError, BotoCoreError) as error:
-            # Published all the same: a redelivery would publish it again, with the same id.
-            logger.warning(
-                "change published, not marked",
-                extra={"change_id": change.change_id, "error": str(error)},
-            )
+    outcome.counts["ChangesPublished"] += len(published)
     outcome.counts["RecordsFailed"] = len(failed)
     outcome.failed_sequence_numbers = [
         _sequence_number(records[position]) for position in sorted(failed)

@@ -151,9 +151,14 @@ TOMBSTONE = {"event_id": "12345", "run_id": RUN_2, "deleted_by": RUN_2, "ttl": 1
             id="retitled",
         ),
         pytest.param(
-            "MODIFY", ITEM, rewritten(end_time="22:00"), ChangeKind.UPDATED, ["end_time"], RUN_2,
+            "MODIFY",
+            ITEM,
+            rewritten(end_time="22:00"),
+            ChangeKind.UPDATED,
+            ["end_time"],
+            RUN_2,
             id="end-time",
-        ),  # fmt: skip
+        ),
         pytest.param(
             "MODIFY",
             ITEM,

@@ -42,6 +42,7 @@ QUEUE_OUTPUTS = {
     "EventsDLQUrl": "EventsDLQ",
     "SweepQueueUrl": "SweepQueue",
     "SweepDLQUrl": "SweepDLQ",
+    "ChangesFailureQueueUrl": "ChangesFailureQueue",
 }
 DLQ_SOURCES = {"EventsDLQ": "EventsQueue", "SweepDLQ": "SweepQueue"}
 
@@ -61,6 +62,7 @@ class Target:
     events_table: str
     runs_table: str
     queue_urls: dict[str, str] = field(default_factory=dict)
+    changes_table: str = ""  # "": a stack deployed before the change feed
 
     @property
     def events(self) -> EventsTable:
@@ -207,6 +209,7 @@ def _existing_target(endpoints: LocalEndpoints, environment: str, region: str) -
         events_table=tables["EventsTable"],
         runs_table=tables["RunsTable"],
         queue_urls=queue_urls,
+        changes_table=tables["ChangesTable"],
     )
 
 
@@ -238,4 +241,5 @@ def _stack_target(
         events_table=outputs["EventsTableName"],
         runs_table=outputs["RunsTableName"],
         queue_urls={name: outputs[key] for key, name in QUEUE_OUTPUTS.items() if key in outputs},
+        changes_table=outputs.get("ChangesTableName", ""),
     )

@@ -1,26 +1,28 @@
-"""The changes table: what the change feed recorded and published, kept 30 days (TTL).
+"""The changes table: every change the change feed published, kept 30 days (TTL).
 
-Each change is recorded *before* it is published, as pending, and marked published after
-PutEvents accepted it. A redelivered stream record therefore finds its change already published
-and publishes nothing; a crash between the record and the publish leaves it pending, and the
-redelivery publishes it then. That order never loses a change; its one cost is a duplicate on
-the bus when the function dies between PutEvents and the mark, and that duplicate carries the
-same ``change_id`` as the first (consumers drop it). The other order (publish, then record)
-would publish again on every redelivery of a batch whose record write failed; recording with
-``attribute_not_exists`` and publishing only if new would lose the change a crash interrupted.
+The order, per stream batch: look the batch's change ids up (BatchGetItem), publish those not
+found, then record each published one (PutItem). A redelivered batch finds its changes recorded
+and publishes nothing. Nothing is ever lost: a change is recorded only after PutEvents accepted
+it, and until its record is written the stream record stays unfinished (failed, retried by
+Lambda, then on the on-failure queue). The one cost: a crash between PutEvents and the PutItem
+publishes that change again on the retry, carrying the same ``change_id`` (consumers drop it).
+Recording first (a conditional put, publishing only if it was new) would lose the change that
+a crash interrupted between the two; recording it as pending and marking it published after
+would cost two writes per change for the same guarantee. BatchWriteItem is not used: it may
+delete, and no function of this stack may delete items.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from villages_sync.aws.items import conditional_check_failed
 from villages_sync.changes import Change, ChangeDetail, ChangeKind
 
 if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
@@ -29,6 +31,8 @@ if TYPE_CHECKING:  # the stubs are a development dependency, not the functions'
 CHANGES_BY_TIME_INDEX = "changes-by-time"
 RECORD_TYPE = "change"  # the index's one partition: every change, in time order
 KEEP_SECONDS = 30 * 24 * 3600
+_BATCH_GET_KEYS = 100  # BatchGetItem's limit per call
+_MAX_BATCH_GET_ROUNDS = 8  # unprocessed keys asked again at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,6 @@ class RecordedChange:
     kind: ChangeKind
     detail: ChangeDetail
     changed_at: int  # epoch seconds: when the table changed (the stream record's time)
-    published: bool
 
     @property
     def change_id(self) -> str:
@@ -56,41 +59,58 @@ class ChangesTable:
         self._dynamodb = dynamodb
         self.table_name = table_name
 
-    def record(self, change: Change, changed_at: int) -> bool:
-        """Record ``change`` as pending unless it is already published. True: publish it (it
-        is new, or an earlier delivery recorded it and did not get as far as publishing)."""
-        try:
-            self._dynamodb.put_item(
-                TableName=self.table_name,
-                Item={
-                    "change_id": {"S": change.change_id},
-                    "record_type": {"S": RECORD_TYPE},
-                    "changed_key": {"S": changed_key(changed_at, change.change_id)},
-                    "changed_at": {"N": str(changed_at)},
-                    "kind": {"S": str(change.kind)},
-                    "event_id": {"S": change.detail["event_id"]},
-                    "run_id": {"S": change.detail["run_id"] or ""},
-                    "detail": {"S": json.dumps(change.detail, sort_keys=True)},
-                    "published": {"BOOL": False},
-                    "expires_at": {"N": str(changed_at + KEEP_SECONDS)},
-                },
-                ConditionExpression="attribute_not_exists(change_id) OR published = :no",
-                ExpressionAttributeValues={":no": {"BOOL": False}},
-            )
-        except ClientError as error:
-            if conditional_check_failed(error):
-                return False  # published before: a redelivery
-            raise
-        return True
+    def recorded(self, change_ids: Sequence[str]) -> set[str]:
+        """Which of ``change_ids`` are recorded (published before: a redelivery)."""
+        found: set[str] = set()
+        unique = sorted(set(change_ids))
+        for start in range(0, len(unique), _BATCH_GET_KEYS):
+            keys: list[Any] = [{"change_id": {"S": i}} for i in unique[start : start + 100]]
+            for _ in range(_MAX_BATCH_GET_ROUNDS):
+                answer = self._dynamodb.batch_get_item(
+                    RequestItems={
+                        self.table_name: {"Keys": keys, "ProjectionExpression": "change_id"}
+                    }
+                )
+                items = answer.get("Responses", {}).get(self.table_name, [])
+                found.update(str(item["change_id"]["S"]) for item in items)
+                unprocessed: dict[str, Any] = dict(answer.get("UnprocessedKeys", {}))
+                keys = list(unprocessed.get(self.table_name, {}).get("Keys", []))
+                if not keys:
+                    break
+            else:
+                raise RuntimeError(f"BatchGetItem left {len(keys)} keys unprocessed")
+        return found
 
-    def mark_published(self, change_id: str) -> None:
-        self._dynamodb.update_item(
+    def record(self, change: Change, changed_at: int) -> None:
+        """Record a published change (written again, identically, after a duplicate)."""
+        self._dynamodb.put_item(
             TableName=self.table_name,
-            Key={"change_id": {"S": change_id}},
-            UpdateExpression="SET published = :yes",
-            ConditionExpression="attribute_exists(change_id)",
-            ExpressionAttributeValues={":yes": {"BOOL": True}},
+            Item={
+                "change_id": {"S": change.change_id},
+                "record_type": {"S": RECORD_TYPE},
+                "changed_key": {"S": changed_key(changed_at, change.change_id)},
+                "changed_at": {"N": str(changed_at)},
+                "kind": {"S": str(change.kind)},
+                "event_id": {"S": change.detail["event_id"]},
+                "run_id": {"S": change.detail["run_id"] or ""},
+                "detail": {"S": json.dumps(change.detail, sort_keys=True)},
+                "expires_at": {"N": str(changed_at + KEEP_SECONDS)},
+            },
         )
+
+    def record_many(
+        self, changes: Sequence[tuple[Change, int]], *, max_workers: int = 8
+    ) -> set[str]:
+        """Record each (change, changed_at), several at a time; the ids not recorded."""
+
+        def one(entry: tuple[Change, int]) -> str | None:
+            try:
+                self.record(*entry)
+            except (ClientError, BotoCoreError):
+                return entry[0].change_id
+            return None
+
+        return {failed for failed in _in_parallel(one, changes, max_workers) if failed}
 
     def since(self, changed_at: int, *, run_id: str | None = None) -> Iterator[RecordedChange]:
         """Changes at or after ``changed_at`` (epoch seconds), oldest first; only those
@@ -121,5 +141,15 @@ def _recorded(item: dict[str, Any]) -> RecordedChange:
         kind=ChangeKind(item["kind"]["S"]),
         detail=json.loads(item["detail"]["S"]),
         changed_at=int(item["changed_at"]["N"]),
-        published=bool(item.get("published", {}).get("BOOL", False)),
     )
+
+
+def _in_parallel(
+    call: Callable[[tuple[Change, int]], str | None],
+    entries: Sequence[tuple[Change, int]],
+    max_workers: int,
+) -> list[str | None]:
+    if len(entries) <= 1 or max_workers <= 1:
+        return [call(entry) for entry in entries]
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(entries))) as pool:
+        return list(pool.map(call, entries))
