@@ -16,7 +16,13 @@ from villages_sync_ops.local.template import TemplateError, TemplateResolver, re
 
 ADOT_ARN = "arn:aws:lambda:us-east-1:615299751070:layer:AWSOpenTelemetryDistroPython:16"
 WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"
-FUNCTIONS = {"ProducerFunction", "ConsumerFunction", "SweepFunction", "SkillFunction"}
+FUNCTIONS = {
+    "ProducerFunction",
+    "ConsumerFunction",
+    "SweepFunction",
+    "ChangesFunction",
+    "SkillFunction",
+}
 
 
 def _layers(resolver: TemplateResolver, function_id: str) -> list[Any]:
