@@ -22,6 +22,7 @@ from villages_sync_ops.local.template import (
     TemplateResolver,
     provision,
     read_event_source_mappings,
+    read_stream_mappings,
     read_queues,
     read_tables,
 )
@@ -56,6 +57,7 @@ EXPECTED_STRIPPED = {
     "ProducerFunctionEventInvokeConfig",
     "ConsumerFunctionEventsQueueMessages",
     "SweepFunctionSweepQueueMessages",
+    "ChangesFunctionEventsTableStream",
     "Dashboard",
     "AlarmEmailSubscription",
     "EventsDLQMessagesAlarm",
@@ -242,6 +244,12 @@ def test_provision_creates_tables_as_the_template_describes(
     assert resources.tables == {
         "EventsTable": "villages-events-it",
         "RunsTable": "villages-sync-runs-it",
+        "ChangesTable": "villages-sync-changes-it",
+    }
+    events_table = dynamodb.describe_table(TableName="villages-events-it")["Table"]
+    assert events_table["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
     for logical_id, spec in expected.items():
         table = dynamodb.describe_table(TableName=resources.tables[logical_id])["Table"]
@@ -408,6 +416,20 @@ def test_template_translation_event_source_mappings_match_the_local_reader(
         assert esm.get("ScalingConfig", {}).get("MaximumConcurrency") == (
             mapping.maximum_concurrency
         )
+    for stream in read_stream_mappings(resolver):
+        esm = generated[stream.function_logical_id]
+        assert esm["EventSourceArn"] == {"Fn::GetAtt": [stream.table_logical_id, "StreamArn"]}
+        assert (esm["BatchSize"], esm["StartingPosition"]) == (
+            stream.batch_size,
+            stream.starting_position,
+        )
+        assert esm["BisectBatchOnFunctionError"] == stream.bisect_batch_on_function_error
+        assert esm["MaximumRetryAttempts"] == stream.maximum_retry_attempts
+        assert esm["MaximumRecordAgeInSeconds"] == stream.maximum_record_age_seconds
+        assert esm["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": [stream.on_failure_queue_logical_id, "Arn"]
+        }
+        assert esm["FilterCriteria"] == stream.filter_criteria
 
 
 @pytest.mark.dynamodb_backends(
@@ -456,8 +478,12 @@ def test_cloudformation_and_provision_create_identical_tables_and_queues(
 
     # Then tables (keys, attributes, indexes, billing) and queues (names, visibility,
     # retention, redrive) are identical, and the stack's outputs name what provision returns
-    assert set(by_cloudformation["tables"]) == {"villages-events-it", "villages-sync-runs-it"}
-    assert len(by_cloudformation["queues"]) == 4
+    assert set(by_cloudformation["tables"]) == {
+        "villages-events-it",
+        "villages-sync-runs-it",
+        "villages-sync-changes-it",
+    }
+    assert len(by_cloudformation["queues"]) == 5
     assert by_provision == by_cloudformation
     assert outputs["EventsTableName"] == resources.tables["EventsTable"]
     assert outputs["RunsTableName"] == resources.tables["RunsTable"]
@@ -466,6 +492,7 @@ def test_cloudformation_and_provision_create_identical_tables_and_queues(
         "EventsDLQUrl": "EventsDLQ",
         "SweepQueueUrl": "SweepQueue",
         "SweepDLQUrl": "SweepDLQ",
+        "ChangesFailureQueueUrl": "ChangesFailureQueue",
     }.items():
         # moto's CloudFormation writes AWS's host where the API answers with its own endpoint.
         assert _account_and_name(outputs[key]) == _account_and_name(
@@ -520,7 +547,7 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
             continue  # X-Ray's write actions take no resource ARN (tracing)
         assert "*" not in as_list(statement["Resource"]), (role_id, statement)
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 4
+    assert len(functions) == 5
     assert all(f["Properties"]["Role"]["Fn::GetAtt"][0] in roles for f in functions)
     # The skill reads through the two indexes with Query, and nothing else of the table
     skill_on_table = [
