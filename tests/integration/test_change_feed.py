@@ -67,9 +67,12 @@ def observed(deployment) -> Any:
     return take
 
 
-def _pipeline(deployment, base_url: str) -> LocalPipeline:
+def _pipeline(deployment, base_url: str, *, trim: bool = False) -> LocalPipeline:
     options = SyncOptions(
-        calendar_base_url=base_url, function_log=io.StringIO(), extra_env=FAST_RETRIES
+        calendar_base_url=base_url,
+        function_log=io.StringIO(),
+        extra_env=FAST_RETRIES,
+        trim_read_stream_records=trim,  # what the demo does (on moto, in this process)
     )
     return LocalPipeline(deployment, options)
 
@@ -83,7 +86,7 @@ def test_change_feed_move_cancel_remove_add_each_published_once(deployment, obse
     day_one = generate_events(40, seed=23, today=datetime.now(TZ).date())
     ids = _valid_ids(day_one)
     with RunningCalendar(day_one) as calendar:
-        pipeline = _pipeline(deployment, calendar.base_url)
+        pipeline = _pipeline(deployment, calendar.base_url, trim=True)
         first = pipeline.run_sync()
         added_first = observed()
 

@@ -22,8 +22,8 @@ from villages_sync_ops.local.template import (
     TemplateResolver,
     provision,
     read_event_source_mappings,
-    read_stream_mappings,
     read_queues,
+    read_stream_mappings,
     read_tables,
 )
 

@@ -78,7 +78,11 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
         deployment = deploy_locally(
             aws.endpoint_url, dynamodb_endpoint_url=dynamodb_url, environment="demo"
         )
-        options = SyncOptions(calendar_base_url=calendar.base_url, function_log=function_log)
+        options = SyncOptions(
+            calendar_base_url=calendar.base_url,
+            function_log=function_log,
+            trim_read_stream_records=True,  # moto is in this process (local/moto_streams.py)
+        )
         for label, data in (("day 1", day_one), ("day 2", day_two), ("day 3", day_two)):
             calendar.set_events(data)
             progress(label, f"the calendar has {len(data)} events")

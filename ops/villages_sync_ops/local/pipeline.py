@@ -109,6 +109,8 @@ class SyncOptions:
     extra_env: Mapping[str, str] = field(default_factory=dict)  # every function
     function_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # per logical id
     drain_deadline_seconds: float = 900.0
+    # Drop the stream records read from an in-process moto (local/moto_streams.py): the demo.
+    trim_read_stream_records: bool = False
 
 
 class SyncInterrupted(Exception):
@@ -273,6 +275,7 @@ class LocalPipeline:
                     invoke=lambda event, fn=spec.function_logical_id: self.invoke_function(
                         fn, event
                     ),
+                    trim_read_records=self.options.trim_read_stream_records,
                 )
                 for spec in self.deployment.resources.stream_mappings
                 if spec.enabled

@@ -13,9 +13,11 @@ shape, and the shard moves on.
 
 Local liberties: it polls only when asked (``drain``, after a sync's queues drained), retries at
 once rather than after Lambda's back-off, and ignores ``MaximumRecordAgeInSeconds`` (a local
-record is never hours old). Its position is kept in memory: ``mark_latest`` (a sync calls it
-before its producer starts) reads only what is written afterwards; without a mark it starts at
-the stream's trim horizon (the changes table makes a second reading publish nothing).
+record is never hours old). With ``trim_read_records`` (``demo``: moto in its own process)
+what was read is dropped from moto's stream (``moto_streams``). Its position is kept in
+memory: ``mark_latest`` (a sync calls it before its producer starts) reads only what is
+written afterwards; without a mark it starts at the stream's trim horizon (the changes table
+makes a second reading publish nothing).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class DynamoDbStreamMapping:
         maximum_retry_attempts: int = -1,
         on_failure_queue_url: str | None = None,
         region: str = DEFAULT_REGION,
+        on_shard_read: Callable[[str], None] | None = None,
     ) -> None:
         self._streams = streams
         self._sqs = sqs
@@ -81,6 +84,8 @@ class DynamoDbStreamMapping:
         self.maximum_retry_attempts = maximum_retry_attempts if maximum_retry_attempts >= 0 else 3
         self.on_failure_queue_url = on_failure_queue_url
         self.region = region
+        # Called with the last sequence number read when a shard has been read to its end.
+        self._on_shard_read = on_shard_read
         # Per shard: the last sequence number handed on, or a LATEST iterator taken by a mark.
         self._after: dict[str, str] = {}
         self._latest: dict[str, str] = {}
@@ -166,6 +171,8 @@ class DynamoDbStreamMapping:
                 # yet past any record: keep the iterator, or the next drain starts over.
                 if shard_id not in self._after and page.get("NextShardIterator"):
                     self._latest[shard_id] = page["NextShardIterator"]
+                if shard_id in self._after and self._on_shard_read is not None:
+                    self._on_shard_read(self._after[shard_id])
                 return
             report.records_read += len(records)
             kept = [
@@ -289,6 +296,7 @@ def stream_mapping(
     deployment: LocalDeployment,
     *,
     invoke: Callable[[dict[str, Any]], Invocation],
+    trim_read_records: bool = False,
 ) -> DynamoDbStreamMapping:
     """The poller of one of the template's stream mappings, against a local deployment: the
     stream is read at the DynamoDB endpoint (DynamoDB Local, or moto), the on-failure queue is
@@ -317,4 +325,13 @@ def stream_mapping(
         maximum_retry_attempts=spec.maximum_retry_attempts,
         on_failure_queue_url=resources.queue_urls[queue_id] if queue_id else None,
         region=deployment.region,
+        on_shard_read=(
+            (lambda last: _trim(table_name, deployment.region, last)) if trim_read_records else None
+        ),
     )
+
+
+def _trim(table_name: str, region: str, through_sequence: str) -> None:
+    from villages_sync_ops.local.moto_streams import trim_read_records
+
+    trim_read_records(table_name, region, through_sequence)
