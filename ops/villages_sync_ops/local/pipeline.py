@@ -271,7 +271,11 @@ class LocalPipeline:
             self._stream_mappings = [
                 stream_mapping(
                     spec,
-                    self.deployment,
+                    self.deployment.resources,
+                    dynamodb=self.deployment.clients.dynamodb,
+                    sqs=self.deployment.clients.sqs,
+                    dynamodb_url=self.deployment.dynamodb_url,
+                    region=self.deployment.region,
                     invoke=lambda event, fn=spec.function_logical_id: self.invoke_function(
                         fn, event
                     ),

@@ -38,8 +38,7 @@ from villages_sync_ops.local.intrinsics import DEFAULT_ACCOUNT_ID, DEFAULT_REGIO
 from villages_sync_ops.local.lambda_runtime import Invocation
 
 if TYPE_CHECKING:
-    from villages_sync_ops.local.pipeline import LocalDeployment
-    from villages_sync_ops.local.template import StreamMappingSpec
+    from villages_sync_ops.local.template import LocalResources, StreamMappingSpec
 
 MAX_GET_RECORDS = 1000  # GetRecords' own limit per call
 
@@ -293,30 +292,31 @@ def _iso(value: Any) -> str | None:
 
 def stream_mapping(
     spec: StreamMappingSpec,
-    deployment: LocalDeployment,
+    resources: LocalResources,
     *,
+    dynamodb: Any,
+    sqs: Any,
+    dynamodb_url: str,
+    region: str,
     invoke: Callable[[dict[str, Any]], Invocation],
     trim_read_records: bool = False,
 ) -> DynamoDbStreamMapping:
     """The poller of one of the template's stream mappings, against a local deployment: the
     stream is read at the DynamoDB endpoint (DynamoDB Local, or moto), the on-failure queue is
     at the SQS one."""
-    resources = deployment.resources
     table_name = resources.tables[spec.table_logical_id]
-    stream_arn = deployment.clients.dynamodb.describe_table(TableName=table_name)["Table"][
-        "LatestStreamArn"
-    ]
-    streams = boto3.session.Session(region_name=deployment.region).client(
-        "dynamodbstreams", endpoint_url=deployment.dynamodb_url
+    stream_arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+    streams = boto3.session.Session(region_name=region).client(
+        "dynamodbstreams", endpoint_url=dynamodb_url
     )
     function = resources.functions[spec.function_logical_id]
     queue_id = spec.on_failure_queue_logical_id
     return DynamoDbStreamMapping(
         streams,
-        deployment.clients.sqs,
+        sqs,
         stream_arn=stream_arn,
         invoke=invoke,
-        function_arn=f"arn:aws:lambda:{deployment.region}:{DEFAULT_ACCOUNT_ID}:function:"
+        function_arn=f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT_ID}:function:"
         f"{function.function_name}",
         batch_size=spec.batch_size,
         filters=parse_filter_criteria(spec.filter_criteria),
@@ -324,9 +324,9 @@ def stream_mapping(
         bisect_on_error=spec.bisect_batch_on_function_error,
         maximum_retry_attempts=spec.maximum_retry_attempts,
         on_failure_queue_url=resources.queue_urls[queue_id] if queue_id else None,
-        region=deployment.region,
+        region=region,
         on_shard_read=(
-            (lambda last: _trim(table_name, deployment.region, last)) if trim_read_records else None
+            (lambda last: _trim(table_name, region, last)) if trim_read_records else None
         ),
     )
 

@@ -13,7 +13,9 @@ queue setting or an environment variable. This module
   its TLS-only statement, see ``without_tls_only``) in the endpoint the clients point at (moto,
   usually), idempotently, and returns what the local runtime needs to run each function
   as Lambda would: table names, queue URLs and ARNs, each function's handler, timeout, memory and
-  resolved environment (Globals included), and the SQS event-source mappings.
+  resolved environment (Globals included), the SQS event-source mappings and the DynamoDB
+  stream ones (``read_stream_mappings``); event buses are created when an EventBridge client
+  is given (the change feed's bus).
 
 Only the resources that hold state are created. Functions are not deployed: the local runtime
 imports their handlers in-process (the layer is this installed package), so Lambda functions,
