@@ -167,3 +167,22 @@ class SweepSettings:
                 log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesSettings:
+    """ChangesFunction: where changes are recorded and published."""
+
+    changes_table_name: str
+    changes_bus_name: str
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ChangesSettings:
+        return cls(
+            **_set(
+                changes_table_name=_required(env, "CHANGES_TABLE_NAME"),
+                changes_bus_name=_required(env, "CHANGES_BUS_NAME"),
+                log_level=_parsed(env, "LOG_LEVEL", _log_level, "a log level"),
+            )
+        )

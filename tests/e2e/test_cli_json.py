@@ -41,6 +41,7 @@ COMMANDS = [
     ["runs", "show", "latest"],
     ["runs", "diff", "{good}", "{failed}"],
     ["events", "--date", "today"],
+    ["changes", "--since", "today"],
     ["replay-dlq", "--show"],
     ["replay-dlq", "--dry-run"],
 ]

@@ -23,6 +23,7 @@ from villages_sync_ops.local.template import (
     TemplateResolver,
     read_event_source_mappings,
     read_queues,
+    read_stream_mappings,
     read_tables,
 )
 
@@ -57,6 +58,7 @@ EXPECTED_STRIPPED = {
     "ConsumerFunctionEventsQueueMessages",
     "SweepFunctionSweepQueueMessages",
     "RemindersFunctionRemindersQueueMessages",
+    "ChangesFunctionEventsTableStream",
     "Dashboard",
     "AlarmEmailSubscription",
     "EventsDLQMessagesAlarm",
@@ -244,6 +246,12 @@ def test_provision_creates_tables_as_the_template_describes(
         "EventsTable": "villages-events-it",
         "RunsTable": "villages-sync-runs-it",
         "RemindersTable": "villages-sync-reminders-it",
+        "ChangesTable": "villages-sync-changes-it",
+    }
+    events_table = dynamodb.describe_table(TableName="villages-events-it")["Table"]
+    assert events_table["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
     for logical_id, spec in expected.items():
         table = dynamodb.describe_table(TableName=resources.tables[logical_id])["Table"]
@@ -410,6 +418,20 @@ def test_template_translation_event_source_mappings_match_the_local_reader(
         assert esm.get("ScalingConfig", {}).get("MaximumConcurrency") == (
             mapping.maximum_concurrency
         )
+    for stream in read_stream_mappings(resolver):
+        esm = generated[stream.function_logical_id]
+        assert esm["EventSourceArn"] == {"Fn::GetAtt": [stream.table_logical_id, "StreamArn"]}
+        assert (esm["BatchSize"], esm["StartingPosition"]) == (
+            stream.batch_size,
+            stream.starting_position,
+        )
+        assert esm["BisectBatchOnFunctionError"] == stream.bisect_batch_on_function_error
+        assert esm["MaximumRetryAttempts"] == stream.maximum_retry_attempts
+        assert esm["MaximumRecordAgeInSeconds"] == stream.maximum_record_age_seconds
+        assert esm["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": [stream.on_failure_queue_logical_id, "Arn"]
+        }
+        assert esm["FilterCriteria"] == stream.filter_criteria
 
 
 @pytest.mark.dynamodb_backends(
@@ -462,8 +484,9 @@ def test_cloudformation_and_provision_create_identical_tables_and_queues(
         "villages-events-it",
         "villages-sync-runs-it",
         "villages-sync-reminders-it",
+        "villages-sync-changes-it",
     }
-    assert len(by_cloudformation["queues"]) == 6
+    assert len(by_cloudformation["queues"]) == 7
     assert by_provision == by_cloudformation
     assert outputs["EventsTableName"] == resources.tables["EventsTable"]
     assert outputs["RunsTableName"] == resources.tables["RunsTable"]
@@ -472,6 +495,7 @@ def test_cloudformation_and_provision_create_identical_tables_and_queues(
         "EventsDLQUrl": "EventsDLQ",
         "SweepQueueUrl": "SweepQueue",
         "SweepDLQUrl": "SweepDLQ",
+        "ChangesFailureQueueUrl": "ChangesFailureQueue",
     }.items():
         # moto's CloudFormation writes AWS's host where the API answers with its own endpoint.
         assert _account_and_name(outputs[key]) == _account_and_name(
@@ -526,7 +550,7 @@ def test_translated_template_roles_are_least_privilege(template: dict[str, Any])
             continue  # X-Ray's write actions take no resource ARN (tracing)
         assert "*" not in as_list(statement["Resource"]), (role_id, statement)
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 5
+    assert len(functions) == 6
     assert all(f["Properties"]["Role"]["Fn::GetAtt"][0] in roles for f in functions)
     # The skill reads through the two indexes with Query, and nothing else of the table; its
     # one write grant is on its reminders table

@@ -26,6 +26,7 @@ HANDLERS = [
     "consumers.upsert_handler",
     "consumers.sweep_handler",
     "consumers.reminders_handler",
+    "consumers.changes_handler",
     "skill.skill_handler",
 ]
 # artifact -> (the requirements it ships, the list of module files it precompiles, the handlers

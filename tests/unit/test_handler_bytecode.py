@@ -16,19 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 PYC_TAG = sys.implementation.cache_tag  # cpython-311 here; cpython-312 for Lambda's build
 
+CONSUMER_HANDLERS = ["upsert_handler", "sweep_handler", "reminders_handler", "changes_handler"]
 FUNCTIONS = [
     ("producers", "build-ProducerFunction", ["scrape_handler"]),
-    (
-        "consumers",
-        "build-ConsumerFunction",
-        ["upsert_handler", "sweep_handler", "reminders_handler"],
-    ),
-    ("consumers", "build-SweepFunction", ["upsert_handler", "sweep_handler", "reminders_handler"]),
-    (
-        "consumers",
-        "build-RemindersFunction",
-        ["upsert_handler", "sweep_handler", "reminders_handler"],
-    ),
+    ("consumers", "build-ConsumerFunction", CONSUMER_HANDLERS),
+    ("consumers", "build-SweepFunction", CONSUMER_HANDLERS),
+    ("consumers", "build-RemindersFunction", CONSUMER_HANDLERS),
+    ("consumers", "build-ChangesFunction", CONSUMER_HANDLERS),
     ("skill", "build-SkillFunction", ["skill_handler"]),
 ]
 

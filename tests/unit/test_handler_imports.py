@@ -39,6 +39,7 @@ HANDLERS = [
     "consumers.upsert_handler",
     "consumers.sweep_handler",
     "consumers.reminders_handler",
+    "consumers.changes_handler",
     "skill.skill_handler",
 ]
 

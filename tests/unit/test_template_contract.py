@@ -18,7 +18,12 @@ import pytest
 from support.template import as_list
 from villages_sync.aws.event_reads import MULTI_DAY_INDEX
 from villages_sync.models import EventItem
-from villages_sync.settings import ConsumerSettings, ProducerSettings, SweepSettings
+from villages_sync.settings import (
+    ChangesSettings,
+    ConsumerSettings,
+    ProducerSettings,
+    SweepSettings,
+)
 from villages_sync_ops.local.template import (
     TEMPLATE_ENV_VAR,
     TEMPLATE_LOADER,
@@ -37,6 +42,7 @@ SETTINGS_OF_FUNCTION = {
     "ProducerFunction": ProducerSettings,
     "ConsumerFunction": ConsumerSettings,
     "SweepFunction": SweepSettings,
+    "ChangesFunction": ChangesSettings,
 }
 REQUIRED_OUTPUTS = {
     "EventsTableName",
@@ -48,6 +54,10 @@ REQUIRED_OUTPUTS = {
     "ProducerFunctionName",
     "ConsumerFunctionName",
     "SweepFunctionName",
+    "ChangesFunctionName",
+    "ChangesTableName",
+    "ChangesBusName",
+    "ChangesFailureQueueUrl",
     "AlarmTopicArn",
     "DashboardName",
 }
@@ -197,7 +207,11 @@ def test_template_function_environment_parses_into_its_settings(
 
     # Then nothing is missing or malformed, and the names point at the template's resources
     tables = read_tables(resolver)
-    assert settings.runs_table_name == tables["RunsTable"].table_name
+    if hasattr(settings, "runs_table_name"):
+        assert settings.runs_table_name == tables["RunsTable"].table_name
+    if hasattr(settings, "changes_table_name"):
+        assert settings.changes_table_name == tables["ChangesTable"].table_name
+        assert settings.changes_bus_name == resolver.ref("ChangesBus")
     if hasattr(settings, "table_name"):
         assert settings.table_name == tables["EventsTable"].table_name
     if hasattr(settings, "sweep_queue_url"):

@@ -20,6 +20,7 @@ FUNCTIONS = {
     "ProducerFunction",
     "ConsumerFunction",
     "SweepFunction",
+    "ChangesFunction",
     "SkillFunction",
     "RemindersFunction",
 }

@@ -123,6 +123,12 @@ def events(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def changes(args: argparse.Namespace) -> int:
+    from villages_sync_ops.cli.changes import changes_command
+
+    return changes_command(args, local_tz=LOCAL_TZ)
+
+
 def runs(args: argparse.Namespace) -> int:
     from villages_sync_ops.cli.monitor import runs_command
 

@@ -2,7 +2,8 @@
 
 Day 1 fills an empty table; overnight the stand-in calendar changes (events added, edited and
 removed); day 2 adds and updates, and counts the removed events' first miss; day 3, the calendar
-unchanged, deletes them: an event goes only when two clean runs in a row missed it. Everything
+unchanged, deletes them: an event goes only when two clean runs in a row missed it. After days 2
+and 3 the change feed's list says what changed (the stream read by the local runtime). Everything
 runs on 127.0.0.1 and stops at the end.
 """
 
@@ -15,9 +16,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from villages_sync.aws.changes_table import ChangesTable
 from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.visible_events import visible_events
 
+from villages_sync_ops.cli.changes import change_as_dict, print_changes
 from villages_sync_ops.cli.output import ProgressPrinter, print_json, print_line, print_table
 from villages_sync_ops.cli.skill import first_page
 from villages_sync_ops.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
@@ -28,6 +31,7 @@ from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions, deploy_
 from villages_sync_ops.standin.dataset import generate_events, mutate_events
 from villages_sync_ops.standin.server import RunningCalendar
 
+LOCAL_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 # Today's events the text output lists; the rest are counted, with where to read them.
 TODAY_SHOWN = 15
 
@@ -40,6 +44,14 @@ def print_todays_events(today: date, todays: list[dict[str, Any]]) -> None:
         # The demo's emulator is gone when it ends: --json is where the rest can be read.
         more = len(todays) - TODAY_SHOWN
         print(f"  ... and {more} more (villages-sync demo --json lists them all)")
+
+
+def _changes_of(deployment: Any, run_id: str | None) -> list[Any]:
+    """The changes the change feed recorded for one run (read from its changes table)."""
+    if not run_id:
+        return []
+    table = ChangesTable(deployment.clients.dynamodb, deployment.resources.tables["ChangesTable"])
+    return list(table.since(0, run_id=run_id))
 
 
 def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -> int:
@@ -66,7 +78,11 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
         deployment = deploy_locally(
             aws.endpoint_url, dynamodb_endpoint_url=dynamodb_url, environment="demo"
         )
-        options = SyncOptions(calendar_base_url=calendar.base_url, function_log=function_log)
+        options = SyncOptions(
+            calendar_base_url=calendar.base_url,
+            function_log=function_log,
+            trim_read_stream_records=True,  # moto is in this process (local/moto_streams.py)
+        )
         for label, data in (("day 1", day_one), ("day 2", day_two), ("day 3", day_two)):
             calendar.set_events(data)
             progress(label, f"the calendar has {len(data)} events")
@@ -81,6 +97,14 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
             if not report.succeeded:
                 print_json(results) if as_json else print(function_log.getvalue()[-4000:])
                 return EXIT_FAILED
+            changed = _changes_of(deployment, report.run_id)
+            results[-1]["changes"] = [change_as_dict(change) for change in changed]
+            if not as_json and label != "day 1":
+                # Day 1 adds everything; from day 2 on, the change feed says what changed.
+                print_changes(
+                    changed, local_tz=LOCAL_TZ, heading=f"what changed on {label}", limit=10
+                )
+                print()
         todays = visible_events(deployment.events.events_on(today), now=time.time())
         skill_says = first_page(deployment, date_words="tomorrow", log=function_log)
     elapsed = time.monotonic() - started

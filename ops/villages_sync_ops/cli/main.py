@@ -49,6 +49,7 @@ examples:
   villages-sync calendar serve --port 8080 &   a stand-in calendar on 127.0.0.1
   villages-sync sync --calendar-base-url http://127.0.0.1:8080
   villages-sync events --date today --venue "spanish springs"
+  villages-sync changes --since 24h            what the calendar changed lately
   villages-sync status --watch                 queue depths and runs, live
   villages-sync runs show RUN_ID               one run's record
   villages-sync runs capture latest --out F    the raw pages that run was served
@@ -315,6 +316,24 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--venue", help="only venues whose name contains this text")
     events.add_argument("--json", action="store_true", help="print as JSON")
     events.set_defaults(handler=commands.events)
+
+    changes = sub.add_parser(
+        "changes",
+        help="what changed in the calendar: the change feed's events (kept 30 days)",
+        description="Lists the changes the change feed published (Event Added, Moved, "
+        "Cancelled, Updated, Removed), oldest first, from the changes table. --since takes "
+        "today, yesterday, YYYY-MM-DD, YYYY-MM-DDTHH:MM or a span back (90m, 24h, 7d).",
+    )
+    _add_target_options(changes)
+    changes.add_argument("--since", metavar="WHEN", help="from when (default: all kept)")
+    changes.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        type=run_reference,
+        help="only what this run changed: an id, a unique prefix or 'latest'",
+    )
+    changes.add_argument("--json", action="store_true", help="print as JSON")
+    changes.set_defaults(handler=commands.changes)
 
     replay = sub.add_parser(
         "replay-dlq",

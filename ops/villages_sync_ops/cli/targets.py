@@ -42,6 +42,7 @@ QUEUE_OUTPUTS = {
     "EventsDLQUrl": "EventsDLQ",
     "SweepQueueUrl": "SweepQueue",
     "SweepDLQUrl": "SweepDLQ",
+    "ChangesFailureQueueUrl": "ChangesFailureQueue",
 }
 DLQ_SOURCES = {"EventsDLQ": "EventsQueue", "SweepDLQ": "SweepQueue"}
 
@@ -62,6 +63,7 @@ class Target:
     runs_table: str
     queue_urls: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)  # logical id -> name (reminders...)
+    changes_table: str = ""  # "": a stack deployed before the change feed
 
     @property
     def events(self) -> EventsTable:
@@ -210,6 +212,7 @@ def _existing_target(endpoints: LocalEndpoints, environment: str, region: str) -
         runs_table=tables["RunsTable"],
         queue_urls=queue_urls,
         tables=dict(tables),
+        changes_table=tables["ChangesTable"],
     )
 
 
@@ -244,4 +247,5 @@ def _stack_target(
         tables={"RemindersTable": outputs["RemindersTableName"]}
         if "RemindersTableName" in outputs
         else {},
+        changes_table=outputs.get("ChangesTableName", ""),
     )

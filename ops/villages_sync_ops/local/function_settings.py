@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from villages_sync.settings import (
+    ChangesSettings,
     ConsumerSettings,
     ProducerSettings,
     SettingsError,
@@ -38,6 +39,7 @@ FUNCTION_SETTINGS: dict[str, Any] = {
     "ProducerFunction": ProducerSettings,
     "ConsumerFunction": ConsumerSettings,
     "SweepFunction": SweepSettings,
+    "ChangesFunction": ChangesSettings,
 }
 # Powertools' own switches that a local run may want to flip (tracing is off by default there).
 POWERTOOLS_SETTINGS = ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_LOGGER_LOG_EVENT")

@@ -155,6 +155,12 @@ class TemplateResolver:
                 return self._queue_url(logical_id)
         if resource_type == TABLE_TYPE and attribute == "Arn":
             return self._arn("dynamodb", f"table/{name}")
+        if resource_type == TABLE_TYPE and attribute == "StreamArn":
+            # The real one ends in the stream's creation time; locally the emulator's is read
+            # from DescribeTable (pipeline.py), this is only its shape.
+            return self._arn("dynamodb", f"table/{name}/stream/local")
+        if resource_type == EVENT_BUS_TYPE and attribute == "Arn":
+            return self._arn("events", f"event-bus/{name}")
         if resource_type == FUNCTION_TYPE and attribute == "Arn":
             return self._arn("lambda", f"function:{name}")
         if resource_type == "AWS::Logs::LogGroup" and attribute == "Arn":

@@ -17,8 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
-from villages_sync.aws.clients import AwsClients, aws_clients, s3_client
+from villages_sync.aws.clients import AwsClients, aws_clients, events_client, s3_client
 from villages_sync.aws.events_table import EventsTable
 from villages_sync.aws.runs_table import RunNotFoundError, RunsTable
 from villages_sync.models import RunRecord, RunStatus
@@ -27,6 +26,7 @@ from villages_sync.run_ids import RunId, is_run_id, run_id_floor
 from villages_sync_ops.local.event_source import BatchReport, SqsEventSourceMapping
 from villages_sync_ops.local.lambda_runtime import Invocation, invoke
 from villages_sync_ops.local.provisioning import provision
+from villages_sync_ops.local.stream_source import DynamoDbStreamMapping, stream_mapping
 from villages_sync_ops.local.template import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
@@ -95,7 +95,7 @@ def deploy_locally(
         sqs=clients.sqs,
         s3=s3_client(endpoint_url, region),  # buckets beside the queues (moto)
         # the change feed's bus and the rules on it (moto delivers to their SQS targets)
-        events=boto3.client("events", endpoint_url=endpoint_url, region_name=region),
+        events=events_client(endpoint_url, region),
         # A local deployment names the local skill (the id local envelopes carry), as a real
         # one is given the skill's id: the skill function refuses requests without one.
         parameters={"Environment": environment, "SkillId": LOCAL_SKILL_ID, **(parameters or {})},
@@ -113,6 +113,8 @@ class SyncOptions:
     extra_env: Mapping[str, str] = field(default_factory=dict)  # every function
     function_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # per logical id
     drain_deadline_seconds: float = 900.0
+    # Drop the stream records read from an in-process moto (local/moto_streams.py): the demo.
+    trim_read_stream_records: bool = False
 
 
 class SyncInterrupted(Exception):
@@ -168,6 +170,7 @@ class LocalPipeline:
         self._progress = progress or (lambda stage, message: None)
         self._run_floor = ""
         self._stage = "producer"
+        self._stream_mappings: list[DynamoDbStreamMapping] | None = None
 
     def run_sync(self) -> SyncReport:
         """One run. Raises SyncInterrupted on Ctrl-C (or anything else that stops the command
@@ -184,6 +187,8 @@ class LocalPipeline:
         timings: dict[str, float] = {}
         started = time.monotonic()
         self._run_floor = run_id_floor(datetime.now(UTC))
+        for mapping in self.stream_mappings():
+            mapping.mark_latest()  # this sync's changes only (see stream_source)
         self._progress("producer", "scraping the calendar and enqueuing events")
         invocation = self.invoke_function(PRODUCER, scheduled_event(self.deployment.region))
         timings["producer"] = round(time.monotonic() - started, 3)
@@ -256,7 +261,40 @@ class LocalPipeline:
                     report.records_processed += drained.records_deleted
                     report.records_failed += drained.records_failed
             if handled == 0:
-                return
+                break
+        # The queues are drained: what the run changed is on the events table's stream now.
+        for stream in self.stream_mappings():
+            self._stage = "changes"
+            begun = time.monotonic()
+            read = stream.drain()
+            if report is not None:
+                report.stage_seconds["changes"] = round(time.monotonic() - begun, 3)
+            self._progress(
+                "changes",
+                f"{read.records_read} stream records read, {read.invocations} invocation(s), "
+                f"{read.records_failed_to_destination} to the failure queue",
+            )
+
+    def stream_mappings(self) -> list[DynamoDbStreamMapping]:
+        """The template's DynamoDB stream mappings, polling here (kept: they hold positions)."""
+        if self._stream_mappings is None:
+            self._stream_mappings = [
+                stream_mapping(
+                    spec,
+                    self.deployment.resources,
+                    dynamodb=self.deployment.clients.dynamodb,
+                    sqs=self.deployment.clients.sqs,
+                    dynamodb_url=self.deployment.dynamodb_url,
+                    region=self.deployment.region,
+                    invoke=lambda event, fn=spec.function_logical_id: self.invoke_function(
+                        fn, event
+                    ),
+                    trim_read_records=self.options.trim_read_stream_records,
+                )
+                for spec in self.deployment.resources.stream_mappings
+                if spec.enabled
+            ]
+        return self._stream_mappings
 
     def _events_waiting(self) -> int:
         attributes = self.deployment.clients.sqs.get_queue_attributes(
@@ -308,6 +346,7 @@ class LocalPipeline:
         env["AWS_ENDPOINT_URL_SQS"] = self.deployment.endpoint_url
         env["AWS_ENDPOINT_URL_DYNAMODB"] = self.deployment.dynamodb_url
         env["AWS_ENDPOINT_URL_S3"] = self.deployment.endpoint_url
+        env["AWS_ENDPOINT_URL_EVENTS"] = self.deployment.endpoint_url
         if self.options.calendar_base_url is not None:
             env["CALENDAR_BASE_URL"] = self.options.calendar_base_url
         if self.options.days_ahead is not None:

@@ -35,6 +35,7 @@ from villages_sync_ops.local.template import (
     read_event_source_mappings,
     read_functions,
     read_queues,
+    read_stream_mappings,
     read_tables,
 )
 
@@ -89,6 +90,7 @@ def provision(
         table_specs=table_specs,
         queue_specs=queue_specs,
         bucket_specs=bucket_specs,
+        stream_mappings=read_stream_mappings(resolver),
         event_buses=event_buses,
         event_rules=event_rules,
     )
@@ -108,12 +110,15 @@ def _create_table(dynamodb: Any, spec: TableSpec) -> None:
     if spec.local_secondary_indexes:
         request["LocalSecondaryIndexes"] = spec.local_secondary_indexes
     if spec.stream_specification:
-        request["StreamSpecification"] = spec.stream_specification
+        # CloudFormation's property has the view type only; the API wants the switch too.
+        request["StreamSpecification"] = {"StreamEnabled": True, **spec.stream_specification}
     try:
         dynamodb.create_table(**request)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
+        if spec.stream_specification:
+            _enable_stream(dynamodb, spec.table_name, request["StreamSpecification"])
     if spec.ttl_attribute is None:
         return
     current = dynamodb.describe_time_to_live(TableName=spec.table_name)
@@ -122,6 +127,13 @@ def _create_table(dynamodb: Any, spec: TableSpec) -> None:
             TableName=spec.table_name,
             TimeToLiveSpecification={"AttributeName": spec.ttl_attribute, "Enabled": True},
         )
+
+
+def _enable_stream(dynamodb: Any, table_name: str, stream: Mapping[str, Any]) -> None:
+    """A table made before the template gave it a stream (a kept local emulator) gets one."""
+    current = dynamodb.describe_table(TableName=table_name)["Table"].get("StreamSpecification")
+    if not (current or {}).get("StreamEnabled"):
+        dynamodb.update_table(TableName=table_name, StreamSpecification=dict(stream))
 
 
 def _dead_letter_queues_first(specs: Mapping[str, QueueSpec]) -> list[QueueSpec]:

@@ -12,7 +12,8 @@ queue setting or an environment variable. This module
 * reads each ``AWS::DynamoDB::Table``, ``AWS::SQS::Queue``, ``AWS::S3::Bucket`` and function
   into a spec: table names and keys, queue attributes and redrive, bucket encryption, public
   access block, lifecycle and policy, each function's handler, timeout, memory and resolved
-  environment (Globals included), and the SQS event-source mappings.
+  environment (Globals included), the SQS event-source mappings and the DynamoDB stream ones
+  (``read_stream_mappings``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ __all__ = [
     "LocalResources",
     "PythonTemplateLoader",
     "QueueSpec",
+    "StreamMappingSpec",
     "TableSpec",
     "TemplateError",
     "TemplateResolver",
@@ -68,6 +70,7 @@ __all__ = [
     "read_event_source_mappings",
     "read_functions",
     "read_queues",
+    "read_stream_mappings",
     "read_tables",
     "resolve_parameters",
 ]
@@ -160,6 +163,24 @@ class EventSourceMappingSpec:
     enabled: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class StreamMappingSpec:
+    """A function's DynamoDB stream event (what Lambda's stream poller does for it)."""
+
+    function_logical_id: str
+    table_logical_id: str
+    batch_size: int
+    maximum_batching_window_seconds: int
+    starting_position: str
+    report_batch_item_failures: bool
+    bisect_batch_on_function_error: bool
+    maximum_retry_attempts: int  # -1: until the record expires
+    maximum_record_age_seconds: int  # -1: the stream's retention
+    on_failure_queue_logical_id: str | None
+    filter_criteria: dict[str, Any] | None
+    enabled: bool = True
+
+
 @dataclass(slots=True)
 class LocalResources:
     stack_name: str
@@ -171,6 +192,7 @@ class LocalResources:
     table_specs: dict[str, TableSpec] = field(default_factory=dict)
     queue_specs: dict[str, QueueSpec] = field(default_factory=dict)
     bucket_specs: dict[str, BucketSpec] = field(default_factory=dict)
+    stream_mappings: list[StreamMappingSpec] = field(default_factory=list)
     event_buses: dict[str, str] = field(default_factory=dict)  # logical id -> bus name
     event_rules: dict[str, EventRuleSpec] = field(default_factory=dict)
 
@@ -331,6 +353,50 @@ def read_event_source_mappings(resolver: TemplateResolver) -> list[EventSourceMa
                     ),
                     report_batch_item_failures="ReportBatchItemFailures" in response_types,
                     maximum_concurrency=None if concurrency is None else int(concurrency),
+                    enabled=_truthy(resolver.resolve(props.get("Enabled", True))),
+                )
+            )
+    return mappings
+
+
+def read_stream_mappings(resolver: TemplateResolver) -> list[StreamMappingSpec]:
+    """The DynamoDB stream events of every SAM function."""
+    mappings: list[StreamMappingSpec] = []
+    for logical_id in resolver.of_type(FUNCTION_TYPE):
+        for event in resolver.properties(logical_id).get("Events", {}).values():
+            if event.get("Type") != "DynamoDB":
+                continue
+            props = event.get("Properties", {})
+            stream = props["Stream"]
+            target = stream.get("Fn::GetAtt") if isinstance(stream, dict) else None
+            parts = target.split(".", 1) if isinstance(target, str) else target
+            if not parts or parts[1] != "StreamArn":
+                raise TemplateError(f"stream {stream!r} is not !GetAtt <Table>.StreamArn")
+            on_failure = (props.get("DestinationConfig") or {}).get("OnFailure") or {}
+            response_types = resolver.resolve(props.get("FunctionResponseTypes", []))
+            mappings.append(
+                StreamMappingSpec(
+                    function_logical_id=logical_id,
+                    table_logical_id=str(parts[0]),
+                    batch_size=int(resolver.resolve(props.get("BatchSize", 100))),
+                    maximum_batching_window_seconds=int(
+                        resolver.resolve(props.get("MaximumBatchingWindowInSeconds", 0))
+                    ),
+                    starting_position=str(resolver.resolve(props["StartingPosition"])),
+                    report_batch_item_failures="ReportBatchItemFailures" in response_types,
+                    bisect_batch_on_function_error=_truthy(
+                        resolver.resolve(props.get("BisectBatchOnFunctionError", False))
+                    ),
+                    maximum_retry_attempts=int(
+                        resolver.resolve(props.get("MaximumRetryAttempts", -1))
+                    ),
+                    maximum_record_age_seconds=int(
+                        resolver.resolve(props.get("MaximumRecordAgeInSeconds", -1))
+                    ),
+                    on_failure_queue_logical_id=(
+                        _queue_logical_id(on_failure["Destination"]) if on_failure else None
+                    ),
+                    filter_criteria=resolver.resolve(props.get("FilterCriteria")),
                     enabled=_truthy(resolver.resolve(props.get("Enabled", True))),
                 )
             )

@@ -99,3 +99,16 @@ def _cached_s3(endpoint: str | None, region: str | None) -> Any:
         config = config.merge(Config(s3={"addressing_style": "path"}))
     session = boto3.session.Session(region_name=region)
     return session.client("s3", endpoint_url=_explicit(endpoint, "s3"), config=config)
+
+
+def events_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
+    """An EventBridge client (the changes bus), made only where one is needed: the change feed
+    and the tests that read the bus."""
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return _cached_events(endpoint_url or configured_endpoint("events"), region)
+
+
+@lru_cache(maxsize=8)
+def _cached_events(endpoint: str | None, region: str | None) -> Any:
+    session = boto3.session.Session(region_name=region)
+    return session.client("events", endpoint_url=_explicit(endpoint, "events"), config=_CONFIG)
