@@ -231,49 +231,58 @@ class LocalPipeline:
         # N of M: everything on the events queue now (this run's messages, and any an
         # interrupted run left behind: those are consumed too).
         waiting = self._events_waiting()
-        while time.monotonic() < deadline:
-            handled = 0
-            for spec, mapping in mappings:
-                stage = STAGES.get(spec.queue_logical_id, spec.function_logical_id)
-                self._stage = stage
-                begun = time.monotonic()
+        # Two rounds at most: the change feed publishes what the queues' work changed, and the
+        # bus's rules put some of it on a queue (the reminders'), drained in the second round.
+        for round_number in (1, 2):
+            while time.monotonic() < deadline:
+                handled = 0
+                for spec, mapping in mappings:
+                    stage = STAGES.get(spec.queue_logical_id, spec.function_logical_id)
+                    self._stage = stage
+                    begun = time.monotonic()
 
-                def on_batch(batch: BatchReport, stage: str = stage) -> None:
-                    done[stage] = done.get(stage, 0) + batch.records_deleted
-                    failed[stage] = failed.get(stage, 0) + batch.records_failed
-                    total = max(waiting, done[stage]) if stage == "consumer" else None
-                    count = getattr(self._progress, "count", None)
-                    if count is not None:
-                        count(stage, done[stage], total, failed[stage])
-                    else:
-                        self._progress(stage, _batch_text(batch))
+                    def on_batch(batch: BatchReport, stage: str = stage) -> None:
+                        done[stage] = done.get(stage, 0) + batch.records_deleted
+                        failed[stage] = failed.get(stage, 0) + batch.records_failed
+                        total = max(waiting, done[stage]) if stage == "consumer" else None
+                        count = getattr(self._progress, "count", None)
+                        if count is not None:
+                            count(stage, done[stage], total, failed[stage])
+                        else:
+                            self._progress(stage, _batch_text(batch))
 
-                drained = mapping.drain(
-                    deadline_seconds=max(1.0, deadline - time.monotonic()), on_batch=on_batch
-                )
-                handled += drained.records_received
-                if report is not None:
-                    report.stage_seconds[stage] = round(
-                        report.stage_seconds.get(stage, 0.0) + time.monotonic() - begun, 3
+                    drained = mapping.drain(
+                        deadline_seconds=max(1.0, deadline - time.monotonic()), on_batch=on_batch
                     )
-                    if stage == "consumer":
-                        report.consumer_invocations += drained.invocations
-                    report.records_processed += drained.records_deleted
-                    report.records_failed += drained.records_failed
-            if handled == 0:
+                    handled += drained.records_received
+                    if report is not None:
+                        report.stage_seconds[stage] = round(
+                            report.stage_seconds.get(stage, 0.0) + time.monotonic() - begun, 3
+                        )
+                        if stage == "consumer":
+                            report.consumer_invocations += drained.invocations
+                        report.records_processed += drained.records_deleted
+                        report.records_failed += drained.records_failed
+                if handled == 0:
+                    break
+            if round_number == 2:
+                break  # the reminders' work writes nothing the change feed reads
+            # The queues are drained: what the run changed is on the events table's stream now.
+            invocations = 0
+            for stream in self.stream_mappings():
+                self._stage = "changes"
+                begun = time.monotonic()
+                read = stream.drain()
+                invocations += read.invocations
+                if report is not None:
+                    report.stage_seconds["changes"] = round(time.monotonic() - begun, 3)
+                self._progress(
+                    "changes",
+                    f"{read.records_read} stream records read, {read.invocations} invocation(s), "
+                    f"{read.records_failed_to_destination} to the failure queue",
+                )
+            if invocations == 0:
                 break
-        # The queues are drained: what the run changed is on the events table's stream now.
-        for stream in self.stream_mappings():
-            self._stage = "changes"
-            begun = time.monotonic()
-            read = stream.drain()
-            if report is not None:
-                report.stage_seconds["changes"] = round(time.monotonic() - begun, 3)
-            self._progress(
-                "changes",
-                f"{read.records_read} stream records read, {read.invocations} invocation(s), "
-                f"{read.records_failed_to_destination} to the failure queue",
-            )
 
     def stream_mappings(self) -> list[DynamoDbStreamMapping]:
         """The template's DynamoDB stream mappings, polling here (kept: they hold positions)."""
