@@ -60,6 +60,28 @@ def test_cli_replay_dlq_dry_run_then_moves_every_message(deployment, moto_endpoi
     assert message_count(sqs, events_queue, in_flight=False) == 3
 
 
+@pytest.mark.dynamodb_backends("moto", reason=SQS_ONLY)
+def test_cli_replay_dlq_moves_reminders_dead_letters_to_the_reminders_queue(
+    deployment, moto_endpoint, cli_env
+):
+    # Given a change RemindersFunction gave up on, in the reminders' DLQ
+    sqs, dlq = deployment.clients.sqs, deployment.resources.queue_urls["RemindersDLQ"]
+    sqs.send_message(QueueUrl=dlq, MessageBody='{"detail-type": "Event Moved"}')
+
+    # When the operator replays that DLQ
+    result = run_cli(
+        "replay-dlq", "--endpoint-url", moto_endpoint, "--env", "test", "--queue", "reminders",
+        "--json", env=cli_env,
+    )  # fmt: skip
+
+    # Then it is back on the reminders queue, the DLQ empty
+    assert result.returncode == 0, result.stderr
+    assert [(r["dlq"], r["moved"]) for r in json.loads(result.stdout)] == [("RemindersDLQ", 1)]
+    assert message_count(sqs, dlq, in_flight=False) == 0
+    reminders_queue = deployment.resources.queue_urls["RemindersQueue"]
+    assert message_count(sqs, reminders_queue, in_flight=False) == 1
+
+
 def test_cli_status_stack_reads_resources_from_stack_outputs(deployment, moto_endpoint, cli_env):
     # Given a CloudFormation stack whose outputs name the deployed tables and queues
     resources = deployment.resources

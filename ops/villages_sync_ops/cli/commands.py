@@ -144,7 +144,12 @@ def logs(args: argparse.Namespace) -> int:
 
 def replay_dlq(args: argparse.Namespace) -> int:
     target = open_target(args, create=False)
-    wanted = {"events": ["EventsDLQ"], "sweep": ["SweepDLQ"], "all": list(DLQ_SOURCES)}[args.queue]
+    if args.queue == "all":  # a stack deployed before the reminders has no RemindersDLQ
+        wanted = [dlq for dlq in DLQ_SOURCES if dlq in target.queue_urls]
+    else:
+        wanted = [
+            {"events": "EventsDLQ", "sweep": "SweepDLQ", "reminders": "RemindersDLQ"}[args.queue]
+        ]
     sqs = impatient_sqs(target.clients.sqs)
     if args.show:
         from villages_sync_ops.cli.monitor import show_dead_letters

@@ -9,6 +9,7 @@ runs on 127.0.0.1 and stops at the end.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 import time
@@ -21,6 +22,7 @@ from villages_sync.settings import DEFAULT_TIMEZONE
 from villages_sync.visible_events import visible_events
 
 from villages_sync_ops.cli.changes import change_as_dict, print_changes
+from villages_sync_ops.cli.local_alexa import local_alexa
 from villages_sync_ops.cli.output import ProgressPrinter, print_json, print_line, print_table
 from villages_sync_ops.cli.skill import first_page
 from villages_sync_ops.cli.summaries import EXIT_FAILED, EXIT_OK, sync_as_dict, sync_text
@@ -70,7 +72,12 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
     except DynamoDBLocalUnavailable as error:
         print(f"villages-sync demo: {error}", file=sys.stderr)
         return EXIT_FAILED
-    with EmbeddedEmulator() as aws, dynamodb_server as ddb, RunningCalendar(day_one) as calendar:
+    with (
+        EmbeddedEmulator() as aws,
+        dynamodb_server as ddb,
+        RunningCalendar(day_one) as calendar,
+        contextlib.ExitStack() as stack,
+    ):
         dynamodb_url = ddb.endpoint_url if ddb else aws.endpoint_url
         progress("setup", f"AWS emulator {aws.endpoint_url}, calendar {calendar.base_url}")
         if ddb:
@@ -78,9 +85,15 @@ def run_demo(*, events: int, seed: int, as_json: bool, dynamodb: str = "moto") -
         deployment = deploy_locally(
             aws.endpoint_url, dynamodb_endpoint_url=dynamodb_url, environment="demo"
         )
+        # RemindersFunction follows the change feed against a stand-in Alexa that keeps
+        # nothing: the demo's tables (its reminders among them) go when it ends.
+        alexa = stack.enter_context(
+            local_alexa(deployment, function_log=function_log, state_file=None)
+        )
         options = SyncOptions(
             calendar_base_url=calendar.base_url,
             function_log=function_log,
+            function_env=alexa.function_env({}),
             trim_read_stream_records=True,  # moto is in this process (local/moto_streams.py)
         )
         for label, data in (("day 1", day_one), ("day 2", day_two), ("day 3", day_two)):

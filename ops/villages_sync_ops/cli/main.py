@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(replay)
     replay.add_argument(
         "--queue",
-        choices=("events", "sweep", "all"),
+        choices=("events", "sweep", "reminders", "all"),
         default="all",
         help="which DLQ (default all)",
     )

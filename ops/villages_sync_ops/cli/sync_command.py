@@ -22,9 +22,11 @@ from typing import Any
 from villages_sync_ops.cli.errors import CommandError, UsageError, state_dir
 from villages_sync_ops.cli.function_logs import FunctionLogWriter, run_logs_dir
 from villages_sync_ops.cli.interrupts import exit_code, reader_gone, stop_reason
+from villages_sync_ops.cli.local_alexa import local_alexa
 from villages_sync_ops.cli.next_steps import next_step
 from villages_sync_ops.cli.output import ProgressPrinter, print_json, print_line
 from villages_sync_ops.cli.run_lock import LockHeldError, sync_lock
+from villages_sync_ops.cli.skill import ALEXA_FILE
 from villages_sync_ops.cli.summaries import deletions_text, sync_as_dict, sync_exit_code, sync_text
 from villages_sync_ops.cli.targets import local_endpoints
 from villages_sync_ops.local.function_settings import (
@@ -81,17 +83,27 @@ def _run(
         parameters=parameters,
     )
     log = FunctionLogWriter(run_logs_dir(home), on_record=lambda r: _show_retry(progress, r))
-    options = SyncOptions(function_log=log, function_env=overrides)
-    pipeline = LocalPipeline(deployment, options, progress)
     try:
-        report = pipeline.run_sync()  # SIGTERM/SIGHUP raise an interrupt (main.py)
-    except SyncInterrupted as interrupted:
-        with _ignoring_interrupts():
-            progress.done()
-            return _after_interrupt(pipeline, interrupted, log, args.json)
+        # RemindersFunction follows the change feed against the stand-in Alexa that `skill ask`
+        # and `reminders` use (cli/local_alexa.py); its messages reach the skill after the run.
+        with local_alexa(deployment, function_log=log, state_file=home / ALEXA_FILE) as alexa:
+            options = SyncOptions(function_log=log, function_env=alexa.function_env(overrides))
+            pipeline = LocalPipeline(deployment, options, progress)
+            try:
+                report = pipeline.run_sync()  # SIGTERM/SIGHUP raise an interrupt (main.py)
+            except SyncInterrupted as interrupted:
+                with _ignoring_interrupts():
+                    progress.done()
+                    return _after_interrupt(pipeline, interrupted, log, args.json)
     finally:
         log.close()
     progress.done()
+    if alexa.undelivered:
+        print(
+            f"villages-sync sync: the skill failed {alexa.undelivered} reminder message(s) "
+            f"from the stand-in Alexa (see {log.path})",
+            file=sys.stderr,
+        )
     if args.json:
         step = next_step(report, env=args.env, calendar_base_url=args.calendar_base_url)
         print_json(

@@ -44,7 +44,13 @@ QUEUE_OUTPUTS = {
     "SweepDLQUrl": "SweepDLQ",
     "ChangesFailureQueueUrl": "ChangesFailureQueue",
 }
-DLQ_SOURCES = {"EventsDLQ": "EventsQueue", "SweepDLQ": "SweepQueue"}
+# Each DLQ and the queue its messages came from. Replaying the reminders' is safe: a change
+# RemindersFunction already applied is skipped (its reminder's item records the change id).
+DLQ_SOURCES = {
+    "EventsDLQ": "EventsQueue",
+    "SweepDLQ": "SweepQueue",
+    "RemindersDLQ": "RemindersQueue",
+}
 
 
 class TargetError(RuntimeError):
