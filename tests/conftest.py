@@ -259,13 +259,24 @@ def sqs(moto_endpoint: str):
 
 
 @pytest.fixture
-def deployment(moto_endpoint: str, dynamodb_endpoint: str):
+def deployment(request: pytest.FixtureRequest, moto_endpoint: str, dynamodb_endpoint: str):
     """The template's queues in the (freshly reset) moto server, its tables in the test's
-    DynamoDB backend (moto too, or an emptied DynamoDB Local)."""
+    DynamoDB backend (moto too, or an emptied DynamoDB Local).
+
+    With the change feed (the events table's stream and ChangesFunction's mapping) only for
+    tests marked ``change_feed``: the feed reads the table and writes nothing the sync reads, so
+    the other tests store the same without it, and it is costly on the emulators (every run
+    publishes each new event once; moto copies a table's stream records on every transaction,
+    so a long test's sweeps slow down as its stream grows). The CLI's syncs and the demo keep it.
+    """
     from villages_sync_ops.local.pipeline import deploy_locally
 
     return deploy_locally(
-        moto_endpoint, dynamodb_endpoint_url=dynamodb_endpoint, environment="test", region=REGION
+        moto_endpoint,
+        dynamodb_endpoint_url=dynamodb_endpoint,
+        environment="test",
+        region=REGION,
+        change_feed=request.node.get_closest_marker("change_feed") is not None,
     )
 
 

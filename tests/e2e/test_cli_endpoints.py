@@ -89,11 +89,12 @@ def test_cli_sync_dynamodb_endpoint_variable_tables_there_queues_at_endpoint_url
     found = where_things_are(moto_endpoint, separate_dynamodb)
     assert found["tables at the DynamoDB endpoint"] == [
         "villages-events-e2e",
+        "villages-sync-changes-e2e",
         "villages-sync-reminders-e2e",
         "villages-sync-runs-e2e",
     ]
     assert found["tables at the SQS endpoint"] == []
-    assert len(found["queues at the SQS endpoint"]) == 6
+    assert len(found["queues at the SQS endpoint"]) == 7
     assert item_count(separate_dynamodb, "villages-events-e2e") > 0
     assert events.returncode == 0, events.stderr
     assert json.loads(events.stdout)["date"]
@@ -123,6 +124,7 @@ def test_cli_sync_dynamodb_endpoint_flag_wins_over_every_variable(
     found = where_things_are(moto_endpoint, separate_dynamodb)
     assert found["tables at the DynamoDB endpoint"] == [
         "villages-events-e2e",
+        "villages-sync-changes-e2e",
         "villages-sync-reminders-e2e",
         "villages-sync-runs-e2e",
     ]

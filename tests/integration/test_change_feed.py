@@ -30,6 +30,8 @@ TZ = ZoneInfo(DEFAULT_TIMEZONE)
 FAST_RETRIES = {"BACKOFF_BASE_SECONDS": "0.01", "TIMEOUT_SECONDS": "5"}
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
+pytestmark = pytest.mark.change_feed
+
 
 def _valid_ids(raw_events: list[dict]) -> list[str]:
     now = datetime.now(TZ)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, timedelta
 
+import pytest
 from support.reminders import REMINDERS, USER, alexa_side
 from support.skill import TZ, at, raw_event, speech_of
 from villages_sync_ops.local.pipeline import LocalPipeline, SyncOptions
@@ -20,6 +21,8 @@ from villages_sync_ops.standin.server import RunningCalendar
 
 BW = "Brownwood Paddock Square"
 FAST_RETRIES = {"BACKOFF_BASE_SECONDS": "0.01", "TIMEOUT_SECONDS": "5"}
+
+pytestmark = pytest.mark.change_feed
 
 
 def _calendar(day: date, *, show_at: datetime, cancelled: bool = False) -> list[dict]:

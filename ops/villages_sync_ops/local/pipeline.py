@@ -81,12 +81,15 @@ def deploy_locally(
     region: str = DEFAULT_REGION,
     template_path: Path | None = None,
     parameters: Mapping[str, str] | None = None,
+    change_feed: bool = True,
 ) -> LocalDeployment:
     """Create whatever the template declares and the endpoints lack (idempotent).
 
     Tables go to ``dynamodb_endpoint_url`` when given, queues (and tables otherwise) to
     ``endpoint_url``. ``parameters`` (template parameters; ``environment`` is the Environment
-    one) shape the functions' environment.
+    one) shape the functions' environment. ``change_feed=False`` deploys without the events
+    table's stream and its mapping (``provision``'s ``streams``): the feed only reads the table,
+    so what the sync stores is the same; tests that are not about the feed use it.
     """
     clients = aws_clients(endpoint_url, region, dynamodb_endpoint_url=dynamodb_endpoint_url)
     resources = provision(
@@ -96,6 +99,7 @@ def deploy_locally(
         s3=s3_client(endpoint_url, region),  # buckets beside the queues (moto)
         # the change feed's bus and the rules on it (moto delivers to their SQS targets)
         events=events_client(endpoint_url, region),
+        streams=change_feed,
         # A local deployment names the local skill (the id local envelopes carry), as a real
         # one is given the skill's id: the skill function refuses requests without one.
         parameters={"Environment": environment, "SkillId": LOCAL_SKILL_ID, **(parameters or {})},

@@ -12,6 +12,7 @@ less its TLS-only statement at a plain-HTTP emulator (``without_tls_only``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -49,10 +50,13 @@ def provision(
     events: Any = None,
     parameters: Mapping[str, str] | None = None,
     stack_name: str | None = None,
+    streams: bool = True,
 ) -> LocalResources:
     """Create the template's tables, queues and buckets where the clients point; return what
     runs there. Without an ``s3`` client the buckets are read but not created; without an
-    ``events`` client, the EventBridge buses and rules (``event_rules``) likewise.
+    ``events`` client, the EventBridge buses and rules (``event_rules``) likewise. With
+    ``streams=False`` no table gets its stream and no stream mapping is returned (a deployment
+    without the change feed, for tests that are not about it).
 
     Idempotent: a table that exists is left as it is (its keys cannot change anyway; TTL is
     enabled if it is off); a queue that exists gets the template's attributes again. Dead-letter
@@ -66,6 +70,11 @@ def provision(
         region=dynamodb.meta.region_name or DEFAULT_REGION,
     )
     table_specs = read_tables(resolver)
+    if not streams:
+        table_specs = {
+            logical_id: dataclasses.replace(spec, stream_specification=None)
+            for logical_id, spec in table_specs.items()
+        }
     for spec in table_specs.values():
         _create_table(dynamodb, spec)
     queue_specs = read_queues(resolver)
@@ -90,7 +99,7 @@ def provision(
         table_specs=table_specs,
         queue_specs=queue_specs,
         bucket_specs=bucket_specs,
-        stream_mappings=read_stream_mappings(resolver),
+        stream_mappings=read_stream_mappings(resolver) if streams else [],
         event_buses=event_buses,
         event_rules=event_rules,
     )
