@@ -282,8 +282,8 @@ class LocalPipeline:
                     report.stage_seconds["changes"] = round(time.monotonic() - begun, 3)
                 self._progress(
                     "changes",
-                    f"{read.records_read} stream records read, {read.invocations} invocation(s), "
-                    f"{read.records_failed_to_destination} to the failure queue",
+                    f"{read.records_read} stream records, {read.invocations} batch(es), "
+                    f"{read.records_failed_to_destination} to ChangesFailureQueue",
                 )
             if invocations == 0:
                 break
