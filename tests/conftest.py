@@ -264,10 +264,11 @@ def deployment(request: pytest.FixtureRequest, moto_endpoint: str, dynamodb_endp
     DynamoDB backend (moto too, or an emptied DynamoDB Local).
 
     With the change feed (the events table's stream and ChangesFunction's mapping) only for
-    tests marked ``change_feed``: the feed reads the table and writes nothing the sync reads, so
-    the other tests store the same without it, and it is costly on the emulators (every run
-    publishes each new event once; moto copies a table's stream records on every transaction,
-    so a long test's sweeps slow down as its stream grows). The CLI's syncs and the demo keep it.
+    tests marked ``change_feed`` and the end-to-end tests (whose CLI syncs deploy it): the feed
+    reads the table and writes nothing the sync reads, so the other tests store the same
+    without it, and it is costly on the emulators (every run publishes each new event once;
+    moto copies a table's stream records on every transaction, so a long test's sweeps slow
+    down as its stream grows). The CLI's syncs and the demo keep it.
     """
     from villages_sync_ops.local.pipeline import deploy_locally
 
@@ -276,7 +277,9 @@ def deployment(request: pytest.FixtureRequest, moto_endpoint: str, dynamodb_endp
         dynamodb_endpoint_url=dynamodb_endpoint,
         environment="test",
         region=REGION,
-        change_feed=request.node.get_closest_marker("change_feed") is not None,
+        # the command line's syncs deploy the change feed: the end-to-end tests' too
+        change_feed=request.node.get_closest_marker("change_feed") is not None
+        or "e2e" in request.node.path.parts,
     )
 
 

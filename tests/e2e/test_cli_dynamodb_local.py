@@ -68,6 +68,8 @@ def test_cli_emulator_dynamodb_local_start_sync_status_stop(requires_dynamodb_lo
     assert json.loads(sync.stdout)["run"]["status"] == "completed"
     assert sorted(tables["local"]["TableNames"]) == [
         "villages-events-local",
+        "villages-sync-changes-local",
+        "villages-sync-reminders-local",
         "villages-sync-runs-local",
     ]
     assert tables["moto"]["TableNames"] == []
