@@ -87,7 +87,9 @@ def test_sync_background_job_sigterm_exits_143_and_marks_run_interrupted(
     # jobs), part-way through consuming two-event messages
     env = {**cli_env, "MESSAGE_MAX_EVENTS": "2"}
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
-    with RunningCalendar(generate_events(200, seed=11, today=TODAY)) as calendar:
+    # 400 events, 200 messages: under a loaded CI the whole sync once ended (exit 0) before the
+    # test's poll saw the consumer's first message done
+    with RunningCalendar(generate_events(400, seed=11, today=TODAY)) as calendar:
         command = shlex.join(
             [*CLI, "sync", "--endpoint-url", moto_endpoint, "--env", "test",
              "--calendar-base-url", calendar.base_url]

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from villages_sync_ops.local.event_filter import matches_any, parse_filter_criteria
@@ -290,6 +291,11 @@ def _iso(value: Any) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+# A stream read that an emulator does not answer fails the sync with botocore's error within a
+# minute and a half, instead of holding it (and a test's 180 s) with boto3's default timeouts.
+_EMULATOR_CALLS = Config(read_timeout=30, connect_timeout=5, retries={"total_max_attempts": 3})
+
+
 def stream_mapping(
     spec: StreamMappingSpec,
     resources: LocalResources,
@@ -307,7 +313,7 @@ def stream_mapping(
     table_name = resources.tables[spec.table_logical_id]
     stream_arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
     streams = boto3.session.Session(region_name=region).client(
-        "dynamodbstreams", endpoint_url=dynamodb_url
+        "dynamodbstreams", endpoint_url=dynamodb_url, config=_EMULATOR_CALLS
     )
     function = resources.functions[spec.function_logical_id]
     queue_id = spec.on_failure_queue_logical_id
