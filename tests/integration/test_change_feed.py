@@ -224,3 +224,54 @@ def test_change_feed_unreadable_record_goes_to_failure_queue_without_blocking(
     assert info["batchSize"] == 1
     assert info["startSequenceNumber"] == info["endSequenceNumber"]
     assert message_count(deployment.clients.sqs, failures) == 0
+
+
+@pytest.mark.dynamodb_backends(
+    "moto", reason="moto's own defect: it numbers two concurrent writes to a stream alike"
+)
+def test_change_feed_poller_ends_on_a_stream_tail_numbered_twice(deployment, make_item):
+    # Given a stream whose last two records carry one SequenceNumber, as moto numbers two
+    # writes that race (a record's number is the shard's length when it is made, and the
+    # consumer writes eight items at a time): moto's NextShardIterator after that page points
+    # back at the last record, for ever. A CLI sync sat re-reading it for three minutes.
+    from moto.dynamodb.models import dynamodb_backends
+    from villages_sync.aws.items import to_attributes
+    from villages_sync_ops.local.intrinsics import DEFAULT_ACCOUNT_ID
+    from villages_sync_ops.local.stream_source import stream_mapping
+
+    table = deployment.resources.tables["EventsTable"]
+    for event_id in ("6001", "6002", "6003"):
+        deployment.clients.dynamodb.put_item(
+            TableName=table, Item=to_attributes(make_item(event_id))
+        )
+    moto_table = dynamodb_backends[DEFAULT_ACCOUNT_ID][deployment.region].tables[table]
+    last, before = moto_table.stream_shard.items[-1], moto_table.stream_shard.items[-2]
+    last.record["dynamodb"]["SequenceNumber"] = before.record["dynamodb"]["SequenceNumber"]
+
+    handed_on: list[str] = []
+    pipeline = LocalPipeline(deployment, SyncOptions(function_log=io.StringIO()))
+
+    def invoke(event: dict[str, Any]):
+        handed_on.extend(record["eventID"] for record in event["Records"])
+        assert len(handed_on) <= 10, f"the poller keeps handing on {handed_on[-3:]}"
+        return pipeline.invoke_function("ChangesFunction", event)
+
+    [spec] = deployment.resources.stream_mappings
+    mapping = stream_mapping(
+        spec,
+        deployment.resources,
+        dynamodb=deployment.clients.dynamodb,
+        sqs=deployment.clients.sqs,
+        dynamodb_url=deployment.dynamodb_url,
+        region=deployment.region,
+        invoke=invoke,
+    )
+
+    # When it polls the stream to its end, twice (the second finds nothing new)
+    first = mapping.drain()
+    second = mapping.drain()
+
+    # Then each of the three records was handed on once, and both polls ended
+    assert Counter(handed_on) == Counter(r.record["eventID"] for r in moto_table.stream_shard.items)
+    assert len(handed_on) == 3
+    assert (first.records_read, second.invocations) == (3, 0)

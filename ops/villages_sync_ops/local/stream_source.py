@@ -18,6 +18,12 @@ what was read is dropped from moto's stream (``moto_streams``). Its position is 
 memory: ``mark_latest`` (a sync calls it before its producer starts) reads only what is
 written afterwards; without a mark it starts at the stream's trim horizon (the changes table
 makes a second reading publish nothing).
+
+Each record is handed on once: the poller remembers the ``eventID``s it handed on, per shard,
+and a page of only those is the shard's current end. Real DynamoDB numbers a shard's records
+strictly upwards; moto numbers a record by the shard's length when it is made, so two writes
+that race (the consumer writes eight items at a time) can share a number, and when they end a
+page moto's ``NextShardIterator`` points back at the last one, for ever.
 """
 
 from __future__ import annotations
@@ -89,6 +95,8 @@ class DynamoDbStreamMapping:
         # Per shard: the last sequence number handed on, or a LATEST iterator taken by a mark.
         self._after: dict[str, str] = {}
         self._latest: dict[str, str] = {}
+        # Per shard: the eventIDs handed on (see the module's note on moto's numbering).
+        self._handed_on: dict[str, set[str]] = {}
         # The mark's time, less a minute (DynamoDB Local rounds the records' times down to the
         # minute): a LATEST iterator DynamoDB Local refuses (TrimmedDataAccessException, seen
         # after a sync's writes) is replaced by the trim horizon, less the older records (those
@@ -149,12 +157,19 @@ class DynamoDbStreamMapping:
 
     def _drain_shard(self, shard_id: str, report: StreamDrainReport) -> None:
         iterator: str | None = self._iterator(shard_id)
+        handed_on = self._handed_on.setdefault(shard_id, set())
+        from_trim_horizon = False
         while iterator:
             try:
                 page = self._streams.get_records(ShardIterator=iterator, Limit=MAX_GET_RECORDS)
             except ClientError as error:
                 code = error.response["Error"]["Code"]
-                if code == "TrimmedDataAccessException" and shard_id not in self._after:
+                if (
+                    code == "TrimmedDataAccessException"
+                    and shard_id not in self._after
+                    and not from_trim_horizon
+                ):
+                    from_trim_horizon = True  # once: the trim horizon itself is never trimmed
                     iterator = self._streams.get_shard_iterator(
                         StreamArn=self.stream_arn,
                         ShardId=shard_id,
@@ -165,7 +180,7 @@ class DynamoDbStreamMapping:
                     raise
                 iterator = self._iterator(shard_id)  # from the last record handed on
                 continue
-            records = page.get("Records", [])
+            records = [r for r in page.get("Records", []) if _record_key(r) not in handed_on]
             if not records:
                 # The shard's current end (an open shard answers empty, with an iterator). Not
                 # yet past any record: keep the iterator, or the next drain starts over.
@@ -175,6 +190,7 @@ class DynamoDbStreamMapping:
                     self._on_shard_read(self._after[shard_id])
                 return
             report.records_read += len(records)
+            handed_on.update(map(_record_key, records))
             kept = [
                 r
                 for r in map(self.lambda_record, records)
@@ -282,6 +298,12 @@ class DynamoDbStreamMapping:
                 "principalId": record["userIdentity"].get("PrincipalId"),
             }
         return lambda_record
+
+
+def _record_key(record: Mapping[str, Any]) -> str:
+    """A stream record's identity: its eventID (unique per record, on DynamoDB and both
+    emulators), else its sequence number."""
+    return str(record.get("eventID") or record["dynamodb"]["SequenceNumber"])
 
 
 def _iso(value: Any) -> str | None:
