@@ -149,9 +149,12 @@ def test_only_the_sweep_loads_the_sweep_policy(module):
 # (issue 21: the skill's cold start): every APL model (~80 modules, loaded by the request
 # envelope of a device with a screen), the pipeline's settings classes (the skill parses with
 # villages_sync.setting_parsers), xml.sax (speech.escape does its three replacements), and the
-# table's writes with the run records they use (the skill only reads: aws.event_reads).
+# table's writes with the run records they use (the skill only reads: aws.event_reads), and
+# the reminders' modules (read when a reminder is set or followed: ~6 ms of every cold start).
 SKILL_DEFERRED = (
     "ask_sdk_model.interfaces.alexa.presentation.apl",
+    "villages_sync.alexa",
+    "villages_sync.reminders",
     "villages_sync.aws.events_table",
     "villages_sync.models",
     "villages_sync.settings",

@@ -14,15 +14,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from villages_sync.reminders.change_notice import ListenerView, UnreadableChange
-from villages_sync.reminders.plan import ReminderPlan, confirmation, plan_reminder, too_late
 from villages_sync.skill.conversation import ASK_AGAIN, CalendarUnreadable, ReadDays, Reply
 from villages_sync.skill.selection import Offer
 from villages_sync.skill.speech import Speech
 from villages_sync.visible_events import visible_events
+
+if TYPE_CHECKING:  # read where a reminder is set: most answers never import them (cold start)
+    from villages_sync.reminders.change_notice import ListenerView
+    from villages_sync.reminders.plan import ReminderPlan
 
 REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 OFFER = "reminder_offer"  # the session attribute: the event whose details were just told
@@ -91,6 +93,9 @@ def ready_reminder(
 ) -> ReadyReminder | Reply:
     """The event read again (one day: it may have changed since it was listed), or the Reply
     that says why no reminder can be set (gone, cancelled, too soon)."""
+    from villages_sync.reminders.change_notice import ListenerView, UnreadableChange
+    from villages_sync.reminders.plan import plan_reminder, too_late
+
     try:
         items = read([wish.event_date])
     except Exception as error:
@@ -119,5 +124,7 @@ def ready_reminder(
 
 def reminder_set(ready: ReadyReminder, *, lead: timedelta, now: datetime, tz: ZoneInfo) -> Reply:
     """What the skill says once the Reminders API has set it."""
+    from villages_sync.reminders.plan import confirmation
+
     said = confirmation(ready.view, ready.plan, lead=lead, today=now.astimezone(tz).date())
     return Reply(Speech.plain(f"{said} {ASK_AGAIN}"), Speech.plain(ASK_AGAIN))
