@@ -29,17 +29,18 @@ from villages_sync.aws.event_reads import EventReads
 from villages_sync.package_logs import log_through, set_log_level
 from villages_sync.skill import conversation as talk
 from villages_sync.skill import follow_ups as follow
-from villages_sync.skill import reminding
 from villages_sync.skill.reader import read_days
 from villages_sync.skill.screen import list_document
 from villages_sync.skill.settings import SkillSettings, request_refusal
 from villages_sync.skill.slots import slot_choice
 
-if TYPE_CHECKING:  # types only: Lambda passes its own context object; the reminders' adapters
-    # are imported where a reminder is set or followed (see reminders_api)
+if TYPE_CHECKING:  # types only: Lambda passes its own context object; the reminders' modules
+    # (reminding, the adapters) are imported by the turns that set or follow a reminder, not by
+    # every cold start (see reminders_api)
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from villages_sync.alexa.apis import RemindersApi
     from villages_sync.aws.reminders_table import RemindersTable
+    from villages_sync.skill import reminding
 
 LOGGED_SLOT_CHARS = 100  # slot text in a log line is cut to this (a listener can say a lot)
 
@@ -214,6 +215,8 @@ def details(handler_input: HandlerInput, *, settings: SkillSettings) -> talk.Rep
 
 def yes_or_reminder(handler_input: HandlerInput, *, settings: SkillSettings) -> Response:
     """ "Yes" to "Want a reminder?" sets it; any other "yes" is answered as before."""
+    from villages_sync.skill import reminding
+
     wish = reminding.offered_wish(session(handler_input))
     if wish is not None:
         return remind_of(handler_input, wish, settings=settings)
@@ -222,6 +225,8 @@ def yes_or_reminder(handler_input: HandlerInput, *, settings: SkillSettings) -> 
 
 def remind(handler_input: HandlerInput, *, settings: SkillSettings) -> Response:
     """ "Remind me about the second one": of the list last read out."""
+    from villages_sync.skill import reminding
+
     now = asked_at(handler_input, settings)
     position = spoken_position(handler_input)
     offered = reminding.offered_wish(session(handler_input))
@@ -249,6 +254,8 @@ def remind_of(
 ) -> Response:
     """Set a reminder for ``wish``'s event, once the listener has allowed reminders: without
     the permission, Alexa is asked to ask for it (Connections.SendRequest AskFor)."""
+    from villages_sync.skill import reminding
+
     if settings.reminders_table_name is None or wish is None:
         return say(handler_input, _plain(reminding.NOT_SET_UP))
     now = asked_at(handler_input, settings)
@@ -292,6 +299,8 @@ def remind_of(
 
 def reminders_allowed(handler_input: HandlerInput) -> bool:
     """The listener has granted the skill the reminders permission (the request says so)."""
+    from villages_sync.skill import reminding
+
     user = handler_input.request_envelope.context.system.user
     scopes = getattr(getattr(user, "permissions", None), "scopes", None) or {}
     status = getattr(scopes.get(reminding.REMINDERS_SCOPE), "status", None)
@@ -303,6 +312,7 @@ def ask_for_permission(handler_input: HandlerInput, wish: reminding.ReminderWish
     as Connections.Response, whose token names the event. No speech, no reprompt: Alexa
     speaks, and the session's end is Alexa's to decide."""
     from ask_sdk_model.interfaces.connections import SendRequestDirective
+    from villages_sync.skill import reminding
 
     payload = {
         "@type": "AskForPermissionsConsentRequest",
@@ -322,6 +332,8 @@ def ask_for_permission(handler_input: HandlerInput, wish: reminding.ReminderWish
 def permission_answer(handler_input: HandlerInput, *, settings: SkillSettings) -> Response:
     """Connections.Response to AskFor: accepted sets the reminder; refused (or not answered)
     sends the permissions card."""
+    from villages_sync.skill import reminding
+
     request = handler_input.request_envelope.request
     payload = request.payload if isinstance(request.payload, dict) else {}
     wish = reminding.ReminderWish.from_token(request.token)
@@ -334,6 +346,7 @@ def permission_answer(handler_input: HandlerInput, *, settings: SkillSettings) -
 
 def permission_refused(handler_input: HandlerInput) -> Response:
     from ask_sdk_model.ui import AskForPermissionsConsentCard
+    from villages_sync.skill import reminding
 
     builder = handler_input.response_builder
     builder.speak(talk.Speech.plain(reminding.PERMISSION_REFUSED).ssml)

@@ -155,6 +155,7 @@ SKILL_DEFERRED = (
     "ask_sdk_model.interfaces.alexa.presentation.apl",
     "villages_sync.alexa",
     "villages_sync.reminders",
+    "villages_sync.skill.reminding",
     "villages_sync.aws.events_table",
     "villages_sync.models",
     "villages_sync.settings",

@@ -23,7 +23,6 @@ from villages_sync.skill.conversation import (
     read_offers,
 )
 from villages_sync.skill.lookup import LOOKUP_DAYS, find_by_title, say_details, say_lookup
-from villages_sync.skill.reminding import offered_reminder
 from villages_sync.skill.selection import Offer
 from villages_sync.skill.session import pending_of
 from villages_sync.skill.speech import Speech
@@ -109,6 +108,8 @@ def tell_details(
 ) -> Reply:
     """ "Tell me about the second one": its details, and a reminder offered ("yes" sets it).
     The list stays where it was."""
+    from villages_sync.skill.reminding import offered_reminder  # not every cold start's
+
     chosen = chosen_offer(attributes, position, read=read, tz=tz, now=now)
     if isinstance(chosen, Reply):
         return chosen
